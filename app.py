@@ -1,0 +1,24 @@
+"""slaguard: wiring only. Routes live in chalicelib/api, use cases in
+chalicelib/services, the scheduled breach checker in chalicelib/services/checker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.app import Chalice, Rate
+
+from chalicelib.api import admin, meta, tickets
+
+app = Chalice(app_name="slaguard", configure_logs=False)
+app.api.binary_types = []  # every body is JSON text
+app.register_blueprint(meta.bp)
+app.register_blueprint(admin.bp)
+app.register_blueprint(tickets.bp)
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES), name="breach_checker")
+def breach_checker(event: Any) -> dict[str, int]:
+    """Every minute: evaluate what is due at the event's `time` (API.md, Operations)."""
+    from chalicelib.services.checker import run_scheduled
+
+    return run_scheduled(event.to_dict(), event.context)

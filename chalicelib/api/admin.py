@@ -1,0 +1,73 @@
+"""Admin routes: customers (tenants) and their API keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.app import Blueprint
+
+from chalicelib.api.http import Call, route
+from chalicelib.api.models import KeyBody, KeyIssued, TenantBody, TenantOut, TenantPatch
+from chalicelib.services import tenants
+
+bp = Blueprint(__name__)
+ADMIN = {"admin"}
+
+
+@route(
+    bp,
+    "/admin/tenants",
+    "POST",
+    roles=ADMIN,
+    body=TenantBody,
+    response=TenantOut,
+    status=201,
+    idempotent=True,
+    summary="Create a customer tenant",
+    errors=(400, 409),
+)
+def create_tenant(call: Call) -> dict[str, Any]:
+    return tenants.create_tenant(call.body, call.now)
+
+
+@route(
+    bp,
+    "/admin/tenants/{tenant_id}",
+    "GET",
+    roles=ADMIN,
+    response=TenantOut,
+    summary="Read a customer tenant",
+    errors=(404,),
+)
+def get_tenant(call: Call, tenant_id: str) -> dict[str, Any]:
+    return tenants.get_tenant(tenant_id)
+
+
+@route(
+    bp,
+    "/admin/tenants/{tenant_id}",
+    "PATCH",
+    roles=ADMIN,
+    body=TenantPatch,
+    response=TenantOut,
+    summary="Change a tenant (JSON Merge Patch, RFC 7386)",
+    errors=(400, 404, 409),
+)
+def patch_tenant(call: Call, tenant_id: str) -> dict[str, Any]:
+    return tenants.patch_tenant(tenant_id, call.body.model_dump(), call.now)
+
+
+@route(
+    bp,
+    "/admin/tenants/{tenant_id}/keys",
+    "POST",
+    roles=ADMIN,
+    body=KeyBody,
+    response=KeyIssued,
+    status=201,
+    idempotent=True,
+    summary="Issue an API key (the clear key is shown once)",
+    errors=(400, 404, 409, 422),
+)
+def issue_key(call: Call, tenant_id: str) -> dict[str, Any]:
+    return tenants.issue_key(tenant_id, call.body.role, call.body.contact, call.now)

@@ -1,0 +1,178 @@
+"""Request and response models: routes validate with them and the OpenAPI
+document is generated from them."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+TenantId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
+Money = Annotated[str, StringConstraints(pattern=r"^\d{1,9}(\.\d{1,2})?$")]
+Tier = Literal["prime", "premium", "standard", "preferred", "on_demand"]
+Role = Literal["customer", "agent", "admin"]
+Flag = Literal["disabled", "auto_service_problems", "collection_problems", "no_auto_service"]
+Channel = Literal["api", "email", "phone", "chat", "twitter", "webhook"]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Contract(Strict):
+    active: bool | None = None
+    plan: str | None = Field(default=None, max_length=100)
+    options: list[Annotated[str, StringConstraints(max_length=60)]] = []
+
+
+class Billing(Strict):
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "USD"
+    ticket_fee: Money | None = None
+    hourly_rate: Money | None = None
+
+
+class CalendarIn(Strict):
+    """A tenant's calendar (E2): each part it sets overrides the policy's calendar."""
+
+    timezone: str | None = None
+    country: str | None = None
+    hours: dict[str, list[tuple[str, str]]] | None = None
+    holidays: list[date] | None = None
+
+
+class TenantBody(Strict):
+    """The Tenant object of the contract (API.md, Tenant)."""
+
+    id: TenantId
+    name: ShortText
+    policy: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
+    tier: Tier | None = None
+    contract: Contract | None = None
+    calendar: CalendarIn | None = None
+    billing: Billing | None = None
+    operation_started_on: date | None = None
+    flags: list[Flag] = []
+    authorized_contacts: list[Annotated[str, StringConstraints(max_length=200)]] = []
+
+
+class TenantPatch(BaseModel):
+    """A JSON Merge Patch (RFC 7386) of any Tenant field but `id`."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class KeyBody(Strict):
+    role: Role
+    contact: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+
+
+class KeyIssued(BaseModel):
+    key_id: str
+    api_key: str
+    tenant_id: str
+    role: Role
+
+
+class Integration(Strict):
+    built_by: Literal["provider", "self_service"]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class TicketBody(Strict):
+    """POST /tickets (API.md, Opening a ticket)."""
+
+    title: ShortText
+    description: Annotated[str, StringConstraints(min_length=1, max_length=20000)]
+    kind: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    priority: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = None
+    channel: Channel = "api"
+    fields: dict[str, Any] = {}
+    integration: Integration | None = None
+    tier: Tier | None = None
+    contact: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    tenant_id: TenantId | None = None
+    reported_at: AwareDatetime | None = None
+
+
+class PageQuery(Strict):
+    limit: int = Field(default=25, ge=1, le=100)
+    cursor: Annotated[str, StringConstraints(min_length=1, max_length=2000)] | None = None
+
+
+class TicketListQuery(PageQuery):
+    tenant_id: TenantId | None = None
+
+
+class Target(BaseModel):
+    metric: str
+    clock: Literal["business", "24x7"]
+    target_seconds: int
+    started_at: str | None
+    due_at: str | None
+    state: Literal["pending", "running", "paused", "met", "breached", "cancelled"]
+    elapsed_seconds: int
+    remaining_seconds: int
+    met_at: str | None
+    breached_at: str | None
+
+
+class Sla(BaseModel):
+    policy: str
+    policy_version: int
+    targets: list[Target]
+
+
+class TicketOut(BaseModel):
+    id: str
+    tenant_id: str
+    title: str
+    description: str
+    kind: str
+    priority: str
+    channel: Channel
+    status: str
+    assignee: str | None
+    contact: str | None
+    tier: str | None
+    reported_at: str
+    created_at: str
+    updated_at: str
+    fields: dict[str, Any]
+    integration: dict[str, Any] | None
+    resolution_cause: str | None
+    sla: Sla
+    charge: dict[str, Any] | None
+
+
+class TicketPage(BaseModel):
+    items: list[TicketOut]
+    next_cursor: str | None
+
+
+class Actor(BaseModel):
+    role: str
+    key_id: str | None
+    partner_id: str | None
+
+
+class EventOut(BaseModel):
+    id: str
+    at: str
+    type: str
+    actor: Actor
+    data: dict[str, Any]
+
+
+class EventPage(BaseModel):
+    items: list[EventOut]
+    next_cursor: str | None
+
+
+class TenantOut(TenantBody):
+    pass
+
+
+class Health(BaseModel):
+    status: Literal["ok"]

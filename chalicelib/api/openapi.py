@@ -1,0 +1,131 @@
+"""The OpenAPI 3.1 document, generated from the routes' own pydantic models."""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from chalicelib.api.http import REGISTRY, RouteSpec
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+            },
+        }
+    },
+}
+ERROR_TEXT = {
+    400: "Malformed or invalid input; `fields` names every bad field",
+    401: "No or bad credentials",
+    403: "Authenticated, not allowed",
+    404: "Not found (or another tenant's)",
+    409: "State conflict, concurrent update or reused Idempotency-Key",
+    413: "Body over 256 KiB",
+    415: "Unsupported media type",
+    422: "Valid JSON, refused by a rule",
+}
+
+
+def _models() -> list[type[BaseModel]]:
+    seen: dict[str, type[BaseModel]] = {}
+    for spec in REGISTRY:
+        for model in (spec.body, spec.query, spec.response):
+            if model is not None:
+                seen[model.__name__] = model
+    return list(seen.values())
+
+
+def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    schema = model.model_json_schema()
+    required = set(schema.get("required", []))
+    return [
+        {"name": name, "in": "query", "required": name in required, "schema": prop}
+        for name, prop in schema.get("properties", {}).items()
+    ]
+
+
+def _operation(spec: RouteSpec, refs: dict[str, Any]) -> dict[str, Any]:
+    op: dict[str, Any] = {"summary": spec.summary, "operationId": _operation_id(spec)}
+    params = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in re.findall(r"{(\w+)}", spec.path)
+    ]
+    if spec.query is not None:
+        params += _query_parameters(spec.query)
+    if spec.body is not None and spec.method == "POST":
+        params.append(
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+            }
+        )
+    if params:
+        op["parameters"] = params
+    if spec.body is not None:
+        op["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": refs[spec.body.__name__]}},
+        }
+    ok: dict[str, Any] = {"description": "OK"}
+    if spec.response is not None:
+        ok["content"] = {"application/json": {"schema": refs[spec.response.__name__]}}
+    else:
+        ok["content"] = {"application/json": {"schema": {"type": "object"}}}
+    responses: dict[str, Any] = {str(spec.status): ok}
+    codes = set(spec.errors)
+    if spec.roles:
+        op["security"] = [{"apiKey": []}]
+        codes |= {401, 403}
+    if spec.body is not None:
+        codes |= {400, 413, 415}
+    if spec.query is not None:
+        codes |= {400}
+    for code in sorted(codes):
+        responses[str(code)] = {
+            "description": ERROR_TEXT.get(code, "Error"),
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
+    op["responses"] = responses
+    return op
+
+
+def _operation_id(spec: RouteSpec) -> str:
+    words = re.sub(r"[{}]", "", spec.path).strip("/").replace("/", "_").replace(".", "_")
+    return f"{spec.method.lower()}_{words or 'root'}"
+
+
+@functools.cache
+def document() -> dict[str, Any]:
+    models = _models()
+    refs_by_key, defs = models_json_schema(
+        [(m, "validation") for m in models], ref_template="#/components/schemas/{model}"
+    )
+    refs = {m.__name__: refs_by_key[(m, "validation")] for m in models}
+    schemas = dict(defs.get("$defs", {}))
+    schemas["Error"] = ERROR_SCHEMA
+    paths: dict[str, Any] = {}
+    for spec in REGISTRY:
+        paths.setdefault(spec.path, {})[spec.method.lower()] = _operation(spec, refs)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "slaguard", "version": "1"},
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
+        },
+    }

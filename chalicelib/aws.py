@@ -1,0 +1,26 @@
+"""Lazily built boto3 clients (never at import time, so moto's mocks and
+`AWS_ENDPOINT_URL` are honoured). Cached per (service, region, endpoint)."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from chalicelib.settings import get_settings
+
+
+@functools.cache
+def _client(service: str, region: str, endpoint_url: str | None) -> Any:
+    import boto3  # imported on first use: keeps cold starts of routes that never call AWS small
+
+    return boto3.client(service, region_name=region, endpoint_url=endpoint_url)
+
+
+def client(service: str) -> Any:
+    s = get_settings()
+    return _client(service, s.region, s.endpoint_url)
+
+
+def reset_clients() -> None:
+    """Forget cached clients (tests start a fresh mock)."""
+    _client.cache_clear()

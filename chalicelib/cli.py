@@ -1,0 +1,128 @@
+"""Operations from a shell, against real AWS or `AWS_ENDPOINT_URL` (API.md, Operations).
+
+python -m chalicelib.cli bootstrap [--tenant-id provider] [--name NAME]
+python -m chalicelib.cli create-tenant --id acme --name "Acme SA" --policy aivo [--json DOC]
+python -m chalicelib.cli issue-key --tenant-id acme --role customer [--contact ana@acme.example]
+python -m chalicelib.cli check --at 2026-03-02T14:00:00Z
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from chalicelib.domain.instants import parse_instant
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def ensure_resources() -> dict[str, Any]:
+    """Create the tables and the alerts topic when missing (idempotent)."""
+    from chalicelib import aws
+    from chalicelib.settings import get_settings
+    from chalicelib.store.schema import create_tables
+
+    s = get_settings()
+    created = create_tables(aws.client("dynamodb"), s.table_name, s.idempotency_table_name)
+    topic_name = s.alerts_topic_arn.rsplit(":", 1)[-1]
+    topic_arn = aws.client("sns").create_topic(Name=topic_name)["TopicArn"]
+    return {"tables_created": created, "topic_arn": topic_arn}
+
+
+def bootstrap(tenant_id: str, name: str) -> dict[str, str]:
+    """Tables, topic, provider tenant, shipped policies; a new admin key each time."""
+    from chalicelib.services import policies, tenants
+
+    ensure_resources()
+    now = _now()
+    tenants.ensure_provider(tenant_id, name, now)
+    policies.load_shipped_into_store(now)
+    issued = tenants.issue_key(tenant_id, "admin", None, now)
+    return {"tenant_id": tenant_id, "api_key": issued["api_key"], "key_id": issued["key_id"]}
+
+
+def create_tenant(doc: dict[str, Any]) -> dict[str, Any]:
+    from chalicelib.api.models import TenantBody
+    from chalicelib.services import tenants
+
+    return tenants.create_tenant(TenantBody.model_validate(doc), _now())
+
+
+def issue_key(tenant_id: str, role: str, contact: str | None) -> dict[str, Any]:
+    from chalicelib.services import tenants
+
+    return tenants.issue_key(tenant_id, role, contact, _now())
+
+
+def check(at: datetime) -> dict[str, int]:
+    from chalicelib.services.checker import check as run_check
+
+    return run_check(at)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m chalicelib.cli",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("bootstrap", help="create resources, provider tenant and an admin key")
+    p.add_argument("--tenant-id", default="provider")
+    p.add_argument("--name", default="Provider")
+    p = sub.add_parser("create-tenant", help="create a customer tenant")
+    p.add_argument("--id", required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--policy", required=True)
+    p.add_argument("--json", default="{}", help="more Tenant fields, as JSON")
+    p = sub.add_parser("issue-key", help="issue an API key (printed once)")
+    p.add_argument("--tenant-id", required=True)
+    p.add_argument("--role", required=True, choices=["customer", "agent", "admin"])
+    p.add_argument("--contact")
+    p = sub.add_parser("check", help="run the breach checker once at an instant")
+    p.add_argument("--at", required=True, help="RFC 3339 instant")
+    args = parser.parse_args(argv)
+
+    from pydantic import ValidationError
+
+    from chalicelib.domain.errors import DomainError
+    from chalicelib.errors import SlaguardError
+
+    try:
+        if args.command == "bootstrap":
+            out: Any = bootstrap(args.tenant_id, args.name)
+        elif args.command == "create-tenant":
+            extra = json.loads(args.json)
+            out = create_tenant({**extra, "id": args.id, "name": args.name, "policy": args.policy})
+        elif args.command == "issue-key":
+            out = issue_key(args.tenant_id, args.role, args.contact)
+        else:
+            try:
+                at = parse_instant(args.at)
+            except ValueError:
+                parser.error(f"--at: not an RFC 3339 instant: {args.at!r}")
+            out = check(at)
+    except (SlaguardError, DomainError) as e:
+        fields = getattr(e, "fields", {})
+        print(json.dumps({"error": str(e), "fields": fields}), file=sys.stderr)
+        return 1
+    except ValidationError as e:
+        print(
+            json.dumps(
+                {"error": "invalid input", "detail": e.errors(include_url=False)}, default=str
+            ),
+            file=sys.stderr,
+        )
+        return 1
+    print(json.dumps(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

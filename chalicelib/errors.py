@@ -1,0 +1,61 @@
+"""Typed errors of the service layer; `chalicelib.api.http` maps them to the
+contract's error JSON in one place."""
+
+from __future__ import annotations
+
+
+class SlaguardError(Exception):
+    status = 500
+    code = "internal_error"
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None, code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+        if code is not None:
+            self.code = code
+
+
+class BadRequest(SlaguardError):
+    status = 400
+    code = "bad_request"
+
+
+class Unauthorized(SlaguardError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(SlaguardError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(SlaguardError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(SlaguardError):
+    status = 409
+    code = "conflict"
+
+
+class PayloadTooLarge(SlaguardError):
+    status = 413
+    code = "payload_too_large"
+
+
+class RuleRefused(SlaguardError):
+    status = 422
+    code = "rule_refused"
+
+
+class TicketNotFound(NotFound):
+    def __init__(self, ticket_id: str) -> None:
+        super().__init__(f"ticket {ticket_id} not found", code="ticket_not_found")
+
+
+class TenantNotFound(NotFound):
+    def __init__(self, tenant_id: str) -> None:
+        super().__init__(f"tenant {tenant_id} not found", code="tenant_not_found")

@@ -1,0 +1,142 @@
+"""Use cases of the provider's admins: customers (tenants) and their keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+from ulid import ULID
+
+from chalicelib.api.models import TenantBody
+from chalicelib.domain.instants import format_instant
+from chalicelib.errors import BadRequest, Conflict, RuleRefused, TenantNotFound
+from chalicelib.services import auth, policies
+from chalicelib.store import tenants as store
+
+PROVIDER = "provider"
+CUSTOMER = "customer"
+
+
+def _check_references(tenant: TenantBody) -> None:
+    """What pydantic cannot know: the policy exists and, merged with the tenant's
+    overrides, gives a real calendar (E2). Names every bad field at once."""
+    from chalicelib.api.http import validation_fields
+    from chalicelib.domain.calendar import CalendarSpec
+    from chalicelib.domain.policy import IntakeError, TenantTerms, calendar_for
+
+    fields: dict[str, str] = {}
+    policy = policies.find(tenant.policy)
+    if policy is None:
+        fields["policy"] = f"unknown policy {tenant.policy!r}"
+    try:
+        terms = TenantTerms.from_tenant_doc(_doc(tenant))
+        if policy is not None:
+            calendar_for(policy, terms)
+        elif terms.calendar is not None:  # still name the calendar's own errors
+            CalendarSpec.model_validate(
+                {
+                    "hours": {"mon": [("09:00", "18:00")]},
+                    **terms.calendar.model_dump(exclude_none=True),
+                }
+            )
+    except IntakeError as e:
+        fields.update(e.fields)
+    except ValidationError as e:
+        fields.update(validation_fields(e, "calendar."))
+    if fields:
+        raise BadRequest("the tenant has invalid fields", fields, code="invalid_request")
+
+
+def _doc(tenant: TenantBody) -> dict[str, Any]:
+    return tenant.model_dump(mode="json")
+
+
+def create_tenant(tenant: TenantBody, now: datetime) -> dict[str, Any]:
+    _check_references(tenant)
+    doc = _doc(tenant)
+    if not store.create_tenant(tenant.id, CUSTOMER, doc, format_instant(now)):
+        raise Conflict(f"tenant {tenant.id} already exists", code="tenant_exists")
+    return doc
+
+
+def get_tenant(tenant_id: str) -> dict[str, Any]:
+    item = store.get_tenant(tenant_id)
+    if item is None or item.kind != CUSTOMER:
+        raise TenantNotFound(tenant_id)
+    return tenant_doc(item.doc)
+
+
+def tenant_doc(doc: Any) -> dict[str, Any]:
+    from chalicelib.store.models import plain
+
+    result: dict[str, Any] = plain(doc)
+    return result
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386 JSON Merge Patch."""
+    if not isinstance(patch, dict):
+        return patch
+    result = dict(target) if isinstance(target, dict) else {}
+    for name, value in patch.items():
+        if value is None:
+            result.pop(name, None)
+        else:
+            result[name] = merge_patch(result.get(name), value)
+    return result
+
+
+def patch_tenant(tenant_id: str, patch: dict[str, Any], now: datetime) -> dict[str, Any]:
+    item = store.get_tenant(tenant_id)
+    if item is None or item.kind != CUSTOMER:
+        raise TenantNotFound(tenant_id)
+    if "id" in patch and patch["id"] != tenant_id:
+        raise BadRequest("a tenant's id cannot change", {"id": "cannot change"})
+    merged = merge_patch(tenant_doc(item.doc), patch)
+    try:
+        tenant = TenantBody.model_validate(merged)
+    except ValidationError as e:
+        from chalicelib.api.http import validation_fields
+
+        raise BadRequest("the patched tenant is invalid", validation_fields(e)) from e
+    _check_references(tenant)
+    doc = _doc(tenant)
+    from pynamodb.exceptions import PutError
+
+    try:
+        store.replace_tenant_doc(item, doc, format_instant(now))
+    except PutError as e:
+        if e.cause_response_code == "ConditionalCheckFailedException":
+            raise Conflict("the tenant changed meanwhile; retry", code="concurrent_update") from e
+        raise
+    return doc
+
+
+def issue_key(tenant_id: str, role: str, contact: str | None, now: datetime) -> dict[str, Any]:
+    """Issue an API key; the clear key is returned here and never again."""
+    item = store.get_tenant(tenant_id)
+    if item is None:
+        raise TenantNotFound(tenant_id)
+    if role in auth.PROVIDER_ROLES and item.kind != PROVIDER:
+        raise RuleRefused(
+            f"{role} keys belong to the provider's tenant, not to a customer",
+            {"role": "agent and admin keys are issued on the provider tenant only"},
+            code="role_not_allowed_for_tenant",
+        )
+    if role == "customer" and item.kind != CUSTOMER:
+        raise RuleRefused(
+            "customer keys belong to a customer tenant",
+            {"role": "customer keys are issued on customer tenants only"},
+            code="role_not_allowed_for_tenant",
+        )
+    clear = auth.new_clear_key()
+    key_id = f"key_{ULID()}"
+    store.put_key(auth.hash_key(clear), key_id, tenant_id, role, contact, format_instant(now))
+    return {"key_id": key_id, "api_key": clear, "tenant_id": tenant_id, "role": role}
+
+
+def ensure_provider(tenant_id: str, name: str, now: datetime) -> None:
+    """Create the provider's own tenant if it is missing (bootstrap, idempotent)."""
+    doc = {"id": tenant_id, "name": name, "policy": None}
+    store.create_tenant(tenant_id, PROVIDER, doc, format_instant(now))

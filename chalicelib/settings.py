@@ -1,0 +1,41 @@
+"""Typed settings, read from the environment when asked (never at import time).
+
+The Chalice test client and `chalice local` swap the stage's environment in per
+request, so settings are read on every call: building this object costs a few
+dictionary lookups, far less than any AWS call it configures.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+DEFAULT_REGION = "us-east-1"
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    region: str
+    table_name: str
+    idempotency_table_name: str
+    alerts_topic_arn: str
+    due_shards: int
+    endpoint_url: str | None
+
+
+def get_settings() -> Settings:
+    env = os.environ
+    stage = env.get("STAGE", "dev")
+    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+    return Settings(
+        stage=stage,
+        region=region,
+        table_name=env.get("TABLE_NAME", f"slaguard-{stage}"),
+        idempotency_table_name=env.get("IDEMPOTENCY_TABLE_NAME", f"slaguard-idempotency-{stage}"),
+        alerts_topic_arn=env.get(
+            "ALERTS_TOPIC_ARN", f"arn:aws:sns:{region}:123456789012:slaguard-alerts"
+        ),
+        due_shards=int(env.get("DUE_SHARDS", "8")),
+        endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
+    )

@@ -1,0 +1,186 @@
+"""PynamoDB models of the single table. Items are plain attributes and maps so
+an admin can read them in the DynamoDB console.
+
+`Meta` is lazy: PynamoDB reads `table_name`/`region` when it builds a connection,
+so a metaclass with properties makes the table name follow the environment
+(tests, stages) instead of being frozen at import time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.attributes import (
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    VersionAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+from chalicelib.settings import get_settings
+from chalicelib.store import schema
+
+
+class _LazyMeta(type):
+    # PynamoDB calls hasattr() on these at class creation: they must not raise.
+    @property
+    def table_name(cls) -> str:
+        return get_settings().table_name
+
+    @property
+    def region(cls) -> str:
+        return get_settings().region
+
+    host = None
+    billing_mode = "PAY_PER_REQUEST"
+
+
+class _TableMeta(metaclass=_LazyMeta):
+    pass
+
+
+class _IndexMeta(metaclass=_LazyMeta):
+    index_name: str
+    projection: Any
+
+
+def plain(value: Any) -> Any:
+    """A raw map attribute's value as plain JSON-able Python."""
+    if isinstance(value, MapAttribute):
+        value = value.as_dict()
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+def _raw_map(null: bool = False) -> MapAttribute[str, Any]:
+    return MapAttribute(null=null)
+
+
+class TenantItem(Model):
+    class Meta(_TableMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default="TENANT")
+    tenant_id = UnicodeAttribute()
+    kind = UnicodeAttribute()  # provider | customer
+    doc: MapAttribute[str, Any] = _raw_map()
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+
+    @staticmethod
+    def key(tenant_id: str) -> str:
+        return f"TENANT#{tenant_id}"
+
+
+class ApiKeyItem(Model):
+    class Meta(_TableMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)  # KEY#<sha256 of the clear key>
+    sk = UnicodeAttribute(range_key=True, default="KEY")
+    key_id = UnicodeAttribute()
+    tenant_id = UnicodeAttribute()
+    role = UnicodeAttribute()
+    contact = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+
+    @staticmethod
+    def key(key_hash: str) -> str:
+        return f"KEY#{key_hash}"
+
+
+class ByTenantIndex(GlobalSecondaryIndex["TicketItem"]):
+    class Meta(_IndexMeta):
+        index_name = schema.BY_TENANT_INDEX
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class DueIndex(GlobalSecondaryIndex["TicketItem"]):
+    class Meta(_IndexMeta):
+        index_name = schema.DUE_INDEX
+        projection = KeysOnlyProjection()
+
+    due_shard = UnicodeAttribute(hash_key=True)
+    due_at = NumberAttribute(range_key=True)
+
+
+class TicketItem(Model):
+    class Meta(_TableMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)  # TICKET#<id>
+    sk = UnicodeAttribute(range_key=True, default="TICKET")
+    ticket_id = UnicodeAttribute()
+    tenant_id = UnicodeAttribute()
+    gsi1pk = UnicodeAttribute()  # TENANT#<tenant>
+    gsi1sk = UnicodeAttribute()  # <ticket id>
+    title = UnicodeAttribute()
+    description = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    priority = UnicodeAttribute()
+    channel = UnicodeAttribute()
+    status = UnicodeAttribute()
+    assignee = UnicodeAttribute(null=True)
+    contact = UnicodeAttribute(null=True)
+    tier = UnicodeAttribute(null=True)
+    reported_at = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    resolution_cause = UnicodeAttribute(null=True)
+    fields: MapAttribute[str, Any] = _raw_map()
+    integration: MapAttribute[str, Any] = _raw_map(null=True)
+    sla: MapAttribute[str, Any] = _raw_map()
+    charge: MapAttribute[str, Any] = _raw_map(null=True)
+    # Due index (sparse): present only while an alert threshold is pending.
+    due_shard = UnicodeAttribute(null=True)
+    due_at = NumberAttribute(null=True)
+    version = VersionAttribute()
+
+    by_tenant = ByTenantIndex()
+    due = DueIndex()
+
+    @staticmethod
+    def key(ticket_id: str) -> str:
+        return f"TICKET#{ticket_id}"
+
+
+class EventItem(Model):
+    """One history entry, in the ticket's own partition (sk EVENT#<ulid>)."""
+
+    class Meta(_TableMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    event_id = UnicodeAttribute()
+    at = UnicodeAttribute()
+    type = UnicodeAttribute()
+    actor: MapAttribute[str, Any] = _raw_map()
+    data: MapAttribute[str, Any] = _raw_map()
+
+
+class PolicyItem(Model):
+    """A policy document an admin stored (custom, or a changed shipped one)."""
+
+    class Meta(_TableMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)  # POLICY#<id>
+    sk = UnicodeAttribute(range_key=True, default="POLICY")
+    policy_id = UnicodeAttribute()
+    version = NumberAttribute()
+    doc: MapAttribute[str, Any] = _raw_map()
+    updated_at = UnicodeAttribute()
+
+    @staticmethod
+    def key(policy_id: str) -> str:
+        return f"POLICY#{policy_id}"

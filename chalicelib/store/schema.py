@@ -1,0 +1,97 @@
+"""The tables, in CloudFormation's shape: the one definition both the cloud stack
+(`infra/resources.json`, generated from this by `python -m infra.build`) and the
+local stack (`create_tables`) use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+BY_TENANT_INDEX = "by_tenant"
+DUE_INDEX = "due"
+OUTBOX_INDEX = "outbox_unsent"
+
+
+def _s(name: str) -> dict[str, str]:
+    return {"AttributeName": name, "AttributeType": "S"}
+
+
+def _n(name: str) -> dict[str, str]:
+    return {"AttributeName": name, "AttributeType": "N"}
+
+
+def _key(hash_key: str, range_key: str) -> list[dict[str, str]]:
+    return [
+        {"AttributeName": hash_key, "KeyType": "HASH"},
+        {"AttributeName": range_key, "KeyType": "RANGE"},
+    ]
+
+
+MAIN_TABLE: dict[str, Any] = {
+    "BillingMode": "PAY_PER_REQUEST",
+    "AttributeDefinitions": [
+        _s("pk"),
+        _s("sk"),
+        _s("gsi1pk"),
+        _s("gsi1sk"),
+        _s("due_shard"),
+        _n("due_at"),
+        _s("outbox_shard"),
+        _s("outbox_id"),
+    ],
+    "KeySchema": _key("pk", "sk"),
+    "GlobalSecondaryIndexes": [
+        # Tickets of a tenant, newest first (ULIDs sort by creation time).
+        {
+            "IndexName": BY_TENANT_INDEX,
+            "KeySchema": _key("gsi1pk", "gsi1sk"),
+            "Projection": {"ProjectionType": "ALL"},
+        },
+        # Sparse: only tickets with a pending alert threshold (ARCHITECTURE.md, due index).
+        {
+            "IndexName": DUE_INDEX,
+            "KeySchema": _key("due_shard", "due_at"),
+            "Projection": {"ProjectionType": "KEYS_ONLY"},
+        },
+        # Sparse: only outbox items not yet published.
+        {
+            "IndexName": OUTBOX_INDEX,
+            "KeySchema": _key("outbox_shard", "outbox_id"),
+            "Projection": {"ProjectionType": "ALL"},
+        },
+    ],
+    "TimeToLiveSpecification": {"AttributeName": "expires_at", "Enabled": True},
+    "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+}
+
+IDEMPOTENCY_TABLE: dict[str, Any] = {
+    "BillingMode": "PAY_PER_REQUEST",
+    "AttributeDefinitions": [_s("id")],
+    "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+    "TimeToLiveSpecification": {"AttributeName": "expiration", "Enabled": True},
+}
+
+
+def create_table_kwargs(definition: dict[str, Any], table_name: str) -> dict[str, Any]:
+    """boto3 `create_table` arguments for a CloudFormation table definition."""
+    kwargs = {
+        k: v
+        for k, v in definition.items()
+        if k in ("BillingMode", "AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes")
+    }
+    kwargs["TableName"] = table_name
+    return kwargs
+
+
+def create_tables(dynamodb: Any, main_table: str, idempotency_table: str) -> list[str]:
+    """Create the tables that are missing; returns the names created."""
+    existing = set(dynamodb.list_tables()["TableNames"])
+    created = []
+    for name, definition in ((main_table, MAIN_TABLE), (idempotency_table, IDEMPOTENCY_TABLE)):
+        if name in existing:
+            continue
+        dynamodb.create_table(**create_table_kwargs(definition, name))
+        dynamodb.get_waiter("table_exists").wait(TableName=name)
+        ttl = definition["TimeToLiveSpecification"]
+        dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+        created.append(name)
+    return created

@@ -1,0 +1,69 @@
+"""Tenants and API keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, PutError
+
+from chalicelib.store.models import ApiKeyItem, TenantItem
+
+
+def _conditional_failed(e: PutError) -> bool:
+    return e.cause_response_code == "ConditionalCheckFailedException"
+
+
+def get_tenant(tenant_id: str) -> TenantItem | None:
+    try:
+        return TenantItem.get(TenantItem.key(tenant_id), "TENANT")
+    except DoesNotExist:
+        return None
+
+
+def create_tenant(tenant_id: str, kind: str, doc: dict[str, Any], now: str) -> bool:
+    """Insert a tenant; False when the id is taken (conditional put)."""
+    item = TenantItem(
+        TenantItem.key(tenant_id),
+        "TENANT",
+        tenant_id=tenant_id,
+        kind=kind,
+        doc=doc,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        item.save(condition=TenantItem.pk.does_not_exist())
+    except PutError as e:
+        if _conditional_failed(e):
+            return False
+        raise
+    return True
+
+
+def replace_tenant_doc(item: TenantItem, doc: dict[str, Any], now: str) -> None:
+    """Store a changed document, only if nobody changed it since it was read."""
+    previous = item.updated_at
+    item.doc = doc
+    item.updated_at = now
+    item.save(condition=TenantItem.updated_at == previous)
+
+
+def get_key(key_hash: str) -> ApiKeyItem | None:
+    try:
+        return ApiKeyItem.get(ApiKeyItem.key(key_hash), "KEY")
+    except DoesNotExist:
+        return None
+
+
+def put_key(
+    key_hash: str, key_id: str, tenant_id: str, role: str, contact: str | None, now: str
+) -> None:
+    ApiKeyItem(
+        ApiKeyItem.key(key_hash),
+        "KEY",
+        key_id=key_id,
+        tenant_id=tenant_id,
+        role=role,
+        contact=contact,
+        created_at=now,
+    ).save(condition=ApiKeyItem.pk.does_not_exist())

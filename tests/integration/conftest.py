@@ -1,0 +1,194 @@
+"""Integration fixtures: one moto mock for the session (tables created once), the
+Chalice test client on the `test` stage, and helpers that act as API users."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from moto import mock_aws
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _stage_env() -> dict[str, str]:
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    env = dict(config.get("environment_variables", {}))
+    env.update(config["stages"]["test"]["environment_variables"])
+    return env
+
+
+def reset_connections() -> None:
+    from chalicelib import aws
+    from chalicelib.store import models
+
+    aws.reset_clients()
+    for model in (
+        models.TenantItem,
+        models.ApiKeyItem,
+        models.TicketItem,
+        models.EventItem,
+        models.PolicyItem,
+    ):
+        model._connection = None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def aws_mock() -> Iterator[None]:
+    # mock_aws intercepts nothing while AWS_ENDPOINT_URL is set (STACK-NOTES).
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    os.environ.update(_stage_env())
+    os.environ.update(
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+    )
+    with mock_aws():
+        reset_connections()
+        from chalicelib.cli import ensure_resources
+
+        ensure_resources()
+        yield
+    reset_connections()
+
+
+class Api:
+    """A thin HTTP user of the app through Chalice's test client."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        key: str | None = None,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        raw: bytes | str | None = None,
+    ) -> tuple[int, Any]:
+        h = {"Content-Type": "application/json"}
+        if key is not None:
+            h["Authorization"] = f"Bearer {key}"
+        h.update(headers or {})
+        data = raw if raw is not None else (None if body is None else json.dumps(body))
+        kwargs: dict[str, Any] = {"headers": h}
+        if data is not None:
+            kwargs["body"] = data
+        response = getattr(self.client.http, method.lower())(path, **kwargs)
+        payload = json.loads(response.body) if response.body else None
+        return response.status_code, payload
+
+    def get(self, path: str, key: str | None = None, **kw: Any) -> tuple[int, Any]:
+        return self.call("GET", path, key, **kw)
+
+    def post(self, path: str, key: str | None, body: Any = None, **kw: Any) -> tuple[int, Any]:
+        return self.call("POST", path, key, body, **kw)
+
+    def patch(self, path: str, key: str | None, body: Any = None, **kw: Any) -> tuple[int, Any]:
+        return self.call("PATCH", path, key, body, **kw)
+
+    def put(self, path: str, key: str | None, body: Any = None, **kw: Any) -> tuple[int, Any]:
+        return self.call("PUT", path, key, body, **kw)
+
+
+@pytest.fixture(scope="session")
+def api(aws_mock: None) -> Iterator[Api]:
+    from chalice.test import Client
+
+    import app as application
+
+    with Client(application.app, stage_name="test", project_dir=str(ROOT)) as client:
+        yield Api(client)
+
+
+@pytest.fixture(scope="session")
+def provider(aws_mock: None) -> dict[str, str]:
+    """The provider's tenant and an admin key, as `cli bootstrap` makes them."""
+    from chalicelib.cli import bootstrap
+
+    return bootstrap("provider", "Provider")
+
+
+@pytest.fixture(scope="session")
+def admin_key(provider: dict[str, str]) -> str:
+    return provider["api_key"]
+
+
+@pytest.fixture(scope="session")
+def agent_key(api: Api, admin_key: str, provider: dict[str, str]) -> str:
+    status, body = api.post(
+        f"/admin/tenants/{provider['tenant_id']}/keys",
+        admin_key,
+        {"role": "agent", "contact": "agent@provider.example"},
+    )
+    assert status == 201, body
+    return str(body["api_key"])
+
+
+class Customer:
+    def __init__(self, tenant_id: str, key: str) -> None:
+        self.tenant_id = tenant_id
+        self.key = key
+
+
+@pytest.fixture
+def new_customer(api: Api, admin_key: str) -> Any:
+    """Create a customer tenant (by the API) and a customer key for it."""
+
+    def make(policy: str = "aivo", **fields: Any) -> Customer:
+        tenant_id = f"t-{uuid.uuid4().hex[:10]}"
+        status, body = api.post(
+            "/admin/tenants",
+            admin_key,
+            {"id": tenant_id, "name": "Acme SA", "policy": policy, **fields},
+        )
+        assert status == 201, body
+        status, body = api.post(
+            f"/admin/tenants/{tenant_id}/keys",
+            admin_key,
+            {"role": "customer", "contact": "ana@acme.example"},
+        )
+        assert status == 201, body
+        return Customer(tenant_id, body["api_key"])
+
+    return make
+
+
+@pytest.fixture
+def customer(new_customer: Any) -> Customer:
+    c: Customer = new_customer()
+    return c
+
+
+@pytest.fixture
+def aws_calls() -> Iterator[Counter[str]]:
+    """Counts every AWS API call (boto3 and PynamoDB both go through botocore)."""
+    import botocore.client
+
+    counter: Counter[str] = Counter()
+    original = botocore.client.BaseClient._make_api_call
+
+    def counting(self: Any, operation_name: str, api_params: Any) -> Any:
+        counter[operation_name] += 1
+        return original(self, operation_name, api_params)
+
+    botocore.client.BaseClient._make_api_call = counting
+    try:
+        yield counter
+    finally:
+        botocore.client.BaseClient._make_api_call = original
+
+
+INCIDENT = {
+    "title": "Bot down",
+    "description": "The bot does not answer",
+    "kind": "incident",
+    "priority": "high",
+}

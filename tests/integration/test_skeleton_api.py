@@ -1,0 +1,325 @@
+"""Walking skeleton through the real routes: auth matrix, the contract's error
+shapes, idempotency, pagination, DynamoDB calls per request (issue 3)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from tests.integration.conftest import INCIDENT, Api, Customer
+
+
+def assert_error(status: int, body: Any, expected: int, code: str | None = None) -> None:
+    assert status == expected, body
+    assert set(body) == {"error"}, body
+    assert isinstance(body["error"]["message"], str)
+    if code is not None:
+        assert body["error"]["code"] == code, body
+
+
+def test_health_needs_no_key(api: Api) -> None:
+    assert api.get("/health") == (200, {"status": "ok"})
+
+
+# --- auth matrix -------------------------------------------------------------
+
+
+def test_no_key_is_401(api: Api) -> None:
+    status, body = api.get("/tickets")
+    assert_error(status, body, 401)
+
+
+def test_bad_key_and_bad_scheme_are_401(api: Api, customer: Customer) -> None:
+    assert_error(*api.get("/tickets", "sgk_not-a-key"), 401, "bad_credentials")
+    status, body = api.call("GET", "/tickets", headers={"Authorization": f"Basic {customer.key}"})
+    assert_error(status, body, 401)
+
+
+def test_customer_key_cannot_use_admin_routes(api: Api, customer: Customer) -> None:
+    status, body = api.post(
+        "/admin/tenants", customer.key, {"id": "x", "name": "X", "policy": "aivo"}
+    )
+    assert_error(status, body, 403)
+
+
+def test_agent_key_cannot_create_tenants(api: Api, agent_key: str) -> None:
+    status, body = api.post("/admin/tenants", agent_key, {"id": "y", "name": "Y", "policy": "aivo"})
+    assert_error(status, body, 403)
+
+
+def test_ticket_of_another_tenant_is_404_like_a_missing_one(api: Api, new_customer: Any) -> None:
+    alice, bob = new_customer(), new_customer()
+    status, ticket = api.post("/tickets", alice.key, INCIDENT)
+    assert status == 201, ticket
+    other = api.get(f"/tickets/{ticket['id']}", bob.key)
+    missing = api.get("/tickets/tkt_01JZZZZZZZZZZZZZZZZZZZZZZZ", bob.key)
+    assert_error(*other, 404)
+    assert other[1]["error"]["code"] == missing[1]["error"]["code"]
+    assert api.get(f"/tickets/{ticket['id']}/events", bob.key)[0] == 404
+    # and bob's list does not show it
+    status, page = api.get("/tickets", bob.key)
+    assert status == 200
+    assert page["items"] == []
+
+
+def test_agent_sees_every_tenant_and_must_name_it_to_open(
+    api: Api, agent_key: str, customer: Customer
+) -> None:
+    status, body = api.post("/tickets", agent_key, INCIDENT)
+    assert_error(status, body, 400)
+    assert "tenant_id" in body["error"]["fields"]
+    status, ticket = api.post("/tickets", agent_key, {**INCIDENT, "tenant_id": customer.tenant_id})
+    assert status == 201, ticket
+    assert ticket["tenant_id"] == customer.tenant_id
+    assert api.get(f"/tickets/{ticket['id']}", agent_key)[0] == 200
+    assert api.get(f"/tickets/{ticket['id']}", customer.key)[0] == 200
+
+
+def test_customer_cannot_backdate_or_name_another_tenant(api: Api, customer: Customer) -> None:
+    status, body = api.post(
+        "/tickets", customer.key, {**INCIDENT, "reported_at": "2026-01-05T12:00:00Z"}
+    )
+    assert_error(status, body, 403)
+    status, body = api.post("/tickets", customer.key, {**INCIDENT, "tenant_id": "someone-else"})
+    assert_error(status, body, 403)
+
+
+# --- tenants and keys --------------------------------------------------------
+
+
+def test_tenant_create_read_patch(api: Api, admin_key: str) -> None:
+    doc = {
+        "id": "acme-patch",
+        "name": "Acme SA",
+        "policy": "keybe",
+        "tier": "premium",
+        "contract": {"active": True, "plan": "50000", "options": []},
+    }
+    status, created = api.post("/admin/tenants", admin_key, doc)
+    assert status == 201, created
+    assert created["tier"] == "premium"
+    assert_error(*api.post("/admin/tenants", admin_key, doc), 409)
+    status, patched = api.patch(
+        "/admin/tenants/acme-patch",
+        admin_key,
+        {"name": "Acme Corp", "tier": None, "contract": {"plan": "2000"}},
+    )
+    assert status == 200, patched
+    assert patched["name"] == "Acme Corp"
+    assert patched["tier"] is None
+    assert patched["contract"] == {"active": True, "plan": "2000", "options": []}
+    assert api.get("/admin/tenants/acme-patch", admin_key) == (200, patched)
+    assert_error(*api.patch("/admin/tenants/acme-patch", admin_key, {"id": "other"}), 400)
+    assert_error(*api.patch("/admin/tenants/acme-patch", admin_key, {"tier": "gold"}), 400)
+    assert_error(*api.get("/admin/tenants/nobody-here", admin_key), 404)
+
+
+def test_tenant_with_unknown_policy_or_bad_calendar_names_each_field(
+    api: Api, admin_key: str
+) -> None:
+    status, body = api.post(
+        "/admin/tenants",
+        admin_key,
+        {
+            "id": "bad-cal",
+            "name": "Bad",
+            "policy": "nope",
+            "calendar": {"timezone": "Mars/Olympus", "hours": {"mon": [["09:00", "18:00"]]}},
+        },
+    )
+    assert_error(status, body, 400)
+    fields = body["error"]["fields"]
+    assert "policy" in fields
+    assert any(f.startswith("calendar.timezone") for f in fields), fields
+
+
+def test_agent_or_admin_key_on_a_customer_tenant_is_422(
+    api: Api, admin_key: str, customer: Customer
+) -> None:
+    for role in ("agent", "admin"):
+        status, body = api.post(
+            f"/admin/tenants/{customer.tenant_id}/keys", admin_key, {"role": role}
+        )
+        assert_error(status, body, 422)
+
+
+def test_key_for_missing_tenant_is_404(api: Api, admin_key: str) -> None:
+    assert_error(*api.post("/admin/tenants/ghost/keys", admin_key, {"role": "customer"}), 404)
+
+
+def test_keys_are_stored_hashed(api: Api, customer: Customer) -> None:
+    from chalicelib.store.models import ApiKeyItem
+
+    stored = [i for i in ApiKeyItem.scan() if i.tenant_id == customer.tenant_id and i.sk == "KEY"]
+    assert len(stored) == 1
+    assert customer.key not in json.dumps(stored[0].attribute_values)
+
+
+# --- client errors are never 500 ----------------------------------------------
+
+
+def test_malformed_json_is_400(api: Api, customer: Customer) -> None:
+    status, body = api.call("POST", "/tickets", customer.key, raw='{"title": ')
+    assert_error(status, body, 400, "malformed_json")
+    status, body = api.call("POST", "/tickets", customer.key, raw="[1, 2]")
+    assert_error(status, body, 400)
+
+
+def test_every_bad_field_is_named_at_once(api: Api, customer: Customer) -> None:
+    status, body = api.post(
+        "/tickets",
+        customer.key,
+        {
+            "title": 42,
+            "description": "",
+            "kind": "incident",
+            "channel": "pigeon",
+            "surprise": True,
+        },
+    )
+    assert_error(status, body, 400)
+    assert {"title", "description", "channel", "surprise"} <= set(body["error"]["fields"])
+
+
+def test_body_over_256_kib_is_413(api: Api, customer: Customer) -> None:
+    huge = {**INCIDENT, "description": "x" * (257 * 1024)}
+    assert_error(*api.post("/tickets", customer.key, huge), 413)
+
+
+def test_bad_ids_cursors_and_limits(api: Api, customer: Customer) -> None:
+    assert_error(*api.get("/tickets/not-an-id", customer.key), 404)
+    assert_error(*api.get("/tickets/" + "tkt_" + "9" * 200, customer.key), 404)
+    status, body = api.get("/tickets?cursor=garbage!!", customer.key)
+    assert_error(status, body, 400)
+    assert "cursor" in body["error"]["fields"]
+    status, body = api.get("/tickets?limit=0", customer.key)
+    assert "limit" in body["error"]["fields"]
+    status, body = api.get("/tickets?limit=101", customer.key)
+    assert_error(status, body, 400)
+    status, body = api.get("/tickets?limit=ten", customer.key)
+    assert_error(status, body, 400)
+
+
+def test_a_cursor_of_another_tenant_is_refused(api: Api, new_customer: Any) -> None:
+    alice, bob = new_customer(), new_customer()
+    for _ in range(3):
+        api.post("/tickets", alice.key, INCIDENT)
+    status, page = api.get("/tickets?limit=1", alice.key)
+    assert page["next_cursor"]
+    status, body = api.get(f"/tickets?limit=1&cursor={page['next_cursor']}", bob.key)
+    assert_error(status, body, 400)
+
+
+# --- idempotency ------------------------------------------------------------
+
+
+def test_same_idempotency_key_and_body_replays_the_first_response(
+    api: Api, customer: Customer
+) -> None:
+    headers = {"Idempotency-Key": "open-1"}
+    first = api.post("/tickets", customer.key, INCIDENT, headers=headers)
+    again = api.post("/tickets", customer.key, INCIDENT, headers=headers)
+    assert first[0] == 201
+    assert again == first
+    _, page = api.get("/tickets", customer.key)
+    assert [t["id"] for t in page["items"]] == [first[1]["id"]]
+
+
+def test_same_idempotency_key_other_body_is_409(api: Api, customer: Customer) -> None:
+    headers = {"Idempotency-Key": "open-2"}
+    assert api.post("/tickets", customer.key, INCIDENT, headers=headers)[0] == 201
+    other = {**INCIDENT, "title": "Something else"}
+    assert_error(*api.post("/tickets", customer.key, other, headers=headers), 409)
+
+
+def test_idempotency_keys_are_per_api_key(api: Api, new_customer: Any) -> None:
+    alice, bob = new_customer(), new_customer()
+    headers = {"Idempotency-Key": "shared"}
+    a = api.post("/tickets", alice.key, INCIDENT, headers=headers)
+    b = api.post("/tickets", bob.key, INCIDENT, headers=headers)
+    assert a[0] == b[0] == 201
+    assert a[1]["id"] != b[1]["id"]
+
+
+def test_a_refused_request_is_not_remembered(api: Api, customer: Customer) -> None:
+    headers = {"Idempotency-Key": "fix-and-retry"}
+    bad = {**INCIDENT, "priority": "cosmic"}
+    assert api.post("/tickets", customer.key, bad, headers=headers)[0] == 400
+    assert api.post("/tickets", customer.key, bad, headers=headers)[0] == 400
+
+
+# --- pagination ------------------------------------------------------------
+
+
+def test_pagination_returns_every_ticket_exactly_once_newest_first(
+    api: Api, customer: Customer
+) -> None:
+    created = [
+        api.post("/tickets", customer.key, {**INCIDENT, "title": f"T{i}"})[1]["id"]
+        for i in range(23)
+    ]
+    seen: list[str] = []
+    cursor = None
+    pages = 0
+    while True:
+        path = "/tickets?limit=5" + (f"&cursor={cursor}" if cursor else "")
+        status, page = api.get(path, customer.key)
+        assert status == 200, page
+        assert len(page["items"]) <= 5
+        seen += [t["id"] for t in page["items"]]
+        pages += 1
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == list(reversed(created))
+    assert pages in (5, 6)
+
+
+def test_history_starts_with_created(api: Api, customer: Customer) -> None:
+    _, ticket = api.post("/tickets", customer.key, INCIDENT)
+    status, page = api.get(f"/tickets/{ticket['id']}/events", customer.key)
+    assert status == 200
+    (event,) = page["items"]
+    assert event["type"] == "created"
+    assert event["actor"]["role"] == "customer"
+    assert event["actor"]["key_id"].startswith("key_")
+    assert page["next_cursor"] is None
+
+
+# --- cost per request --------------------------------------------------------
+
+
+def test_dynamodb_calls_per_request(api: Api, customer: Customer, aws_calls: Counter[str]) -> None:
+    _, ticket = api.post("/tickets", customer.key, INCIDENT)
+    opened = sum(aws_calls.values())
+    aws_calls.clear()
+    api.get(f"/tickets/{ticket['id']}", customer.key)
+    read = dict(aws_calls)
+    aws_calls.clear()
+    api.get("/tickets", customer.key)
+    listed = dict(aws_calls)
+    # key + tenant + policy + one transaction
+    assert opened <= 4, opened
+    assert read == {"GetItem": 2}, read  # the key, the ticket
+    assert listed == {"GetItem": 1, "Query": 1}, listed
+
+
+# --- the generated OpenAPI document ---------------------------------------
+
+
+def test_openapi_is_generated_from_the_route_models(api: Api) -> None:
+    status, doc = api.get("/openapi.json")
+    assert status == 200
+    assert doc["openapi"].startswith("3.")
+    for path in (
+        "/tickets",
+        "/tickets/{ticket_id}",
+        "/admin/tenants",
+        "/admin/tenants/{tenant_id}/keys",
+        "/tickets/{ticket_id}/events",
+    ):
+        assert path in doc["paths"], path
+    body = doc["components"]["schemas"]["TicketBody"]
+    assert {"title", "description", "kind"} <= set(body["required"])
+    assert body["additionalProperties"] is False
