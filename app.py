@@ -7,13 +7,16 @@ from typing import Any
 
 from chalice.app import Chalice, Rate
 
-from chalicelib.api import admin, meta, tickets
+from chalicelib.api import admin, lifecycle, meta, policies, reports, tickets
 
 app = Chalice(app_name="slaguard", configure_logs=False)
 app.api.binary_types = []  # every body is JSON text
 app.register_blueprint(meta.bp)
 app.register_blueprint(admin.bp)
 app.register_blueprint(tickets.bp)
+app.register_blueprint(lifecycle.bp)
+app.register_blueprint(reports.bp)
+app.register_blueprint(policies.bp)
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES), name="breach_checker")

@@ -57,6 +57,8 @@ class Ticket:
     resolution_cause: str | None = None
     charge: dict[str, Any] | None = None
     version: int | None = None
+    # Epoch second of the next alert threshold (the due index's sort key), or None.
+    due_at: int | None = None
 
     @property
     def is_open(self) -> bool:

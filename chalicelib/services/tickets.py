@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from ulid import ULID
 
+from chalicelib import alerts
 from chalicelib.api.models import TicketBody
+from chalicelib.domain import sla
+from chalicelib.domain.calendar import Clock
+from chalicelib.domain.instants import format_instant
 from chalicelib.domain.ticket import SlaState, Ticket
 from chalicelib.errors import BadRequest, Forbidden, TicketNotFound
 from chalicelib.services import policies
 from chalicelib.services.auth import Caller
+from chalicelib.services.outbox import claim_until, publish_items
+from chalicelib.store import outbox
 from chalicelib.store import tenants as tenant_store
 from chalicelib.store import tickets as store
+from chalicelib.store.models import OutboxItem
 
 MAX_BACKDATE = timedelta(days=400)
 
@@ -44,17 +52,88 @@ def calendar_version(calendar: dict[str, Any]) -> str:
     return hashlib.sha256(raw).hexdigest()[:16]
 
 
-def target_views(ticket: Ticket, now: datetime) -> list[dict[str, Any]]:
-    from chalicelib.domain import sla
+def clock_of(ticket: Ticket) -> Callable[[str], Clock]:
+    """The ticket's clocks: `24x7`, or `business` on the calendar it was targeted with."""
     from chalicelib.domain.calendar import CalendarSpec
     from chalicelib.domain.policy import clock_for
 
     spec = CalendarSpec.model_validate(ticket.sla.calendar)
-    views = []
-    for data in ticket.sla.targets:
-        target = sla.Target.from_dict(data)
-        views.append(sla.view(target, clock_for(target.clock, spec), now))
-    return views
+    return lambda kind: clock_for(kind, spec)
+
+
+def targets_of(ticket: Ticket) -> list[sla.Target]:
+    return [sla.Target.from_dict(data) for data in ticket.sla.targets]
+
+
+def set_targets(ticket: Ticket, targets: list[sla.Target]) -> None:
+    """Store new targets and move the ticket in the due index to its next threshold."""
+    ticket.sla.targets = [t.to_dict() for t in targets]
+    due = sla.earliest_threshold(targets, clock_of(ticket))
+    ticket.due_at = int(due.timestamp()) if due is not None else None
+
+
+def target_views(ticket: Ticket, now: datetime) -> list[dict[str, Any]]:
+    clocks = clock_of(ticket)
+    return [sla.view(t, clocks(t.clock), now) for t in targets_of(ticket)]
+
+
+def alert_message(
+    ticket: Ticket,
+    type_: str,
+    occurred_at: datetime,
+    *,
+    key: str | None = None,
+    metric: str | None = None,
+    level: int | None = None,
+    threshold_pct: int | None = None,
+    due_at: datetime | None = None,
+) -> dict[str, Any]:
+    return alerts.message(
+        key=key or type_,
+        type_=type_,
+        tenant_id=ticket.tenant_id,
+        ticket_id=ticket.id,
+        priority=ticket.priority,
+        occurred_at=format_instant(occurred_at),
+        metric=metric,
+        level=level,
+        threshold_pct=threshold_pct,
+        due_at=format_instant(due_at) if due_at is not None else None,
+    )
+
+
+def commit(
+    ticket: Ticket,
+    events: list[dict[str, Any]],
+    now: datetime,
+    *,
+    raised: Sequence[dict[str, Any]] = (),
+    new: bool = False,
+    publish: bool = True,
+) -> list[OutboxItem]:
+    """Write a ticket change with its history and the alerts it raised, all or
+    nothing (Conflict when the ticket moved on meanwhile), then publish the
+    alerts. Each alert is also a history entry of its own type."""
+    items = [
+        outbox.new_item(
+            ticket.id, m["id"].split(":", 1)[1], m, format_instant(now), claim_until(now)
+        )
+        for m in raised
+    ]
+    history = events + [
+        store.event(str(ULID()), now, m["type"], SYSTEM_ACTOR, _alert_data(m)) for m in raised
+    ]
+    store.write(ticket, history, items, new=new)
+    if publish and items:
+        publish_items(items, now)
+    return items
+
+
+SYSTEM_ACTOR: dict[str, Any] = {"role": "system", "key_id": None, "partner_id": None}
+
+
+def _alert_data(message: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in message.items() if k not in ("type", "tenant_id", "ticket_id")}
 
 
 def view(ticket: Ticket, now: datetime) -> dict[str, Any]:
@@ -62,7 +141,6 @@ def view(ticket: Ticket, now: datetime) -> dict[str, Any]:
 
 
 def open_ticket(caller: Caller, body: TicketBody, now: datetime) -> dict[str, Any]:
-    from chalicelib.domain import sla
     from chalicelib.domain.policy import Intake, TenantTerms, calendar_for, plan_ticket
 
     tenant_id = _tenant_for(caller, body.tenant_id)
@@ -98,7 +176,6 @@ def open_ticket(caller: Caller, body: TicketBody, now: datetime) -> dict[str, An
     )
     plan = plan_ticket(policy, terms, intake, reported_at)
     calendar = calendar_for(policy, terms)
-    targets = sla.start_targets(plan.targets, reported_at)
     calendar_json = calendar.model_dump(mode="json")
     ticket = Ticket(
         id=f"tkt_{ULID()}",
@@ -122,11 +199,10 @@ def open_ticket(caller: Caller, body: TicketBody, now: datetime) -> dict[str, An
             calendar=calendar_json,
             calendar_version=calendar_version(calendar_json),
             first_response_met_by=plan.first_response_met_by,
-            targets=[t.to_dict() for t in targets],
         ),
     )
     created = store.event(str(ULID()), now, "created", _actor(caller), {"status": ticket.status})
-    store.insert(ticket, [created])
+    store.write(ticket, [created], new=True)
     return view(ticket, now)
 
 

@@ -113,6 +113,15 @@ class DueIndex(GlobalSecondaryIndex["TicketItem"]):
     due_at = NumberAttribute(range_key=True)
 
 
+class OpenByPolicyIndex(GlobalSecondaryIndex["TicketItem"]):
+    class Meta(_IndexMeta):
+        index_name = schema.OPEN_BY_POLICY_INDEX
+        projection = KeysOnlyProjection()
+
+    policy_key = UnicodeAttribute(hash_key=True)
+    ticket_id = UnicodeAttribute(range_key=True)
+
+
 class TicketItem(Model):
     class Meta(_TableMeta):
         pass
@@ -143,10 +152,13 @@ class TicketItem(Model):
     # Due index (sparse): present only while an alert threshold is pending.
     due_shard = UnicodeAttribute(null=True)
     due_at = NumberAttribute(null=True)
+    # Open-by-policy index (sparse): present only while the ticket is open (E9).
+    policy_key = UnicodeAttribute(null=True)
     version = VersionAttribute()
 
     by_tenant = ByTenantIndex()
     due = DueIndex()
+    open_by_policy = OpenByPolicyIndex()
 
     @staticmethod
     def key(ticket_id: str) -> str:
@@ -166,6 +178,35 @@ class EventItem(Model):
     type = UnicodeAttribute()
     actor: MapAttribute[str, Any] = _raw_map()
     data: MapAttribute[str, Any] = _raw_map()
+
+
+class OutboxIndex(GlobalSecondaryIndex["OutboxItem"]):
+    class Meta(_IndexMeta):
+        index_name = schema.OUTBOX_INDEX
+        projection = AllProjection()
+
+    outbox_shard = UnicodeAttribute(hash_key=True)
+    outbox_id = UnicodeAttribute(range_key=True)
+
+
+class OutboxItem(Model):
+    """An alert, in its ticket's partition (sk OUTBOX#<key>). Its conditional put
+    is the exactly-once point; `outbox_shard` is present until it is published."""
+
+    class Meta(_TableMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)  # TICKET#<id>
+    sk = UnicodeAttribute(range_key=True)  # OUTBOX#<metric>#<pct> or OUTBOX#<type>
+    alert_id = UnicodeAttribute()
+    message: MapAttribute[str, Any] = _raw_map()
+    created_at = UnicodeAttribute()
+    claim_until = NumberAttribute(default=0)  # epoch s: a publisher owns it until then
+    outbox_shard = UnicodeAttribute(null=True)
+    outbox_id = UnicodeAttribute(null=True)
+    sent_at = UnicodeAttribute(null=True)
+
+    unsent = OutboxIndex()
 
 
 class PolicyItem(Model):

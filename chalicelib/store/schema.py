@@ -9,6 +9,7 @@ from typing import Any
 BY_TENANT_INDEX = "by_tenant"
 DUE_INDEX = "due"
 OUTBOX_INDEX = "outbox_unsent"
+OPEN_BY_POLICY_INDEX = "open_by_policy"
 
 
 def _s(name: str) -> dict[str, str]:
@@ -37,6 +38,8 @@ MAIN_TABLE: dict[str, Any] = {
         _n("due_at"),
         _s("outbox_shard"),
         _s("outbox_id"),
+        _s("policy_key"),
+        _s("ticket_id"),
     ],
     "KeySchema": _key("pk", "sk"),
     "GlobalSecondaryIndexes": [
@@ -50,6 +53,12 @@ MAIN_TABLE: dict[str, Any] = {
         {
             "IndexName": DUE_INDEX,
             "KeySchema": _key("due_shard", "due_at"),
+            "Projection": {"ProjectionType": "KEYS_ONLY"},
+        },
+        # Sparse: only open tickets, per policy, for re-targeting on a policy change (E9).
+        {
+            "IndexName": OPEN_BY_POLICY_INDEX,
+            "KeySchema": _key("policy_key", "ticket_id"),
             "Projection": {"ProjectionType": "KEYS_ONLY"},
         },
         # Sparse: only outbox items not yet published.

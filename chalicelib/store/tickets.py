@@ -3,6 +3,7 @@ events), a per-tenant index for lists, conditional writes on `version`."""
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
 from pynamodb.connection import Connection
@@ -12,10 +13,17 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.domain.instants import format_instant, parse_instant
 from chalicelib.domain.ticket import SlaState, Ticket
 from chalicelib.errors import Conflict
-from chalicelib.store.models import EventItem, TicketItem, plain
+from chalicelib.settings import get_settings
+from chalicelib.store.models import EventItem, OutboxItem, TicketItem, plain
 from chalicelib.store.pages import decode_cursor, encode_cursor
 
 TICKET_SK = "TICKET"
+
+
+def due_shard(ticket_id: str) -> str:
+    """The due index partition of a ticket: spreads writes over DUE_SHARDS keys."""
+    shards = get_settings().due_shards
+    return f"DUE#{zlib.crc32(ticket_id.encode()) % shards}"
 
 
 def _to_item(t: Ticket) -> TicketItem:
@@ -50,6 +58,9 @@ def _to_item(t: Ticket) -> TicketItem:
             "targets": t.sla.targets,
         },
         charge=t.charge,
+        due_shard=due_shard(t.id) if t.due_at is not None else None,
+        due_at=t.due_at,
+        policy_key=f"POLICY#{t.sla.policy}" if t.status != "closed" else None,
     )
     if t.version is not None:
         item.version = t.version
@@ -86,6 +97,7 @@ def _from_item(item: TicketItem) -> Ticket:
             targets=sla.get("targets", []),
         ),
         version=item.version,
+        due_at=int(item.due_at) if item.due_at is not None else None,
     )
 
 
@@ -105,30 +117,35 @@ def _connection() -> Connection:
     return TicketItem._get_connection().connection
 
 
-def insert(ticket: Ticket, events: list[dict[str, Any]]) -> None:
-    """Create a ticket with its first history entries, all or nothing."""
-    with TransactWrite(connection=_connection()) as tx:
-        tx.save(_to_item(ticket), condition=TicketItem.pk.does_not_exist())
-        for event in events:
-            tx.save(event_item(ticket.id, event))
-    ticket.version = 1
-
-
-def save(ticket: Ticket, events: list[dict[str, Any]]) -> None:
-    """Store a changed ticket and its new history entries, only if nobody else
-    changed it since it was read (`version`); else Conflict."""
+def write(
+    ticket: Ticket,
+    events: list[dict[str, Any]],
+    alerts: list[OutboxItem] | None = None,
+    *,
+    new: bool = False,
+) -> None:
+    """Store a ticket, its new history entries and the alerts it raised, all or
+    nothing. A new ticket must not exist; a changed one must still be at the
+    `version` it was read at; an alert must not have been written before (the
+    outbox's exactly-once point). Any of those failing is a Conflict."""
+    item = _to_item(ticket)
     try:
         with TransactWrite(connection=_connection()) as tx:
-            tx.save(_to_item(ticket))  # adds the version condition and increments it
+            if new:
+                tx.save(item, condition=TicketItem.pk.does_not_exist())
+            else:
+                tx.save(item)  # adds the version condition and increments it
             for event in events:
                 tx.save(event_item(ticket.id, event))
+            for alert in alerts or ():
+                tx.save(alert, condition=OutboxItem.pk.does_not_exist())
     except TransactWriteError as e:
         if e.cause_response_code == "TransactionCanceledException":
             raise Conflict(
                 "the ticket changed while this request ran; retry", code="concurrent_update"
             ) from e
         raise
-    ticket.version = (ticket.version or 0) + 1
+    ticket.version = item.version
 
 
 def get(ticket_id: str) -> Ticket | None:

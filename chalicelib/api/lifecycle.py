@@ -1,0 +1,7 @@
+"""Routes: lifecycle (see API.md)."""
+
+from __future__ import annotations
+
+from chalice.app import Blueprint
+
+bp = Blueprint(__name__)
