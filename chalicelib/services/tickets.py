@@ -20,6 +20,7 @@ from chalicelib.errors import BadRequest, Forbidden, TicketNotFound
 from chalicelib.services import policies
 from chalicelib.services.auth import Caller
 from chalicelib.services.outbox import claim_until, publish_items
+from chalicelib.services.tenants import tenant_doc
 from chalicelib.store import outbox
 from chalicelib.store import tenants as tenant_store
 from chalicelib.store import tickets as store
@@ -160,7 +161,7 @@ def open_ticket(caller: Caller, body: TicketBody, now: datetime) -> dict[str, An
         if caller.is_provider:
             raise BadRequest("no such tenant", {"tenant_id": f"unknown tenant {tenant_id!r}"})
         raise Forbidden("this key's tenant no longer exists")
-    doc = tenants_doc(tenant.doc)
+    doc = tenant_doc(tenant.doc)
     policy = policies.find(doc["policy"])
     if policy is None:
         raise BadRequest("the tenant's policy does not exist", {"policy": doc["policy"]})
@@ -201,16 +202,11 @@ def open_ticket(caller: Caller, body: TicketBody, now: datetime) -> dict[str, An
             first_response_met_by=plan.first_response_met_by,
         ),
     )
+    set_targets(ticket, sla.start_targets(plan.targets, reported_at))
     created = store.event(str(ULID()), now, "created", _actor(caller), {"status": ticket.status})
-    store.write(ticket, [created], new=True)
+    raised = [alert_message(ticket, alert, now) for alert in plan.alerts]  # K2
+    commit(ticket, [created], now, raised=raised, new=True)
     return view(ticket, now)
-
-
-def tenants_doc(doc: Any) -> dict[str, Any]:
-    from chalicelib.store.models import plain
-
-    result: dict[str, Any] = plain(doc)
-    return result
 
 
 def _visible(caller: Caller, ticket_id: str) -> Ticket:

@@ -323,3 +323,14 @@ def test_openapi_is_generated_from_the_route_models(api: Api) -> None:
     body = doc["components"]["schemas"]["TicketBody"]
     assert {"title", "description", "kind"} <= set(body["required"])
     assert body["additionalProperties"] is False
+
+
+def test_an_opened_ticket_carries_its_targets(api: Api, customer: Customer) -> None:
+    """A2: an Aivo blocker incident has 1 h first response and 6 h resolution, 24x7."""
+    status, ticket = api.post("/tickets", customer.key, {**INCIDENT, "priority": "blocker"})
+    assert status == 201, ticket
+    targets = {t["metric"]: t for t in ticket["sla"]["targets"]}
+    assert targets["first_response"]["target_seconds"] == 3600
+    assert targets["resolution"]["target_seconds"] == 6 * 3600
+    assert {t["clock"] for t in targets.values()} == {"24x7"}
+    assert all(t["state"] == "running" for t in targets.values())
