@@ -24,3 +24,16 @@ def client(service: str) -> Any:
 def reset_clients() -> None:
     """Forget cached clients (tests start a fresh mock)."""
     _client.cache_clear()
+
+
+def reset_connections() -> None:
+    """Forget every cached client and PynamoDB connection (a test or bench starts a
+    fresh mock; PynamoDB caches its connection on each model class)."""
+    from pynamodb.models import Model
+
+    reset_clients()
+    pending: list[type[Model]] = list(Model.__subclasses__())
+    while pending:
+        model = pending.pop()
+        model._connection = None
+        pending.extend(model.__subclasses__())

@@ -69,11 +69,11 @@ def error_body(code: str, message: str, fields: dict[str, str] | None = None) ->
     return {"error": error}
 
 
-def validation_fields(e: ValidationError, prefix: str = "") -> dict[str, str]:
-    """Every bad field of a pydantic error, by dotted path."""
+def validation_fields(e: ValidationError, prefix: str = "", root: str = "body") -> dict[str, str]:
+    """Every bad field of a pydantic error, by dotted path (`root` for the whole input)."""
     fields: dict[str, str] = {}
     for err in e.errors(include_url=False):
-        loc = ".".join(str(p) for p in err["loc"]) or "body"
+        loc = ".".join(str(p) for p in err["loc"]) or root
         fields.setdefault(prefix + loc, err["msg"])
     return fields
 
@@ -100,7 +100,7 @@ def _parse_json(raw: bytes) -> Any:
         raise BadRequest("a JSON body is required", {"body": "required"}, code="malformed_json")
     try:
         return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as e:
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:
         raise BadRequest(f"the body is not valid JSON: {e}", code="malformed_json") from e
 
 
@@ -112,7 +112,7 @@ def _validate(model: type[BaseModel], data: Any, what: str) -> BaseModel:
     except ValidationError as e:
         raise BadRequest(
             "the request has invalid fields",
-            validation_fields(e),
+            validation_fields(e, root=what),
             code="invalid_request",
         ) from e
 

@@ -15,6 +15,20 @@ Role = Literal["customer", "agent", "admin"]
 Flag = Literal["disabled", "auto_service_problems", "collection_problems", "no_auto_service"]
 Channel = Literal["api", "email", "phone", "chat", "twitter", "webhook"]
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Status = Literal[
+    "new",
+    "awaiting_approval",
+    "awaiting_payment",
+    "commercial_review",
+    "commercial_quote",
+    "queued",
+    "open",
+    "pending_customer",
+    "assessed",
+    "resolved",
+    "closed",
+]
+PriorityName = Annotated[str, StringConstraints(min_length=1, max_length=40)]
 
 
 class Strict(BaseModel):
@@ -103,6 +117,9 @@ class PageQuery(Strict):
 
 class TicketListQuery(PageQuery):
     tenant_id: TenantId | None = None
+    status: Status | None = None
+    priority: PriorityName | None = None
+    breached: bool | None = None
 
 
 class Target(BaseModel):
@@ -176,3 +193,70 @@ class TenantOut(TenantBody):
 
 class Health(BaseModel):
     status: Literal["ok"]
+
+
+# --- lifecycle: actions, comments, reports (issue 5) --------------------------
+
+ActionName = Literal[
+    "assign",
+    "set_priority",
+    "wait_on_customer",
+    "resume",
+    "assess",
+    "resolve",
+    "reopen",
+    "close",
+    "approve_charge",
+    "mark_paid",
+    "log_time",
+    "transfer_commercial",
+]
+
+
+class ActionBody(Strict):
+    """POST /tickets/{ticket_id}/actions: the action and the parameters it takes:
+    `assign {agent}`, `set_priority {priority}`, `assess {requires_quote?}`,
+    `resolve {resolution_cause?}`, `log_time {minutes}`; the others take none."""
+
+    action: ActionName
+    agent: ShortText | None = None
+    priority: PriorityName | None = None
+    requires_quote: bool | None = None
+    resolution_cause: Literal["fixed", "external"] | None = None
+    minutes: int | None = Field(default=None, ge=1, le=24 * 60)
+
+
+class CommentBody(Strict):
+    body: Annotated[str, StringConstraints(min_length=1, max_length=20000)]
+    public: bool = True
+
+
+class CommentOut(BaseModel):
+    id: str
+    at: str
+    body: str
+    public: bool
+    author_role: str
+
+
+class SlaReportQuery(Strict):
+    """`from` and `to` bound the tickets' `reported_at`: [from, to)."""
+
+    from_: AwareDatetime = Field(alias="from")
+    to: AwareDatetime
+    tenant_id: TenantId | None = None
+
+
+class SlaReportItem(BaseModel):
+    priority: str
+    tickets: int
+    met: int
+    breached: int
+    achievement_pct: float | None
+
+
+class SlaReport(BaseModel):
+    from_: str = Field(alias="from")
+    to: str
+    tenant_id: str
+    items: list[SlaReportItem]

@@ -45,13 +45,22 @@ def open_ticket(call: Call) -> dict[str, Any]:
     roles=PEOPLE,
     query=TicketListQuery,
     response=TicketPage,
-    summary="List a tenant's tickets, newest first",
+    summary="List a tenant's tickets, newest first; filters status, priority, breached",
     errors=(400, 403),
 )
 def list_tickets(call: Call) -> dict[str, Any]:
     assert call.caller is not None
     q = call.query
-    return tickets.list_tickets(call.caller, q.tenant_id, q.limit, q.cursor, call.now)
+    return tickets.list_tickets(
+        call.caller,
+        q.tenant_id,
+        q.limit,
+        q.cursor,
+        call.now,
+        status=q.status,
+        priority=q.priority,
+        breached=q.breached,
+    )
 
 
 @route(

@@ -178,12 +178,14 @@ class TargetDef(_Doc):
     """One target of a rule (E1): exactly one of seconds / minutes / hours /
     business_days (E2: N x the calendar's longest working day)."""
 
+    # Bounded (a year at most) and finite: a target is a commitment to a customer,
+    # and the clock arithmetic must stay within datetime's range.
     metric: Metric
     clock: ClockKind
-    seconds: int | None = Field(default=None, gt=0)
-    minutes: float | None = Field(default=None, gt=0)
-    hours: float | None = Field(default=None, gt=0)
-    business_days: int | None = Field(default=None, gt=0)
+    seconds: int | None = Field(default=None, gt=0, le=366 * 86400)
+    minutes: float | None = Field(default=None, gt=0, le=366 * 1440, allow_inf_nan=False)
+    hours: float | None = Field(default=None, gt=0, le=366 * 24, allow_inf_nan=False)
+    business_days: int | None = Field(default=None, gt=0, le=366)
     starts_on: StartsOn = "reported"
     ladder: list[LadderStep] | None = None
 

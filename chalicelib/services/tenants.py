@@ -93,7 +93,8 @@ def patch_tenant(tenant_id: str, patch: dict[str, Any], now: datetime) -> dict[s
         raise TenantNotFound(tenant_id)
     if "id" in patch and patch["id"] != tenant_id:
         raise BadRequest("a tenant's id cannot change", {"id": "cannot change"})
-    merged = merge_patch(tenant_doc(item.doc), patch)
+    before = tenant_doc(item.doc)
+    merged = merge_patch(before, patch)
     try:
         tenant = TenantBody.model_validate(merged)
     except ValidationError as e:
@@ -110,6 +111,9 @@ def patch_tenant(tenant_id: str, patch: dict[str, Any], now: datetime) -> dict[s
         if e.cause_response_code == "ConditionalCheckFailedException":
             raise Conflict("the tenant changed meanwhile; retry", code="concurrent_update") from e
         raise
+    from chalicelib.services import retarget
+
+    retarget.retarget_tenant(tenant_id, before, doc, now)  # E7/E9: its open tickets
     return doc
 
 

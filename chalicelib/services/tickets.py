@@ -224,14 +224,29 @@ def get_ticket(caller: Caller, ticket_id: str, now: datetime) -> dict[str, Any]:
 
 
 def list_tickets(
-    caller: Caller, tenant_id: str | None, limit: int, cursor: str | None, now: datetime
+    caller: Caller,
+    tenant_id: str | None,
+    limit: int,
+    cursor: str | None,
+    now: datetime,
+    *,
+    status: str | None = None,
+    priority: str | None = None,
+    breached: bool | None = None,
 ) -> dict[str, Any]:
+    """A page of the tenant's tickets; `breached` reads the marker kept at every
+    write (`domain.lifecycle.breach_recorded`), so a target that just reached its
+    due instant is listed once the breach checker has written it."""
     tenant = _tenant_for(caller, tenant_id)
-    tickets, next_cursor = store.list_for_tenant(tenant, limit, cursor)
+    tickets, next_cursor = store.list_for_tenant(
+        tenant, limit, cursor, status=status, priority=priority, breached=breached
+    )
     return {"items": [view(t, now) for t in tickets], "next_cursor": next_cursor}
 
 
 def list_events(caller: Caller, ticket_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
     _visible(caller, ticket_id)
-    events, next_cursor = store.list_events(ticket_id, limit, cursor)
+    events, next_cursor = store.list_events(
+        ticket_id, limit, cursor, public_only=not caller.is_provider
+    )
     return {"items": events, "next_cursor": next_cursor}

@@ -122,6 +122,42 @@ class OpenByPolicyIndex(GlobalSecondaryIndex["TicketItem"]):
     ticket_id = UnicodeAttribute(range_key=True)
 
 
+class ByStatusIndex(GlobalSecondaryIndex["TicketItem"]):
+    class Meta(_IndexMeta):
+        index_name = schema.BY_STATUS_INDEX
+        projection = AllProjection()
+
+    status_key = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class ByPriorityIndex(GlobalSecondaryIndex["TicketItem"]):
+    class Meta(_IndexMeta):
+        index_name = schema.BY_PRIORITY_INDEX
+        projection = AllProjection()
+
+    priority_key = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class BreachedIndex(GlobalSecondaryIndex["TicketItem"]):
+    class Meta(_IndexMeta):
+        index_name = schema.BREACHED_INDEX
+        projection = AllProjection()
+
+    breached_key = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class ByReportedIndex(GlobalSecondaryIndex["TicketItem"]):
+    class Meta(_IndexMeta):
+        index_name = schema.BY_REPORTED_INDEX
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    reported_sk = UnicodeAttribute(range_key=True)
+
+
 class TicketItem(Model):
     class Meta(_TableMeta):
         pass
@@ -154,11 +190,21 @@ class TicketItem(Model):
     due_at = NumberAttribute(null=True)
     # Open-by-policy index (sparse): present only while the ticket is open (E9).
     policy_key = UnicodeAttribute(null=True)
+    # List filters and reports: TENANT#<t>#STATUS#<s>, TENANT#<t>#PRIORITY#<p>,
+    # TENANT#<t> only while breached (sparse), <reported_at>#<ticket id>.
+    status_key = UnicodeAttribute(null=True)
+    priority_key = UnicodeAttribute(null=True)
+    breached_key = UnicodeAttribute(null=True)
+    reported_sk = UnicodeAttribute(null=True)
     version = VersionAttribute()
 
     by_tenant = ByTenantIndex()
     due = DueIndex()
     open_by_policy = OpenByPolicyIndex()
+    by_status = ByStatusIndex()
+    by_priority = ByPriorityIndex()
+    breached = BreachedIndex()
+    by_reported = ByReportedIndex()
 
     @staticmethod
     def key(ticket_id: str) -> str:
@@ -225,3 +271,18 @@ class PolicyItem(Model):
     @staticmethod
     def key(policy_id: str) -> str:
         return f"POLICY#{policy_id}"
+
+
+class RetargetJobItem(Model):
+    """E9 work left by a policy change: the open tickets under `policy_id` after
+    ticket `after` still need re-targeting; each checker run takes a batch."""
+
+    class Meta(_TableMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True, default="RETARGET")
+    sk = UnicodeAttribute(range_key=True)  # POLICY#<id>
+    policy_id = UnicodeAttribute()
+    version = NumberAttribute()
+    after = UnicodeAttribute(null=True)
+    updated_at = UnicodeAttribute()

@@ -10,6 +10,10 @@ BY_TENANT_INDEX = "by_tenant"
 DUE_INDEX = "due"
 OUTBOX_INDEX = "outbox_unsent"
 OPEN_BY_POLICY_INDEX = "open_by_policy"
+BY_STATUS_INDEX = "by_status"
+BY_PRIORITY_INDEX = "by_priority"
+BREACHED_INDEX = "breached"
+BY_REPORTED_INDEX = "by_reported"
 
 
 def _s(name: str) -> dict[str, str]:
@@ -40,6 +44,10 @@ MAIN_TABLE: dict[str, Any] = {
         _s("outbox_id"),
         _s("policy_key"),
         _s("ticket_id"),
+        _s("status_key"),
+        _s("priority_key"),
+        _s("breached_key"),
+        _s("reported_sk"),
     ],
     "KeySchema": _key("pk", "sk"),
     "GlobalSecondaryIndexes": [
@@ -60,6 +68,29 @@ MAIN_TABLE: dict[str, Any] = {
             "IndexName": OPEN_BY_POLICY_INDEX,
             "KeySchema": _key("policy_key", "ticket_id"),
             "Projection": {"ProjectionType": "KEYS_ONLY"},
+        },
+        # A tenant's tickets in one status / of one priority, newest first (list filters).
+        {
+            "IndexName": BY_STATUS_INDEX,
+            "KeySchema": _key("status_key", "gsi1sk"),
+            "Projection": {"ProjectionType": "ALL"},
+        },
+        {
+            "IndexName": BY_PRIORITY_INDEX,
+            "KeySchema": _key("priority_key", "gsi1sk"),
+            "Projection": {"ProjectionType": "ALL"},
+        },
+        # Sparse: only a tenant's breached tickets, newest first (`breached=true`).
+        {
+            "IndexName": BREACHED_INDEX,
+            "KeySchema": _key("breached_key", "gsi1sk"),
+            "Projection": {"ProjectionType": "ALL"},
+        },
+        # A tenant's tickets by the instant they were reported (SLA report ranges).
+        {
+            "IndexName": BY_REPORTED_INDEX,
+            "KeySchema": _key("gsi1pk", "reported_sk"),
+            "Projection": {"ProjectionType": "ALL"},
         },
         # Sparse: only outbox items not yet published.
         {

@@ -4,13 +4,18 @@ events), a per-tenant index for lists, conditional writes on `version`."""
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.instants import format_instant, parse_instant
+from chalicelib.domain.lifecycle import breach_recorded
+from chalicelib.domain.sla import Target
 from chalicelib.domain.ticket import SlaState, Ticket
 from chalicelib.errors import Conflict
 from chalicelib.settings import get_settings
@@ -24,6 +29,11 @@ def due_shard(ticket_id: str) -> str:
     """The due index partition of a ticket: spreads writes over DUE_SHARDS keys."""
     shards = get_settings().due_shards
     return f"DUE#{zlib.crc32(ticket_id.encode()) % shards}"
+
+
+def _breach_recorded(t: Ticket) -> bool:
+    """The `breached` index marker, recomputed at every write (see the domain rule)."""
+    return breach_recorded(Target.from_dict(target) for target in t.sla.targets)
 
 
 def _to_item(t: Ticket) -> TicketItem:
@@ -61,13 +71,17 @@ def _to_item(t: Ticket) -> TicketItem:
         due_shard=due_shard(t.id) if t.due_at is not None else None,
         due_at=t.due_at,
         policy_key=f"POLICY#{t.sla.policy}" if t.status != "closed" else None,
+        status_key=f"TENANT#{t.tenant_id}#STATUS#{t.status}",
+        priority_key=f"TENANT#{t.tenant_id}#PRIORITY#{t.priority}",
+        breached_key=f"TENANT#{t.tenant_id}" if _breach_recorded(t) else None,
+        reported_sk=f"{format_instant(t.reported_at)}#{t.id}",
     )
     if t.version is not None:
         item.version = t.version
     return item
 
 
-def _from_item(item: TicketItem) -> Ticket:
+def from_item(item: TicketItem) -> Ticket:
     sla = plain(item.sla)
     return Ticket(
         id=item.ticket_id,
@@ -150,45 +164,91 @@ def write(
 
 def get(ticket_id: str) -> Ticket | None:
     try:
-        return _from_item(
-            TicketItem.get(TicketItem.key(ticket_id), TICKET_SK, consistent_read=True)
-        )
+        return from_item(TicketItem.get(TicketItem.key(ticket_id), TICKET_SK, consistent_read=True))
     except DoesNotExist:
         return None
 
 
-_TENANT_PAGE_KEYS = {"pk", "sk", "gsi1pk", "gsi1sk"}
+FILTERED_PAGE = 100  # index entries read per Query page when a filter drops some
 
 
 def list_for_tenant(
-    tenant_id: str, limit: int, cursor: str | None
+    tenant_id: str,
+    limit: int,
+    cursor: str | None,
+    *,
+    status: str | None = None,
+    priority: str | None = None,
+    breached: bool | None = None,
 ) -> tuple[list[Ticket], str | None]:
-    """A page of a tenant's tickets, newest first (one Query)."""
-    partition = f"TENANT#{tenant_id}"
-    start = decode_cursor(cursor, {"gsi1pk": partition}, _TENANT_PAGE_KEYS)
-    result = TicketItem.by_tenant.query(
-        partition,
+    """A page of a tenant's tickets, newest first, never a Scan. One index serves
+    the most selective filter (the sparse `breached` index, else `by_status`,
+    else `by_priority`, else `by_tenant`); the other filters are a
+    FilterExpression on that Query, paged until `limit` tickets match."""
+    tenant = f"TENANT#{tenant_id}"
+    index: Any = TicketItem.by_tenant
+    key_name, key = "gsi1pk", tenant
+    if breached:
+        index, key_name = TicketItem.breached, "breached_key"
+    elif status is not None:
+        index, key_name, key = TicketItem.by_status, "status_key", f"{tenant}#STATUS#{status}"
+    elif priority is not None:
+        index, key_name, key = (
+            TicketItem.by_priority,
+            "priority_key",
+            f"{tenant}#PRIORITY#{priority}",
+        )
+    conditions: list[Condition] = []
+    if status is not None and key_name != "status_key":
+        conditions.append(TicketItem.status == status)
+    if priority is not None and key_name != "priority_key":
+        conditions.append(TicketItem.priority == priority)
+    if breached is False:
+        conditions.append(TicketItem.breached_key.does_not_exist())
+    condition = None
+    for c in conditions:
+        condition = c if condition is None else condition & c
+    start = decode_cursor(cursor, {key_name: key}, {"pk", "sk", key_name, "gsi1sk"})
+    result = index.query(
+        key,
+        filter_condition=condition,
         scan_index_forward=False,
         limit=limit,
-        page_size=limit,
+        page_size=limit if condition is None else max(limit, FILTERED_PAGE),
         last_evaluated_key=start,
     )
-    tickets = [_from_item(item) for item in result]
+    tickets = [from_item(item) for item in result]
     return tickets, encode_cursor(result.last_evaluated_key)
+
+
+def reported_between(tenant_id: str, start: datetime, end: datetime) -> Iterator[Ticket]:
+    """A tenant's tickets reported in [start, end), every page of the by_reported
+    index (the sort key `<reported_at>#<id>` orders them by the reported instant)."""
+    items = TicketItem.by_reported.query(
+        f"TENANT#{tenant_id}",
+        TicketItem.reported_sk.between(format_instant(start), format_instant(end)),
+    )
+    return (from_item(item) for item in items)
 
 
 _EVENT_PAGE_KEYS = {"pk", "sk"}
 
 
 def list_events(
-    ticket_id: str, limit: int, cursor: str | None
+    ticket_id: str, limit: int, cursor: str | None, *, public_only: bool = False
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """A page of a ticket's history, oldest first (one Query)."""
+    """A page of a ticket's history, oldest first (one Query; `public_only` leaves
+    out internal notes, the comments with `public: false`)."""
     partition = TicketItem.key(ticket_id)
     start = decode_cursor(cursor, {"pk": partition}, _EVENT_PAGE_KEYS)
     result = EventItem.query(
         partition,
         EventItem.sk.startswith("EVENT#"),
+        filter_condition=(
+            (EventItem.type != "comment") | (EventItem.data["public"] == True)  # noqa: E712
+            if public_only
+            else None
+        ),
         limit=limit,
         page_size=limit,
         last_evaluated_key=start,
@@ -210,3 +270,62 @@ def event(
     event_id: str, at: Any, type_: str, actor: dict[str, Any], data: dict[str, Any]
 ) -> dict[str, Any]:
     return {"id": event_id, "at": format_instant(at), "type": type_, "actor": actor, "data": data}
+
+
+# --- re-targeting (E9): open tickets per policy and per tenant ------------------
+
+
+def open_ids_by_policy(
+    policy_id: str, limit: int, after: str | None = None
+) -> tuple[list[str], bool]:
+    """Up to `limit` ids of open (not closed) tickets under a policy, oldest first,
+    after ticket `after`; and whether more follow. One Query on the KEYS_ONLY
+    open_by_policy index (eventually consistent: the items are re-read)."""
+    condition = TicketItem.ticket_id > after if after is not None else None
+    result = TicketItem.open_by_policy.query(
+        f"POLICY#{policy_id}", condition, limit=limit + 1, page_size=limit + 1
+    )
+    ids = [item.ticket_id for item in result]
+    return ids[:limit], len(ids) > limit
+
+
+def count_open_by_policy(policy_id: str, after: str | None = None, cap: int = 10_000) -> int:
+    """How many open tickets are under a policy after ticket `after`, counted up to
+    `cap` (one Select=COUNT Query page of the keys-only index: bounded work)."""
+    condition = TicketItem.ticket_id > after if after is not None else None
+    page = TicketItem._get_connection().query(
+        f"POLICY#{policy_id}",
+        range_key_condition=condition,
+        index_name=TicketItem.open_by_policy.Meta.index_name,
+        limit=cap,
+        select="COUNT",
+    )
+    return int(page["Count"])
+
+
+def get_many(ticket_ids: list[str]) -> dict[str, Ticket]:
+    """The tickets of these ids that exist, by id (consistent BatchGetItem, 100 a call)."""
+    keys = [(TicketItem.key(t), TICKET_SK) for t in ticket_ids]
+    return {
+        item.ticket_id: from_item(item) for item in TicketItem.batch_get(keys, consistent_read=True)
+    }
+
+
+def open_for_tenant(tenant_id: str, limit: int, max_pages: int = 3) -> tuple[list[Ticket], bool]:
+    """Up to `limit` of a tenant's not-closed tickets, newest first, and whether more
+    may follow. Bounded: at most `max_pages` Query pages of `limit + 1` index entries
+    (closed tickets are filtered out by DynamoDB but still read)."""
+    pages = TicketItem.by_tenant.query(
+        f"TENANT#{tenant_id}",
+        filter_condition=TicketItem.status != "closed",
+        scan_index_forward=False,
+        page_size=limit + 1,
+    ).page_iter
+    found: list[Ticket] = []
+    for number, page in enumerate(pages, start=1):
+        found += [from_item(TicketItem.from_raw_data(raw)) for raw in page.get("Items", [])]
+        if len(found) > limit:
+            return found[:limit], True
+        if number == max_pages:
+            return found, pages.last_evaluated_key is not None
+    return found, False

@@ -25,18 +25,9 @@ def _stage_env() -> dict[str, str]:
 
 
 def reset_connections() -> None:
-    from chalicelib import aws
-    from chalicelib.store import models
+    from chalicelib.aws import reset_connections as reset
 
-    aws.reset_clients()
-    for model in (
-        models.TenantItem,
-        models.ApiKeyItem,
-        models.TicketItem,
-        models.EventItem,
-        models.PolicyItem,
-    ):
-        model._connection = None
+    reset()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,0 +1,88 @@
+"""SLA report (API.md, GET /reports/sla): the tickets a tenant reported in
+[from, to), per priority, judged by their own targets as of the request time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from chalicelib.domain.instants import format_instant
+from chalicelib.errors import BadRequest, TenantNotFound
+from chalicelib.services import policies
+from chalicelib.services.auth import Caller
+from chalicelib.services.tenants import tenant_doc
+from chalicelib.services.tickets import _tenant_for, target_views
+from chalicelib.store import tenants as tenant_store
+from chalicelib.store import tickets as store
+
+MAX_RANGE = timedelta(days=400)  # one request reads every ticket of the range
+
+
+@dataclass
+class _Row:
+    tickets: int = 0
+    met: int = 0
+    breached: int = 0
+
+    def item(self, priority: str) -> dict[str, Any]:
+        judged = self.met + self.breached
+        pct = round(100 * self.met / judged, 2) if judged else None
+        return {
+            "priority": priority,
+            "tickets": self.tickets,
+            "met": self.met,
+            "breached": self.breached,
+            "achievement_pct": pct,
+        }
+
+
+def judge(states: Iterable[str]) -> str | None:
+    """A ticket is `breached` if any target is breached, `met` if all its targets
+    are met (cancelled ones no longer apply), else neither (still running, or no
+    target at all, A7)."""
+    live = [s for s in states if s != "cancelled"]
+    if "breached" in live:
+        return "breached"
+    if live and all(s == "met" for s in live):
+        return "met"
+    return None
+
+
+def _priorities(policy_id: str) -> list[str]:
+    """The policy's priorities in the order its kinds list them (rows with zeros)."""
+    policy = policies.find(policy_id)
+    if policy is None:
+        return []
+    return list(dict.fromkeys(p for kind in policy.kinds.values() for p in kind.priorities))
+
+
+def sla_report(
+    caller: Caller, tenant_id: str | None, start: datetime, end: datetime, now: datetime
+) -> dict[str, Any]:
+    """Per priority: tickets, met, breached, achievement_pct = 100·met/(met+breached).
+    An agent or admin names the tenant (one Query of its by_reported index)."""
+    tenant_id = _tenant_for(caller, tenant_id)
+    if end <= start:
+        raise BadRequest("`to` must be after `from`", {"to": "must be after from"})
+    if end - start > MAX_RANGE:
+        raise BadRequest("the range is over 400 days", {"to": "at most 400 days after from"})
+    tenant = tenant_store.get_tenant(tenant_id)
+    if tenant is None or tenant.kind != "customer":
+        raise TenantNotFound(tenant_id)
+    rows = {p: _Row() for p in _priorities(tenant_doc(tenant.doc)["policy"])}
+    for ticket in store.reported_between(tenant_id, start, end):
+        row = rows.setdefault(ticket.priority, _Row())
+        row.tickets += 1
+        verdict = judge(v["state"] for v in target_views(ticket, now))
+        if verdict == "met":
+            row.met += 1
+        elif verdict == "breached":
+            row.breached += 1
+    return {
+        "from": format_instant(start),
+        "to": format_instant(end),
+        "tenant_id": tenant_id,
+        "items": [row.item(priority) for priority, row in rows.items()],
+    }

@@ -1,0 +1,351 @@
+"""The breach checker through the real scheduled handler (issue 6): the E8 ladder,
+exactly once per (ticket, metric, threshold) under repeats, concurrency, a kill
+between write and publish and SNS outages; messages counted on an SQS queue
+subscribed to the alerts topic."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.integration.conftest import Api, Customer
+
+BASE = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=30)
+_day = iter(range(1, 300))
+
+
+def fresh_t0() -> datetime:
+    """A distinct back-dated report instant per test, so tests don't share instants."""
+    return BASE - timedelta(days=next(_day))
+
+
+def iso(at: datetime) -> str:
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Alerts:
+    """An SQS queue subscribed to the alerts topic (raw delivery)."""
+
+    def __init__(self, filter_policy: dict[str, Any] | None = None) -> None:
+        from chalicelib import aws
+        from chalicelib.settings import get_settings
+
+        self.sqs = aws.client("sqs")
+        name = f"alerts-{next(_day)}-{id(self)}"
+        self.url = self.sqs.create_queue(QueueName=name)["QueueUrl"]
+        arn = self.sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])
+        attributes = {"RawMessageDelivery": "true"}
+        if filter_policy:
+            attributes["FilterPolicy"] = json.dumps(filter_policy)
+        aws.client("sns").subscribe(
+            TopicArn=get_settings().alerts_topic_arn,
+            Protocol="sqs",
+            Endpoint=arn["Attributes"]["QueueArn"],
+            Attributes=attributes,
+        )
+
+    def drain(self, ticket_ids: set[str]) -> list[dict[str, Any]]:
+        got: list[dict[str, Any]] = []
+        while True:
+            r = self.sqs.receive_message(
+                QueueUrl=self.url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+            )
+            messages = r.get("Messages", [])
+            if not messages:
+                break
+            for m in messages:
+                body = json.loads(m["Body"])
+                body["_attributes"] = {
+                    k: v["StringValue"] for k, v in m.get("MessageAttributes", {}).items()
+                }
+                if body["ticket_id"] in ticket_ids:
+                    got.append(body)
+                self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=m["ReceiptHandle"])
+        return got
+
+
+@pytest.fixture
+def alerts() -> Alerts:
+    return Alerts()
+
+
+def run_checker(api: Api, at: datetime) -> dict[str, int]:
+    """Invoke `breach_checker` exactly as EventBridge does, with `at` as the event time."""
+    event = api.client.events.generate_cw_event(
+        source="aws.events",
+        detail_type="Scheduled Event",
+        detail={},
+        resources=["arn:aws:events:us-east-1:123456789012:rule/breach_checker"],
+        region="us-east-1",
+    )
+    event["time"] = iso(at)
+    result: dict[str, int] = api.client.lambda_.invoke("breach_checker", event).payload
+    return result
+
+
+def open_blocker(api: Api, agent_key: str, tenant_id: str, t0: datetime) -> str:
+    """A2: an Aivo blocker, first response 1 h and resolution 6 h on 24x7 clocks."""
+    status, ticket = api.post(
+        "/tickets",
+        agent_key,
+        {
+            "tenant_id": tenant_id,
+            "title": "Platform down",
+            "description": "All customers",
+            "kind": "incident",
+            "priority": "blocker",
+            "reported_at": iso(t0),
+        },
+    )
+    assert status == 201, ticket
+    return str(ticket["id"])
+
+
+def keys(messages: list[dict[str, Any]]) -> list[tuple[str, str, int]]:
+    return sorted((m["ticket_id"], m["metric"], m["threshold_pct"]) for m in messages)
+
+
+@pytest.fixture
+def aivo(customer: Customer) -> Customer:
+    return customer
+
+
+def test_e8_ladder_each_threshold_once_with_the_contract_message(
+    api: Api, agent_key: str, aivo: Customer, alerts: Alerts
+) -> None:
+    t0 = fresh_t0()
+    tid = open_blocker(api, agent_key, aivo.tenant_id, t0)
+
+    assert run_checker(api, t0 + timedelta(minutes=44))["alerts"] >= 0
+    assert alerts.drain({tid}) == []
+
+    run_checker(api, t0 + timedelta(minutes=45))  # 75 % of 1 h
+    (warning,) = alerts.drain({tid})
+    assert warning["type"] == "sla.warning"
+    assert (warning["metric"], warning["threshold_pct"], warning["level"]) == (
+        "first_response",
+        75,
+        1,
+    )
+    assert warning["tenant_id"] == aivo.tenant_id
+    assert warning["priority"] == "blocker"
+    assert warning["occurred_at"] == iso(t0 + timedelta(minutes=45))
+    assert warning["due_at"] == iso(t0 + timedelta(hours=1))
+    assert warning["_attributes"] == {
+        "type": "sla.warning",
+        "tenant_id": aivo.tenant_id,
+        "priority": "blocker",
+        "level": "1",
+    }
+
+    run_checker(api, t0 + timedelta(minutes=45))  # the same instant again: nothing
+    assert alerts.drain({tid}) == []
+
+    run_checker(api, t0 + timedelta(hours=1))  # E5: breached at the due instant itself
+    (breach,) = alerts.drain({tid})
+    assert (breach["type"], breach["threshold_pct"]) == ("sla.breached", 100)
+
+    run_checker(api, t0 + timedelta(hours=2, minutes=1))  # 150 % and 200 %, levels 2 and 3
+    escalations = alerts.drain({tid})
+    assert [(m["type"], m["threshold_pct"], m["level"]) for m in escalations] == [
+        ("sla.escalated", 150, 2),
+        ("sla.escalated", 200, 3),
+    ]
+
+    _, page = api.get(f"/tickets/{tid}/events", aivo.key)
+    types = [e["type"] for e in page["items"]]
+    assert types.count("sla.escalated") == 2
+    assert types.count("sla.breached") == 1
+
+
+def test_a_late_run_raises_every_crossed_threshold_once(
+    api: Api, agent_key: str, aivo: Customer, alerts: Alerts
+) -> None:
+    t0 = fresh_t0()
+    tid = open_blocker(api, agent_key, aivo.tenant_id, t0)
+    run_checker(api, t0 + timedelta(hours=5))
+    run_checker(api, t0 + timedelta(hours=5))
+    assert keys(alerts.drain({tid})) == [
+        (tid, "first_response", 75),
+        (tid, "first_response", 100),
+        (tid, "first_response", 150),
+        (tid, "first_response", 200),
+        (tid, "resolution", 75),
+    ]
+
+
+@pytest.fixture
+def atomic_aws_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DynamoDB executes each request (a TransactWriteItems included) atomically;
+    moto in-process does not across threads. Serialising each call restores the
+    guarantee the code relies on, without serialising the checkers themselves."""
+    import botocore.client
+
+    lock = threading.Lock()
+    original = botocore.client.BaseClient._make_api_call
+
+    def atomic(self: Any, operation: str, params: Any) -> Any:
+        with lock:
+            return original(self, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", atomic)
+
+
+def test_two_checkers_at_once_publish_each_alert_once(
+    api: Api, agent_key: str, aivo: Customer, alerts: Alerts, atomic_aws_calls: None
+) -> None:
+    t0 = fresh_t0()
+    ids = {open_blocker(api, agent_key, aivo.tenant_id, t0) for _ in range(6)}
+    from chalicelib.services.checker import check
+
+    at = t0 + timedelta(minutes=61)
+    barrier = threading.Barrier(3)
+
+    def run() -> None:
+        barrier.wait()
+        check(at)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    got = keys(alerts.drain(ids))
+    assert got == sorted((i, "first_response", p) for i in ids for p in (75, 100))
+
+
+def test_a_run_killed_between_write_and_publish_loses_nothing(
+    api: Api, agent_key: str, aivo: Customer, alerts: Alerts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.services import checker
+
+    t0 = fresh_t0()
+    tid = open_blocker(api, agent_key, aivo.tenant_id, t0)
+
+    class Killed(BaseException):
+        pass
+
+    def die(*args: Any, **kwargs: Any) -> int:
+        raise Killed
+
+    monkeypatch.setattr(checker, "publish_items", die)
+    with pytest.raises(Killed):
+        run_checker(api, t0 + timedelta(minutes=46))
+    monkeypatch.undo()
+    assert alerts.drain({tid}) == []
+
+    run_checker(api, t0 + timedelta(minutes=47))  # the next run publishes the outbox
+    run_checker(api, t0 + timedelta(minutes=48))
+    assert keys(alerts.drain({tid})) == [(tid, "first_response", 75)]
+
+
+def test_sns_down_for_several_runs_then_every_alert_once(
+    api: Api, agent_key: str, aivo: Customer, alerts: Alerts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib import alerts as adapter
+
+    t0 = fresh_t0()
+    tid = open_blocker(api, agent_key, aivo.tenant_id, t0)
+
+    def outage(messages: Any) -> set[str]:
+        raise ClientError({"Error": {"Code": "InternalError", "Message": "down"}}, "PublishBatch")
+
+    monkeypatch.setattr(adapter, "publish", outage)
+    for minute in (45, 46, 60, 61):
+        run_checker(api, t0 + timedelta(minutes=minute))
+    monkeypatch.undo()
+    assert alerts.drain({tid}) == []
+    for minute in (62, 63):
+        run_checker(api, t0 + timedelta(minutes=minute))
+    assert keys(alerts.drain({tid})) == [(tid, "first_response", 75), (tid, "first_response", 100)]
+
+
+def test_subscription_filter_policy_on_type_and_priority(
+    api: Api, agent_key: str, aivo: Customer
+) -> None:
+    oncall = Alerts({"type": ["sla.breached"], "priority": ["blocker"]})
+    everything = Alerts()
+    t0 = fresh_t0()
+    blocker = open_blocker(api, agent_key, aivo.tenant_id, t0)
+    status, high = api.post(
+        "/tickets",
+        agent_key,
+        {
+            "tenant_id": aivo.tenant_id,
+            "title": "Slow",
+            "description": "Partial outage",
+            "kind": "incident",
+            "priority": "high",
+            "reported_at": iso(t0),
+        },
+    )
+    assert status == 201
+    run_checker(api, t0 + timedelta(days=10))
+    ids = {blocker, high["id"]}
+    assert {(m["type"], m["priority"]) for m in oncall.drain(ids)} == {("sla.breached", "blocker")}
+    assert len(oncall.drain(ids)) == 0
+    assert {m["priority"] for m in everything.drain(ids)} == {"blocker", "high"}
+
+
+def test_cli_check_prints_one_json_line(
+    api: Api, agent_key: str, aivo: Customer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from chalicelib.cli import main
+
+    t0 = fresh_t0()
+    open_blocker(api, agent_key, aivo.tenant_id, t0)
+    assert main(["check", "--at", iso(t0 + timedelta(minutes=50))]) == 0
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    result = json.loads(line)
+    assert set(result) == {"evaluated", "alerts"}
+    assert result["alerts"] >= 1
+    with pytest.raises(SystemExit):
+        main(["check", "--at", "yesterday"])
+
+
+@pytest.fixture(autouse=True)
+def _quiet_metrics(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+
+
+def test_e9_the_checker_finishes_retargeting_a_policy_put_left(
+    api: Api, admin_key: str, new_customer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A policy PUT re-targets a bounded batch; the next checker run re-targets
+    the open tickets it did not reach, even those with no threshold due."""
+    from chalicelib.services import retarget
+    from chalicelib.store import jobs
+
+    monkeypatch.setattr(retarget, "BATCH_SIZE", 2)
+    status, doc = api.get("/admin/policies/aivo", admin_key)
+    policy_id = f"aivo-e9-{next(_day)}"
+    status, stored = api.put(f"/admin/policies/{policy_id}", admin_key, {**doc, "id": policy_id})
+    assert status == 200, stored
+    tenant = new_customer(policy=policy_id)
+    opened = [
+        api.post(
+            "/tickets",
+            tenant.key,
+            {"title": "Slow", "description": "Partial", "kind": "incident", "priority": "high"},
+        )[1]["id"]
+        for _ in range(5)
+    ]
+    changed = {k: v for k, v in stored.items() if k not in ("retargeted", "remaining")}
+    high = next(r for r in changed["target_rules"] if r["id"] == "A2.high")
+    high["targets"][0]["hours"] = 3
+    status, result = api.put(f"/admin/policies/{policy_id}", admin_key, changed)
+    assert (result["retargeted"], result["remaining"]) == (2, 3)
+
+    run_checker(api, datetime.now(UTC))
+
+    for ticket_id in opened:
+        _, ticket = api.get(f"/tickets/{ticket_id}", tenant.key)
+        assert ticket["sla"]["policy_version"] == 2, ticket_id
+        first = next(t for t in ticket["sla"]["targets"] if t["metric"] == "first_response")
+        assert first["target_seconds"] == 3 * 3600
+    assert all(job.policy_id != policy_id for job in jobs.pending())

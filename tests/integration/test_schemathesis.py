@@ -1,0 +1,143 @@
+"""Robustness: schemathesis generates requests from the app's own /openapi.json
+(valid and invalid ones) for every operation, with a fixed example budget, and
+checks that no response is a 5xx and that every response matches the documented
+status codes, content type and schema ("never a 500 for anything a client sent").
+
+The app is served to schemathesis as a tiny WSGI app over the Chalice test
+client, on the session's moto. Requests carry an admin key (every route), and
+ticket routes are also driven on real tickets so bodies reach the state machine.
+Path parameters that would change shared state (a shipped policy, a test
+tenant) are pinned to throwaway ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.result import Ok
+from schemathesis.generation.modes import GenerationMode
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests.integration.conftest import INCIDENT, Api, Customer
+
+EXAMPLES = 20  # per operation, mode and variant
+FUZZ_TENANT = "fuzz-tenant"
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+
+
+class ChaliceWsgi:
+    """WSGI over the Chalice test client (the app's real handlers), counting requests."""
+
+    def __init__(self, api: Api) -> None:
+        self.api = api
+        self.requests = 0
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        self.requests += 1
+        path = (environ.get("RAW_URI") or environ["PATH_INFO"]).split("?", 1)[0]
+        if environ.get("QUERY_STRING"):
+            path += "?" + environ["QUERY_STRING"]
+        headers = {
+            key[5:].replace("_", "-").title(): value
+            for key, value in environ.items()
+            if key.startswith("HTTP_")
+        }
+        if environ.get("CONTENT_TYPE"):
+            headers["Content-Type"] = environ["CONTENT_TYPE"]
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        response = self.api.client.http.request(
+            environ["REQUEST_METHOD"], path, headers=headers, body=body
+        )
+        start_response(
+            f"{response.status_code} STATUS",
+            [(k, v) for k, v in response.headers.items() if k.lower() != "content-length"],
+        )
+        return [response.body or b""]
+
+
+@pytest.fixture(scope="module")
+def wsgi(api: Api) -> ChaliceWsgi:
+    return ChaliceWsgi(api)
+
+
+def _variants(
+    operation: Any, new_ticket: Callable[[], str], tenant_id: str
+) -> list[dict[str, Any]]:
+    """What to pin: nothing (all generated), or path parameters pinned to a real or
+    a throwaway id, or the query's tenant to one that exists (lists, reports)."""
+    path = operation.path
+    if "{policy_id}" in path:
+        return [{"path_parameters": {"policy_id": "fuzz-policy"}}]  # never a shipped one
+    if "{tenant_id}" in path:
+        return [{"path_parameters": {"tenant_id": FUZZ_TENANT}}, {}]
+    if "{ticket_id}" in path:  # a fresh ticket per run: one closed by fuzzing stays closed
+        return [{}, {"path_parameters": {"ticket_id": new_ticket()}}]
+    names = {p.get("name") for p in operation.definition.raw.get("parameters", [])}
+    if "tenant_id" in names:
+        return [{}, {"query": {"tenant_id": tenant_id}}]
+    return [{}]
+
+
+def test_schemathesis_finds_no_5xx_and_no_undocumented_response(
+    api: Api, wsgi: ChaliceWsgi, admin_key: str, new_customer: Any
+) -> None:
+    fuzz: Customer = new_customer(policy="keybe", tier="premium")
+    tenant = {"id": FUZZ_TENANT, "name": "Fuzz", "policy": "aivo"}
+    assert api.post("/admin/tenants", admin_key, tenant)[0] == 201
+
+    def new_ticket() -> str:
+        body = {**INCIDENT, "kind": "query", "priority": "normal", "tenant_id": fuzz.tenant_id}
+        status, ticket = api.post("/tickets", admin_key, body)
+        assert status == 201, ticket
+        return str(ticket["id"])
+
+    schema = schemathesis.openapi.from_wsgi("/openapi.json", wsgi)
+    wsgi.requests = 0
+    auth = {"Authorization": f"Bearer {admin_key}"}
+    results = list(schema.get_all_operations())
+    operations = [r.ok() for r in results if isinstance(r, Ok)]
+    assert len(operations) == len(results), "the OpenAPI document has an invalid operation"
+    assert len(operations) >= 15
+
+    for operation in operations:
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            for pinned in _variants(operation, new_ticket, fuzz.tenant_id):
+                strategy = operation.as_strategy(generation_mode=mode, headers=auth, **pinned)
+
+                @settings(
+                    max_examples=EXAMPLES,
+                    deadline=None,
+                    database=None,
+                    derandomize=True,
+                    suppress_health_check=list(HealthCheck),
+                )
+                @given(case=strategy)
+                def run(case: Any) -> None:
+                    case.headers = {**(case.headers or {}), **auth}
+                    case.call_and_validate(checks=CHECKS)
+
+                try:
+                    run()
+                except Unsatisfiable:
+                    # nothing to make invalid (no body, query or free path parameter)
+                    assert mode is GenerationMode.NEGATIVE, operation.label
+    print(f"\nschemathesis: {wsgi.requests} requests over {len(operations)} operations")
+    assert wsgi.requests >= len(operations) * EXAMPLES
