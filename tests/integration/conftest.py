@@ -30,6 +30,30 @@ def reset_connections() -> None:
     reset()
 
 
+def cheap_transaction_snapshots() -> None:
+    """moto deep-copies each whole table a TransactWriteItems touches, to roll back
+    on failure: O(table) per call, so a session-wide table made the suite
+    quadratic. Our transactions only put, delete and check items, so a snapshot
+    of the table's item index (not of every item) restores it just as well."""
+    import copy
+    from collections import defaultdict
+
+    import moto.dynamodb.models as ddb
+
+    class Snapshots:
+        @staticmethod
+        def deepcopy(value: Any, memo: Any = None) -> Any:
+            if type(value).__name__ != "Table":
+                return copy.deepcopy(value, memo)
+            clone = copy.copy(value)
+            clone.items = defaultdict(
+                dict, {h: dict(r) if isinstance(r, dict) else r for h, r in value.items.items()}
+            )
+            return clone
+
+    ddb.copy = Snapshots  # type: ignore[attr-defined,assignment]
+
+
 @pytest.fixture(scope="session", autouse=True)
 def aws_mock() -> Iterator[None]:
     # mock_aws intercepts nothing while AWS_ENDPOINT_URL is set (STACK-NOTES).
@@ -40,6 +64,7 @@ def aws_mock() -> Iterator[None]:
         AWS_ACCESS_KEY_ID="testing",
         AWS_SECRET_ACCESS_KEY="testing",
     )
+    cheap_transaction_snapshots()
     with mock_aws():
         reset_connections()
         from chalicelib.cli import ensure_resources
