@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from chalicelib.domain.lifecycle import Status
+
 TenantId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
 Money = Annotated[str, StringConstraints(pattern=r"^\d{1,9}(\.\d{1,2})?$")]
 Tier = Literal["prime", "premium", "standard", "preferred", "on_demand"]
@@ -15,19 +17,6 @@ Role = Literal["customer", "agent", "admin"]
 Flag = Literal["disabled", "auto_service_problems", "collection_problems", "no_auto_service"]
 Channel = Literal["api", "email", "phone", "chat", "twitter", "webhook"]
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-Status = Literal[
-    "new",
-    "awaiting_approval",
-    "awaiting_payment",
-    "commercial_review",
-    "commercial_quote",
-    "queued",
-    "open",
-    "pending_customer",
-    "assessed",
-    "resolved",
-    "closed",
-]
 PriorityName = Annotated[str, StringConstraints(min_length=1, max_length=40)]
 
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 from chalicelib.domain import sla
 from chalicelib.domain.calendar import Clock
 from chalicelib.domain.errors import DomainError
 
-STATUSES: tuple[str, ...] = (
+Status = Literal[
     "new",
     "awaiting_approval",
     "awaiting_payment",
@@ -30,7 +30,8 @@ STATUSES: tuple[str, ...] = (
     "assessed",
     "resolved",
     "closed",
-)
+]
+STATUSES: tuple[str, ...] = get_args(Status)
 NOT_CLOSED: tuple[str, ...] = tuple(s for s in STATUSES if s != "closed")
 
 CUSTOMER, AGENT, ADMIN = "customer", "agent", "admin"

@@ -8,20 +8,6 @@ from typing import Any
 
 from chalicelib.domain.instants import format_instant
 
-OPEN_STATUSES = frozenset(
-    {
-        "new",
-        "awaiting_approval",
-        "awaiting_payment",
-        "commercial_review",
-        "commercial_quote",
-        "queued",
-        "open",
-        "pending_customer",
-        "assessed",
-    }
-)
-
 
 @dataclass
 class SlaState:
@@ -59,10 +45,6 @@ class Ticket:
     version: int | None = None
     # Epoch second of the next alert threshold (the due index's sort key), or None.
     due_at: int | None = None
-
-    @property
-    def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
 
     def view(self, targets: list[dict[str, Any]]) -> dict[str, Any]:
         """The contract's Ticket JSON, with the targets' views as of some instant."""
