@@ -6,8 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from aws_lambda_powertools import Logger
+
 from chalicelib import aws
 from chalicelib.settings import get_settings
+
+logger = Logger(service="slaguard-alerts")
 
 BATCH = 10  # PublishBatch's maximum
 
@@ -56,8 +60,12 @@ def _attributes(msg: dict[str, Any]) -> dict[str, Any]:
 
 
 def publish(messages: Sequence[dict[str, Any]]) -> set[str]:
-    """Publish alerts; returns the ids SNS accepted (the rest are retried later)."""
+    """Publish alerts, 10 per PublishBatch; returns the ids SNS accepted. SNS
+    failing is not an error here: what was not accepted stays in the outbox and
+    the next checker run retries it."""
     import json
+
+    from botocore.exceptions import BotoCoreError, ClientError
 
     sns = aws.client("sns")
     topic = get_settings().alerts_topic_arn
@@ -65,16 +73,20 @@ def publish(messages: Sequence[dict[str, Any]]) -> set[str]:
     for start in range(0, len(messages), BATCH):
         chunk = messages[start : start + BATCH]
         by_entry = {f"m{i}": msg["id"] for i, msg in enumerate(chunk)}
-        response = sns.publish_batch(
-            TopicArn=topic,
-            PublishBatchRequestEntries=[
-                {
-                    "Id": f"m{i}",
-                    "Message": json.dumps(msg, separators=(",", ":")),
-                    "MessageAttributes": _attributes(msg),
-                }
-                for i, msg in enumerate(chunk)
-            ],
-        )
+        try:
+            response = sns.publish_batch(
+                TopicArn=topic,
+                PublishBatchRequestEntries=[
+                    {
+                        "Id": f"m{i}",
+                        "Message": json.dumps(msg, separators=(",", ":")),
+                        "MessageAttributes": _attributes(msg),
+                    }
+                    for i, msg in enumerate(chunk)
+                ],
+            )
+        except (BotoCoreError, ClientError) as e:
+            logger.warning("alerts not published; left for retry", count=len(chunk), error=str(e))
+            break
         accepted |= {by_entry[ok["Id"]] for ok in response.get("Successful", [])}
     return accepted

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -30,9 +31,20 @@ def ensure_resources() -> dict[str, Any]:
 
     s = get_settings()
     created = create_tables(aws.client("dynamodb"), s.table_name, s.idempotency_table_name)
-    topic_name = s.alerts_topic_arn.rsplit(":", 1)[-1]
-    topic_arn = aws.client("sns").create_topic(Name=topic_name)["TopicArn"]
-    return {"tables_created": created, "topic_arn": topic_arn}
+    return {"tables_created": created, "topic_arn": use_alerts_topic()}
+
+
+def use_alerts_topic() -> str:
+    """The alerts topic's ARN, created if missing (CreateTopic is idempotent). Outside
+    a deployed function `ALERTS_TOPIC_ARN` may be unset: then the stage's default
+    topic name is resolved in the account the credentials belong to."""
+    from chalicelib import aws
+    from chalicelib.settings import get_settings
+
+    name = get_settings().alerts_topic_arn.rsplit(":", 1)[-1]
+    arn: str = aws.client("sns").create_topic(Name=name)["TopicArn"]
+    os.environ.setdefault("ALERTS_TOPIC_ARN", arn)
+    return arn
 
 
 def bootstrap(tenant_id: str, name: str) -> dict[str, str]:
@@ -44,7 +56,7 @@ def bootstrap(tenant_id: str, name: str) -> dict[str, str]:
     tenants.ensure_provider(tenant_id, name, now)
     policies.load_shipped_into_store(now)
     issued = tenants.issue_key(tenant_id, "admin", None, now)
-    return {"tenant_id": tenant_id, "api_key": issued["api_key"], "key_id": issued["key_id"]}
+    return {"tenant_id": tenant_id, "api_key": issued["api_key"]}
 
 
 def create_tenant(doc: dict[str, Any]) -> dict[str, Any]:
@@ -63,6 +75,8 @@ def issue_key(tenant_id: str, role: str, contact: str | None) -> dict[str, Any]:
 def check(at: datetime) -> dict[str, int]:
     from chalicelib.services.checker import check as run_check
 
+    if "ALERTS_TOPIC_ARN" not in os.environ:
+        use_alerts_topic()
     return run_check(at)
 
 
@@ -94,6 +108,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from chalicelib.domain.errors import DomainError
     from chalicelib.errors import SlaguardError
 
+    # stdout carries exactly one JSON line; logs and metrics of the command go to
+    # stderr (modules imported from here on bind their loggers to it).
+    stdout, sys.stdout = sys.stdout, sys.stderr
     try:
         if args.command == "bootstrap":
             out: Any = bootstrap(args.tenant_id, args.name)
@@ -120,6 +137,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+    finally:
+        sys.stdout = stdout
     print(json.dumps(out))
     return 0
 

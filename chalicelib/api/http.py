@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from chalice.app import Blueprint, Response
@@ -27,7 +29,19 @@ from chalicelib.errors import (
 from chalicelib.services.auth import Caller, authenticate
 
 MAX_BODY_BYTES = 256 * 1024
-JSON_TYPES = ["application/json", "text/plain", "application/x-www-form-urlencoded"]
+JSON_TYPES = [
+    "application/json",
+    "application/merge-patch+json",  # RFC 7386, the tenant PATCH
+    "text/plain",
+    "application/x-www-form-urlencoded",
+]
+# What DynamoDB can store (a body we could not store is a client error, not a 500).
+MAX_JSON_DEPTH = 32
+MAX_DIGITS = 38
+MIN_MAGNITUDE, MAX_MAGNITUDE = Decimal("1E-130"), Decimal("1E126")
+# Routes whose service names each bad number by path, with its own stricter limits
+# (services.policies._storage_problems): the numbers reach it as parsed.
+NUMBERS_CHECKED_BY_SERVICE = {("PUT", "/admin/policies/{policy_id}")}
 
 
 @dataclass(frozen=True)
@@ -93,15 +107,102 @@ def to_response(exc: SlaguardError | DomainError | ValidationError) -> Response:
     return Response(body=error_body(code, message, fields), status_code=status, headers=headers)
 
 
-def _parse_json(raw: bytes) -> Any:
+class _BadNumber:
+    """A JSON number DynamoDB cannot store, kept in place of its value while
+    parsing so that the check after it can name where it was."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def _number(literal: str, value: int | float) -> int | float | _BadNumber:
+    """A JSON number as DynamoDB can hold it: finite, at most MAX_DIGITS
+    significant digits, a magnitude in its range (or zero); else a _BadNumber."""
+    mantissa = literal.lstrip("-").split("e")[0].split("E")[0].replace(".", "")
+    if len(mantissa.strip("0")) > MAX_DIGITS:
+        return _BadNumber(f"more than {MAX_DIGITS} significant digits")
+    if isinstance(value, float) and not math.isfinite(value):
+        return _BadNumber("must be a finite number")
+    magnitude = abs(Decimal(repr(value)) if isinstance(value, float) else Decimal(value))
+    if magnitude and not MIN_MAGNITUDE <= magnitude < MAX_MAGNITUDE:
+        return _BadNumber("out of range (1E-130 to 1E126)")
+    return value
+
+
+def _parse_int(literal: str) -> int | float | _BadNumber:
+    if len(literal.lstrip("-")) > 127:  # at least 1E127 (no leading zeros in JSON)
+        return _BadNumber("out of range (1E-130 to 1E126)")  # and no huge int() below
+    return _number(literal, int(literal))
+
+
+def _parse_float(literal: str) -> int | float | _BadNumber:
+    return _number(literal, float(literal))
+
+
+def _no_constant(name: str) -> _BadNumber:
+    return _BadNumber(f"{name} is not a JSON number")
+
+
+def _printable(key: str) -> str:
+    return key.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _storage_problems(value: Any, limit: int = 20) -> dict[str, str]:
+    """What DynamoDB could not store, by path (at most `limit` of them): numbers
+    parsed as _BadNumber, strings and keys that are not valid UTF-8 (a lone
+    surrogate), containers nested over MAX_JSON_DEPTH. Iterative: no recursion."""
+    problems: dict[str, str] = {}
+    stack: list[tuple[Any, str, int]] = [(value, "", 1)]
+    while stack and len(problems) < limit:
+        item, path, depth = stack.pop()
+        where = path or "body"
+        if isinstance(item, _BadNumber):
+            problems[where] = item.reason
+        elif isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                problems[where] = "not valid UTF-8 (a lone surrogate)"
+        elif isinstance(item, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                problems[where] = f"nested more than {MAX_JSON_DEPTH} levels deep"
+                continue
+            pairs = item.items() if isinstance(item, dict) else enumerate(item)
+            for name, child in reversed(list(pairs)):
+                shown = _printable(str(name))
+                child_path = f"{path}.{shown}" if path else shown
+                if isinstance(name, str) and shown != name and len(problems) < limit:
+                    problems[child_path] = "the key is not valid UTF-8 (a lone surrogate)"
+                stack.append((child, child_path, depth + 1))
+    return problems
+
+
+def _parse_json(raw: bytes, *, numbers_checked_by_service: bool = False) -> Any:
+    """The body as JSON that DynamoDB can store: anything else is a 400 naming each
+    bad value by path. `numbers_checked_by_service` leaves non-finite and
+    out-of-range numbers to a service that names them with stricter limits."""
     if len(raw) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"the body is over {MAX_BODY_BYTES // 1024} KiB")
     if not raw.strip():
         raise BadRequest("a JSON body is required", {"body": "required"}, code="malformed_json")
+    hooks: dict[str, Any] = (
+        {}
+        if numbers_checked_by_service
+        else {"parse_constant": _no_constant, "parse_int": _parse_int, "parse_float": _parse_float}
+    )
     try:
-        return json.loads(raw)
+        data = json.loads(raw, **hooks)
     except (ValueError, UnicodeDecodeError, RecursionError) as e:
         raise BadRequest(f"the body is not valid JSON: {e}", code="malformed_json") from e
+    problems = _storage_problems(data)
+    if problems:
+        raise BadRequest(
+            "the body has values that cannot be stored "
+            "(non-finite or out-of-range numbers, invalid UTF-8, too deep)",
+            problems,
+            code="invalid_request",
+        )
+    return data
 
 
 def _validate(model: type[BaseModel], data: Any, what: str) -> BaseModel:
@@ -180,7 +281,11 @@ def _handle(
             )
     call = Call(caller=caller, now=utcnow(), raw_body=raw_bytes, headers=dict(request.headers))
     if spec.body is not None:
-        call.body = _validate(spec.body, _parse_json(raw_bytes), "body")
+        parsed = _parse_json(
+            raw_bytes,
+            numbers_checked_by_service=(spec.method, spec.path) in NUMBERS_CHECKED_BY_SERVICE,
+        )
+        call.body = _validate(spec.body, parsed, "body")
     if spec.query is not None:
         call.query = _validate(spec.query, dict(request.query_params or {}), "query")
 
@@ -191,7 +296,15 @@ def _handle(
     if idempotent and key is not None and caller is not None:
         from chalicelib.services.idempotency import run_once
 
-        result = run_once(caller.key_id, key, raw_bytes, effect, bp.lambda_context)
+        # The same key on another route or resource is another request; the body is
+        # compared as JSON, so whitespace or key order do not make it "another body".
+        scope = f"{spec.method} {spec.path} {json.dumps(params, sort_keys=True)}"
+        body = json.dumps(
+            call.body.model_dump(mode="json") if call.body else None,
+            sort_keys=True,
+            separators=(",", ":"),
+        ).encode()
+        result = run_once(caller.key_id, key, scope, body, effect, bp.lambda_context)
     else:
         result = effect()
     return Response(

@@ -3,10 +3,17 @@ document is generated from them."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 from chalicelib.domain.lifecycle import Status
 
@@ -18,6 +25,25 @@ Flag = Literal["disabled", "auto_service_problems", "collection_problems", "no_a
 Channel = Literal["api", "email", "phone", "chat", "twitter", "webhook"]
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 PriorityName = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+
+MIN_YEAR, MAX_YEAR = 1970, 9998
+
+
+def _in_range(value: datetime) -> datetime:
+    """An instant whose UTC year is in MIN_YEAR..MAX_YEAR: far enough from
+    datetime's own bounds that converting it to UTC, or adding a calendar's
+    horizon to it, cannot overflow."""
+    try:
+        year: int | None = value.astimezone(UTC).year
+    except OverflowError:
+        year = None
+    if year is None or not MIN_YEAR <= year <= MAX_YEAR:
+        raise ValueError(f"must be an instant between the years {MIN_YEAR} and {MAX_YEAR} (UTC)")
+    return value
+
+
+# Every instant a request carries: an RFC 3339 time with an offset, in range.
+Instant = Annotated[AwareDatetime, AfterValidator(_in_range)]
 
 
 class Strict(BaseModel):
@@ -96,7 +122,7 @@ class TicketBody(Strict):
     tier: Tier | None = None
     contact: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
     tenant_id: TenantId | None = None
-    reported_at: AwareDatetime | None = None
+    reported_at: Instant | None = None
 
 
 class PageQuery(Strict):
@@ -231,8 +257,8 @@ class CommentOut(BaseModel):
 class SlaReportQuery(Strict):
     """`from` and `to` bound the tickets' `reported_at`: [from, to)."""
 
-    from_: AwareDatetime = Field(alias="from")
-    to: AwareDatetime
+    from_: Instant = Field(alias="from")
+    to: Instant
     tenant_id: TenantId | None = None
 
 
@@ -247,5 +273,5 @@ class SlaReportItem(BaseModel):
 class SlaReport(BaseModel):
     from_: str = Field(alias="from")
     to: str
-    tenant_id: str
+    tenant_id: str | None  # null: every customer tenant
     items: list[SlaReportItem]

@@ -341,6 +341,10 @@ def retarget_all(
             fresh = spec.starts_on != "payment"
         if fresh:
             started = start_target(spec, reported_at)
+            if current is not None:
+                # E8: each (ticket, metric, threshold) is alerted once, also across a
+                # cancel and re-add: the thresholds already alerted stay alerted.
+                started = replace(started, alerted=current.alerted)
             out.append(retarget(started, spec, clock, now))
         else:
             assert current is not None

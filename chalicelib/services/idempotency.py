@@ -26,7 +26,8 @@ Replayable = dict[str, Any]  # {"status": int, "body": JSON}
 def run_once(
     key_id: str,
     idempotency_key: str,
-    raw_body: bytes,
+    scope: str,
+    body: bytes,
     effect: Callable[[], Replayable],
     lambda_context: Any = None,
 ) -> Replayable:
@@ -68,8 +69,8 @@ def run_once(
         return effect()
 
     request = {
-        "key": f"{key_id}:{idempotency_key}",
-        "body": hashlib.sha256(raw_body).hexdigest(),
+        "key": f"{key_id}:{idempotency_key}:{scope}",
+        "body": hashlib.sha256(body).hexdigest(),
     }
     try:
         result: Replayable = once(request=request)

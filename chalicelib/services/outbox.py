@@ -3,11 +3,9 @@ Used right after an API change and by every breach-checker run (retries)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from datetime import datetime
-
-from aws_lambda_powertools import Logger
-from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib import alerts
 from chalicelib.domain.instants import format_instant
@@ -16,11 +14,13 @@ from chalicelib.store.models import OutboxItem, plain
 
 CLAIM_SECONDS = 55  # under the checker's period: a killed publisher's claim lapses by the next run
 
-logger = Logger(service="slaguard-outbox")
+# Claims are about real time (who is publishing right now), not about the instant
+# a checker run evaluates (`check --at` may name any instant).
+wall_clock = time.time
 
 
-def claim_until(now: datetime) -> int:
-    return int(now.timestamp()) + CLAIM_SECONDS
+def claim_until() -> int:
+    return int(wall_clock()) + CLAIM_SECONDS
 
 
 def publish_items(items: Sequence[OutboxItem], now: datetime) -> int:
@@ -28,12 +28,7 @@ def publish_items(items: Sequence[OutboxItem], now: datetime) -> int:
     is not an error here: the items stay unsent and the next run retries them."""
     if not items:
         return 0
-    messages = [plain(item.message) for item in items]
-    try:
-        accepted = alerts.publish(messages)
-    except (BotoCoreError, ClientError) as e:
-        logger.warning("alerts not published; left for retry", count=len(items), error=str(e))
-        return 0
+    accepted = alerts.publish([plain(item.message) for item in items])
     sent = [item for item in items if item.alert_id in accepted]
     if sent:
         outbox.mark_sent(sent, format_instant(now))
@@ -41,12 +36,13 @@ def publish_items(items: Sequence[OutboxItem], now: datetime) -> int:
 
 
 def retry_unsent(now: datetime) -> int:
-    """Publish what earlier runs or requests wrote but could not publish."""
-    epoch = int(now.timestamp())
+    """Publish what earlier runs or requests wrote but could not publish (their
+    writer's claim has lapsed: it died, or SNS refused)."""
+    epoch = int(wall_clock())
     mine = [
         item
         for shard in range(outbox.OUTBOX_SHARDS)
         for item in outbox.unsent(shard)
-        if item.claim_until < epoch and outbox.claim(item, epoch, claim_until(now))
+        if item.claim_until < epoch and outbox.claim(item, epoch, claim_until())
     ]
     return publish_items(mine, now)

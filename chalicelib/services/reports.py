@@ -62,27 +62,33 @@ def sla_report(
     caller: Caller, tenant_id: str | None, start: datetime, end: datetime, now: datetime
 ) -> dict[str, Any]:
     """Per priority: tickets, met, breached, achievement_pct = 100·met/(met+breached).
-    An agent or admin names the tenant (one Query of its by_reported index)."""
-    tenant_id = _tenant_for(caller, tenant_id)
+    One tenant (a customer's own, or the one an agent or admin names): one Query of
+    its by_reported index. An agent or admin naming none gets every customer tenant
+    summed (one Query of the customers index, then one per tenant)."""
     if end <= start:
         raise BadRequest("`to` must be after `from`", {"to": "must be after from"})
     if end - start > MAX_RANGE:
         raise BadRequest("the range is over 400 days", {"to": "at most 400 days after from"})
-    tenant = tenant_store.get_tenant(tenant_id)
-    if tenant is None or tenant.kind != "customer":
-        raise TenantNotFound(tenant_id)
-    rows = {p: _Row() for p in _priorities(tenant_doc(tenant.doc)["policy"])}
-    for ticket in store.reported_between(tenant_id, start, end):
-        row = rows.setdefault(ticket.priority, _Row())
-        row.tickets += 1
-        verdict = judge(v["state"] for v in target_views(ticket, now))
-        if verdict == "met":
-            row.met += 1
-        elif verdict == "breached":
-            row.breached += 1
+    every = tenant_id is None and caller.is_provider
+    tenants = list(tenant_store.customer_ids()) if every else [_tenant_for(caller, tenant_id)]
+    rows: dict[str, _Row] = {}
+    for one in tenants:
+        tenant = tenant_store.get_tenant(one)
+        if tenant is None or tenant.kind != "customer":
+            raise TenantNotFound(one)
+        for priority in _priorities(tenant_doc(tenant.doc)["policy"]):
+            rows.setdefault(priority, _Row())
+        for ticket in store.reported_between(one, start, end):
+            row = rows.setdefault(ticket.priority, _Row())
+            row.tickets += 1
+            verdict = judge(v["state"] for v in target_views(ticket, now))
+            if verdict == "met":
+                row.met += 1
+            elif verdict == "breached":
+                row.breached += 1
     return {
         "from": format_instant(start),
         "to": format_instant(end),
-        "tenant_id": tenant_id,
+        "tenant_id": None if every else tenants[0],
         "items": [row.item(priority) for priority, row in rows.items()],
     }

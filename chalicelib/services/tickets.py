@@ -116,9 +116,7 @@ def commit(
     nothing (Conflict when the ticket moved on meanwhile), then publish the
     alerts. Each alert is also a history entry of its own type."""
     items = [
-        outbox.new_item(
-            ticket.id, m["id"].split(":", 1)[1], m, format_instant(now), claim_until(now)
-        )
+        outbox.new_item(ticket.id, m["id"].split(":", 1)[1], m, format_instant(now), claim_until())
         for m in raised
     ]
     history = events + [

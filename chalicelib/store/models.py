@@ -61,9 +61,21 @@ def _raw_map(null: bool = False) -> MapAttribute[str, Any]:
     return MapAttribute(null=null)
 
 
+class CustomersIndex(GlobalSecondaryIndex["TenantItem"]):
+    class Meta(_IndexMeta):
+        index_name = schema.CUSTOMERS_INDEX
+        projection = KeysOnlyProjection()
+
+    catalog = UnicodeAttribute(hash_key=True)
+    tenant_id = UnicodeAttribute(range_key=True)
+
+
 class TenantItem(Model):
     class Meta(_TableMeta):
         pass
+
+    customers = CustomersIndex()
+    catalog = UnicodeAttribute(null=True)  # "CUSTOMERS" on customer tenants (sparse index)
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True, default="TENANT")

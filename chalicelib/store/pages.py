@@ -1,4 +1,5 @@
-"""Opaque list cursors: the DynamoDB LastEvaluatedKey, checked when it comes back."""
+"""Opaque list cursors: the key of the last item a page returned, checked when it
+comes back."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Any
 
 from chalicelib.errors import BadRequest
 
+MAX_KEY_BYTES = 300  # far above any key we write, far below DynamoDB's limits
+
 
 def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
     if not last_key:
@@ -16,18 +19,30 @@ def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def key_cursor(item: Any, attributes: set[str]) -> str | None:
+    """The cursor that resumes a list after `item`: its `attributes` (every one a
+    string key attribute: the table key, plus the index key on an index query),
+    exactly as DynamoDB's LastEvaluatedKey would carry them."""
+    return encode_cursor({name: {"S": getattr(item, name)} for name in sorted(attributes)})
+
+
 def decode_cursor(
-    cursor: str | None, expected: dict[str, str], attributes: set[str]
+    cursor: str | None,
+    expected: dict[str, str],
+    attributes: set[str],
+    prefixes: dict[str, str] | None = None,
 ) -> dict[str, Any] | None:
-    """Decode a cursor; it must name exactly `attributes` (strings or numbers) and
-    carry the `expected` values (the partition it was issued for)."""
+    """Decode a cursor; it must name exactly `attributes`, every one a non-empty
+    string (all our key attributes are strings), carry the `expected` values (the
+    partition it was issued for) and, for `prefixes`, values that start with them
+    (a sort key inside the range the query reads)."""
     if cursor is None:
         return None
     bad = BadRequest("the cursor is not valid for this list", {"cursor": "invalid cursor"})
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         key = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as e:
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:
         raise bad from e
     if not isinstance(key, dict) or set(key) != attributes:
         raise bad
@@ -35,8 +50,16 @@ def decode_cursor(
         if not isinstance(value, dict) or len(value) != 1:
             raise bad
         ((kind, scalar),) = value.items()
-        if kind not in ("S", "N") or not isinstance(scalar, str) or len(scalar) > 300:
+        if kind != "S" or not isinstance(scalar, str) or not scalar:
             raise bad
-        if name in expected and (kind, scalar) != ("S", expected[name]):
+        try:
+            size = len(scalar.encode("utf-8"))
+        except UnicodeEncodeError as e:  # a lone surrogate
+            raise bad from e
+        if size > MAX_KEY_BYTES:
+            raise bad
+        if name in expected and scalar != expected[name]:
+            raise bad
+        if prefixes and name in prefixes and not scalar.startswith(prefixes[name]):
             raise bad
     return key

@@ -10,6 +10,7 @@ BY_TENANT_INDEX = "by_tenant"
 DUE_INDEX = "due"
 OUTBOX_INDEX = "outbox_unsent"
 OPEN_BY_POLICY_INDEX = "open_by_policy"
+CUSTOMERS_INDEX = "customers"
 BY_STATUS_INDEX = "by_status"
 BY_PRIORITY_INDEX = "by_priority"
 BREACHED_INDEX = "breached"
@@ -44,6 +45,8 @@ MAIN_TABLE: dict[str, Any] = {
         _s("outbox_id"),
         _s("policy_key"),
         _s("ticket_id"),
+        _s("catalog"),
+        _s("tenant_id"),
         _s("status_key"),
         _s("priority_key"),
         _s("breached_key"),
@@ -61,6 +64,12 @@ MAIN_TABLE: dict[str, Any] = {
         {
             "IndexName": DUE_INDEX,
             "KeySchema": _key("due_shard", "due_at"),
+            "Projection": {"ProjectionType": "KEYS_ONLY"},
+        },
+        # Sparse: only customer tenant items, so provider-wide reports list them.
+        {
+            "IndexName": CUSTOMERS_INDEX,
+            "KeySchema": _key("catalog", "tenant_id"),
             "Projection": {"ProjectionType": "KEYS_ONLY"},
         },
         # Sparse: only open tickets, per policy, for re-targeting on a policy change (E9).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError
@@ -11,6 +12,15 @@ from chalicelib.store.models import ApiKeyItem, TenantItem
 
 def _conditional_failed(e: PutError) -> bool:
     return e.cause_response_code == "ConditionalCheckFailedException"
+
+
+CUSTOMERS = "CUSTOMERS"
+
+
+def customer_ids() -> Iterator[str]:
+    """Every customer tenant's id (a Query of the sparse `customers` index)."""
+    for item in TenantItem.customers.query(CUSTOMERS):
+        yield item.tenant_id
 
 
 def get_tenant(tenant_id: str) -> TenantItem | None:
@@ -30,6 +40,7 @@ def create_tenant(tenant_id: str, kind: str, doc: dict[str, Any], now: str) -> b
         doc=doc,
         created_at=now,
         updated_at=now,
+        catalog=CUSTOMERS if kind == "customer" else None,
     )
     try:
         item.save(condition=TenantItem.pk.does_not_exist())

@@ -20,7 +20,7 @@ from chalicelib.domain.ticket import SlaState, Ticket
 from chalicelib.errors import Conflict
 from chalicelib.settings import get_settings
 from chalicelib.store.models import EventItem, OutboxItem, TicketItem, plain
-from chalicelib.store.pages import decode_cursor, encode_cursor
+from chalicelib.store.pages import decode_cursor, key_cursor
 
 TICKET_SK = "TICKET"
 
@@ -184,7 +184,8 @@ def list_for_tenant(
     """A page of a tenant's tickets, newest first, never a Scan. One index serves
     the most selective filter (the sparse `breached` index, else `by_status`,
     else `by_priority`, else `by_tenant`); the other filters are a
-    FilterExpression on that Query, paged until `limit` tickets match."""
+    FilterExpression on that Query, paged until `limit + 1` tickets match. The
+    cursor is the key of the last ticket returned, null on the last page."""
     tenant = f"TENANT#{tenant_id}"
     index: Any = TicketItem.by_tenant
     key_name, key = "gsi1pk", tenant
@@ -208,17 +209,24 @@ def list_for_tenant(
     condition = None
     for c in conditions:
         condition = c if condition is None else condition & c
-    start = decode_cursor(cursor, {key_name: key}, {"pk", "sk", key_name, "gsi1sk"})
-    result = index.query(
-        key,
-        filter_condition=condition,
-        scan_index_forward=False,
-        limit=limit,
-        page_size=limit if condition is None else max(limit, FILTERED_PAGE),
-        last_evaluated_key=start,
+    page_keys = {"pk", "sk", key_name, "gsi1sk"}  # the table key + the index key
+    start = decode_cursor(cursor, {key_name: key}, page_keys)
+    # One more than a page: the extra one only tells whether a next page exists
+    # (one Query when nothing is filtered; pages of the index until `limit + 1`
+    # match or it ends when a FilterExpression drops some).
+    items = list(
+        index.query(
+            key,
+            filter_condition=condition,
+            scan_index_forward=False,
+            limit=limit + 1,
+            page_size=limit + 1 if condition is None else max(limit + 1, FILTERED_PAGE),
+            last_evaluated_key=start,
+        )
     )
-    tickets = [from_item(item) for item in result]
-    return tickets, encode_cursor(result.last_evaluated_key)
+    page = items[:limit]
+    next_cursor = key_cursor(page[-1], page_keys) if len(items) > limit else None
+    return [from_item(item) for item in page], next_cursor
 
 
 def reported_between(tenant_id: str, start: datetime, end: datetime) -> Iterator[Ticket]:
@@ -237,22 +245,29 @@ _EVENT_PAGE_KEYS = {"pk", "sk"}
 def list_events(
     ticket_id: str, limit: int, cursor: str | None, *, public_only: bool = False
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """A page of a ticket's history, oldest first (one Query; `public_only` leaves
-    out internal notes, the comments with `public: false`)."""
+    """A page of a ticket's history, oldest first (one Query of `limit + 1`
+    entries; `public_only` leaves out internal notes, the comments with
+    `public: false`, and may read further pages to fill the page). The cursor
+    is null on the last page."""
     partition = TicketItem.key(ticket_id)
-    start = decode_cursor(cursor, {"pk": partition}, _EVENT_PAGE_KEYS)
-    result = EventItem.query(
-        partition,
-        EventItem.sk.startswith("EVENT#"),
-        filter_condition=(
-            (EventItem.type != "comment") | (EventItem.data["public"] == True)  # noqa: E712
-            if public_only
-            else None
-        ),
-        limit=limit,
-        page_size=limit,
-        last_evaluated_key=start,
+    start = decode_cursor(cursor, {"pk": partition}, _EVENT_PAGE_KEYS, {"sk": "EVENT#"})
+    # One more than a page: the extra one only tells whether a next page exists.
+    items = list(
+        EventItem.query(
+            partition,
+            EventItem.sk.startswith("EVENT#"),
+            filter_condition=(
+                (EventItem.type != "comment") | (EventItem.data["public"] == True)  # noqa: E712
+                if public_only
+                else None
+            ),
+            limit=limit + 1,
+            page_size=limit + 1,
+            last_evaluated_key=start,
+        )
     )
+    page = items[:limit]
+    next_cursor = key_cursor(page[-1], _EVENT_PAGE_KEYS) if len(items) > limit else None
     events = [
         {
             "id": item.event_id,
@@ -261,9 +276,9 @@ def list_events(
             "actor": plain(item.actor),
             "data": plain(item.data),
         }
-        for item in result
+        for item in page
     ]
-    return events, encode_cursor(result.last_evaluated_key)
+    return events, next_cursor
 
 
 def event(

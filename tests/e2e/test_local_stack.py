@@ -55,6 +55,15 @@ class Stack:
                 return line
         raise AssertionError("stack output so far:\n" + "".join(self.lines))
 
+    def collect(self, seconds: float) -> None:
+        """Take in every line printed within `seconds`."""
+        deadline = time.time() + seconds
+        while (left := deadline - time.time()) > 0:
+            try:
+                self.lines.append(self._queue.get(timeout=left))
+            except queue.Empty:
+                break
+
     def call(self, method: str, path: str, key: str | None = None, body: Any = None) -> Any:
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         return requests.request(method, self.api + path, json=body, headers=headers, timeout=10)
@@ -146,6 +155,63 @@ def test_the_scheduled_checker_runs_and_the_topic_exists(stack: Stack) -> None:
     )
     arns = [t["TopicArn"] for t in sns.list_topics()["Topics"]]
     assert any(arn.endswith(":slaguard-alerts") for arn in arns), arns
+
+
+def test_cli_check_prints_exactly_one_json_line_and_the_alerts_arrive(stack: Stack) -> None:
+    """API.md, Operations: `check --at` runs the checker once and prints one line;
+    the stack's queue printer shows the alerts it published."""
+    boot = json.loads(next(line for line in stack.lines if line.startswith("{")))
+    admin = boot["api_key"]
+    r = stack.call("POST", f"/admin/tenants/{boot['tenant_id']}/keys", admin, {"role": "agent"})
+    agent = r.json()["api_key"]
+    reported = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 2 * 3600))
+    r = stack.call(
+        "POST",
+        "/tickets",
+        agent,
+        {
+            "tenant_id": "e2e-acme",
+            "title": "Down",
+            "description": "All down",
+            "kind": "incident",
+            "priority": "blocker",
+            "reported_at": reported,
+        },
+    )
+    assert r.status_code == 201, r.text
+    from dev.local_stack import stage_environment
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(stage_environment("dev"))  # what an operator of the dev stage has set
+    env.update(
+        AWS_ENDPOINT_URL=stack.moto,
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_ACCESS_KEY_ID="x",
+        AWS_SECRET_ACCESS_KEY="x",
+    )
+    at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    done = subprocess.run(
+        [sys.executable, "-m", "chalicelib.cli", "check", "--at", at],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    (line,) = done.stdout.splitlines()
+    assert set(json.loads(line)) == {"evaluated", "alerts"}
+    # Whichever ran first (this command or the stack's own 2-second schedule), each
+    # threshold of the back-dated blocker reaches the queue exactly once.
+    ticket_id = r.json()["id"]
+    stack.read_until(lambda text: f"{ticket_id}:first_response#200" in text, 30)
+    stack.collect(5)  # later runs must not publish it again
+    ids = [
+        json.loads(text.removeprefix("ALERT "))["id"]
+        for text in stack.lines
+        if text.startswith("ALERT ") and ticket_id in text
+    ]
+    assert sorted(ids) == sorted(f"{ticket_id}:first_response#{p}" for p in (75, 100, 150, 200))
 
 
 def test_ctrl_c_stops_everything(stack: Stack) -> None:

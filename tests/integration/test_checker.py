@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -72,6 +73,28 @@ class Alerts:
 @pytest.fixture
 def alerts() -> Alerts:
     return Alerts()
+
+
+class Wall:
+    """The publishers' real-time clock (outbox claims), moved by hand."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def wall(monkeypatch: pytest.MonkeyPatch) -> Wall:
+    from chalicelib.services import outbox
+
+    clock = Wall()
+    monkeypatch.setattr(outbox, "wall_clock", clock)
+    return clock
 
 
 def run_checker(api: Api, at: datetime) -> dict[str, int]:
@@ -220,7 +243,12 @@ def test_two_checkers_at_once_publish_each_alert_once(
 
 
 def test_a_run_killed_between_write_and_publish_loses_nothing(
-    api: Api, agent_key: str, aivo: Customer, alerts: Alerts, monkeypatch: pytest.MonkeyPatch
+    api: Api,
+    agent_key: str,
+    aivo: Customer,
+    alerts: Alerts,
+    monkeypatch: pytest.MonkeyPatch,
+    wall: Wall,
 ) -> None:
     from chalicelib.services import checker
 
@@ -233,35 +261,46 @@ def test_a_run_killed_between_write_and_publish_loses_nothing(
     def die(*args: Any, **kwargs: Any) -> int:
         raise Killed
 
-    monkeypatch.setattr(checker, "publish_items", die)
-    with pytest.raises(Killed):
-        run_checker(api, t0 + timedelta(minutes=46))
-    monkeypatch.undo()
+    with monkeypatch.context() as m:
+        m.setattr(checker, "publish_items", die)
+        with pytest.raises(Killed):
+            run_checker(api, t0 + timedelta(minutes=46))
     assert alerts.drain({tid}) == []
 
+    run_checker(api, t0 + timedelta(minutes=46))  # same minute: the dead run's claim holds
+    assert alerts.drain({tid}) == []
+    wall.advance(60)
     run_checker(api, t0 + timedelta(minutes=47))  # the next run publishes the outbox
+    wall.advance(60)
     run_checker(api, t0 + timedelta(minutes=48))
     assert keys(alerts.drain({tid})) == [(tid, "first_response", 75)]
 
 
 def test_sns_down_for_several_runs_then_every_alert_once(
-    api: Api, agent_key: str, aivo: Customer, alerts: Alerts, monkeypatch: pytest.MonkeyPatch
+    api: Api,
+    agent_key: str,
+    aivo: Customer,
+    alerts: Alerts,
+    monkeypatch: pytest.MonkeyPatch,
+    wall: Wall,
 ) -> None:
-    from chalicelib import alerts as adapter
+    from chalicelib import aws
 
     t0 = fresh_t0()
     tid = open_blocker(api, agent_key, aivo.tenant_id, t0)
 
-    def outage(messages: Any) -> set[str]:
+    def outage(**kwargs: Any) -> Any:
         raise ClientError({"Error": {"Code": "InternalError", "Message": "down"}}, "PublishBatch")
 
-    monkeypatch.setattr(adapter, "publish", outage)
-    for minute in (45, 46, 60, 61):
-        run_checker(api, t0 + timedelta(minutes=minute))
-    monkeypatch.undo()
+    with monkeypatch.context() as m:
+        m.setattr(aws.client("sns"), "publish_batch", outage)
+        for minute in (45, 46, 60, 61):
+            run_checker(api, t0 + timedelta(minutes=minute))
+            wall.advance(60)
     assert alerts.drain({tid}) == []
     for minute in (62, 63):
         run_checker(api, t0 + timedelta(minutes=minute))
+        wall.advance(60)
     assert keys(alerts.drain({tid})) == [(tid, "first_response", 75), (tid, "first_response", 100)]
 
 

@@ -89,9 +89,6 @@ def test_report_access_and_input(
 ) -> None:
     base = f"/reports/sla?from={z(START)}&to={z(END)}"
     assert_error(*api.get(f"{base}&tenant_id={customer.tenant_id}", customer.key), 403)
-    status, body = api.get(base, agent_key)
-    assert_error(status, body, 400)
-    assert "tenant_id" in body["error"]["fields"]
     assert api.get(f"{base}&tenant_id={customer.tenant_id}", admin_key)[0] == 200
     assert_error(*api.get(f"{base}&tenant_id=nobody-here", agent_key), 404)
     status, body = api.get(
@@ -128,3 +125,27 @@ def test_a_resolved_late_ticket_is_breached_in_the_report_even_after_reopening(
     body = report(api, agent_key, customer.tenant_id, NOW - timedelta(hours=8), NOW)
     (row,) = [i for i in body["items"] if i["priority"] == "blocker"]
     assert (row["tickets"], row["met"], row["breached"]) == (1, 0, 1)
+
+
+def test_a_provider_report_without_tenant_sums_every_customer(
+    api: Api, agent_key: str, new_customer: Any
+) -> None:
+    """API.md: `tenant_id` is optional for agent and admin keys: every customer."""
+    first, second = new_customer(), new_customer()
+    for who in (first, second):
+        status, _ = api.post(
+            "/tickets",
+            agent_key,
+            {**INCIDENT, "tenant_id": who.tenant_id, "reported_at": z(START + timedelta(hours=1))},
+        )
+        assert status == 201
+    one = {r["priority"]: r for r in report(api, agent_key, first.tenant_id)["items"]}
+    two = {r["priority"]: r for r in report(api, agent_key, second.tenant_id)["items"]}
+    status, everyone = api.get(f"/reports/sla?from={z(START)}&to={z(END)}", agent_key)
+    assert status == 200, everyone
+    assert everyone["tenant_id"] is None
+    for row in everyone["items"]:
+        mine = one.get(row["priority"], {}).get("tickets", 0)
+        mine += two.get(row["priority"], {}).get("tickets", 0)
+        assert row["tickets"] >= mine
+    assert sum(r["tickets"] for r in everyone["items"]) >= 2

@@ -334,3 +334,27 @@ def test_an_opened_ticket_carries_its_targets(api: Api, customer: Customer) -> N
     assert targets["resolution"]["target_seconds"] == 6 * 3600
     assert {t["clock"] for t in targets.values()} == {"24x7"}
     assert all(t["state"] == "running" for t in targets.values())
+
+
+def test_an_idempotency_key_is_scoped_to_its_route_and_resource(
+    api: Api, agent_key: str, customer: Customer
+) -> None:
+    """The same key closing two tickets closes both: another resource is another request."""
+    ids = [api.post("/tickets", customer.key, INCIDENT)[1]["id"] for _ in range(2)]
+    headers = {"Idempotency-Key": "close-it"}
+    for ticket_id in ids:
+        status, ticket = api.post(
+            f"/tickets/{ticket_id}/actions", agent_key, {"action": "close"}, headers=headers
+        )
+        assert status == 200, ticket
+        assert ticket["id"] == ticket_id
+        assert ticket["status"] == "closed"
+
+
+def test_the_same_json_in_another_layout_is_the_same_body(api: Api, customer: Customer) -> None:
+    headers = {"Idempotency-Key": "layout"}
+    first = api.call("POST", "/tickets", customer.key, raw=json.dumps(INCIDENT), headers=headers)
+    spaced = json.dumps(dict(reversed(list(INCIDENT.items()))), indent=2)
+    again = api.call("POST", "/tickets", customer.key, raw=spaced, headers=headers)
+    assert first[0] == 201
+    assert again == first

@@ -546,3 +546,24 @@ def test_e6_elapsed_is_the_running_time_and_retarget_to_the_same_spec_changes_no
             assert seen["elapsed_seconds"] == ran
         assert seen["elapsed_seconds"] + seen["remaining_seconds"] == spec.seconds
         assert view(retarget(target, spec, clock, now), clock, now) == seen
+
+
+def test_e8_a_cancelled_then_re_added_metric_keeps_its_alerted_thresholds() -> None:
+    """E7 + E8: set_priority away and back cancels and re-adds `resolution`; the
+    thresholds it already alerted must not be alerted again (the outbox key
+    (ticket, metric, threshold) exists), and the ladder goes on from there."""
+    from chalicelib.domain import sla as s
+
+    t0 = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("UTC"))
+    spec = s.TargetSpec(metric="resolution", clock="24x7", seconds=3600)
+    (target,) = s.start_targets([spec], t0)
+    for pct in (75, 100):
+        target = s.mark_alerted(target, pct)
+    (cancelled,) = s.retarget_all([target], [], lambda _: CONTINUOUS, t0, t0 + timedelta(hours=1))
+    assert cancelled.state == "cancelled"
+    (again,) = s.retarget_all(
+        [cancelled], [spec], lambda _: CONTINUOUS, t0, t0 + timedelta(hours=2)
+    )
+    assert set(again.alerted) == {75, 100}
+    due = s.due_thresholds(again, CONTINUOUS, t0 + timedelta(hours=2))
+    assert [t.pct for t in due] == [150, 200]
