@@ -8,9 +8,11 @@ from typing import Any
 from chalice.app import Chalice, Rate
 
 from chalicelib.api import admin, lifecycle, meta, policies, reports, tickets
+from chalicelib.api.http import contract_errors
 
 app = Chalice(app_name="slaguard", configure_logs=False)
 app.api.binary_types = []  # every body is JSON text
+app.register_middleware(contract_errors, "http")
 app.register_blueprint(meta.bp)
 app.register_blueprint(admin.bp)
 app.register_blueprint(tickets.bp)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -312,3 +313,15 @@ def _handle(
         status_code=result["status"],
         headers={"Content-Type": "application/json"},
     )
+
+
+def contract_errors(event: Any, get_response: Callable[[Any], Response]) -> Response:
+    """HTTP middleware: the errors Chalice itself answers before any route runs
+    (405 method not allowed, 415 unsupported media type, `{"Code", "Message"}`)
+    take the contract's shape too."""
+    response = get_response(event)
+    body = response.body
+    if response.status_code >= 400 and isinstance(body, dict) and set(body) == {"Code", "Message"}:
+        code = re.sub(r"(?<!^)(?=[A-Z])", "_", str(body["Code"])).lower()
+        response.body = error_body(code, str(body["Message"]))
+    return response

@@ -19,6 +19,8 @@ class SlaState:
     calendar_version: str
     first_response_met_by: str
     targets: list[dict[str, Any]] = field(default_factory=list)
+    # The tenant terms (tier, contract) the targets were planned with (E7/E9).
+    terms_version: str = ""
 
 
 @dataclass

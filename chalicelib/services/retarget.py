@@ -23,7 +23,13 @@ from chalicelib.domain.policy import Intake, TenantTerms, calendar_for, clock_fo
 from chalicelib.domain.ticket import Ticket
 from chalicelib.errors import Conflict
 from chalicelib.services import tickets
-from chalicelib.services.tickets import SYSTEM_ACTOR, calendar_version, set_targets, targets_of
+from chalicelib.services.tickets import (
+    SYSTEM_ACTOR,
+    calendar_version,
+    set_targets,
+    targets_of,
+    terms_version,
+)
 from chalicelib.store import jobs
 from chalicelib.store import tickets as ticket_store
 
@@ -48,11 +54,12 @@ def current_calendar(policy: Policy, tenant_doc: dict[str, Any]) -> dict[str, An
 
 def is_stale(ticket: Ticket, policy: Policy, tenant_doc: dict[str, Any]) -> bool:
     """E9: were this ticket's targets computed with another policy, an older
-    version of it, or another calendar?"""
+    version of it, another calendar, or other tenant terms (tier, contract)?"""
     return (
         ticket.sla.policy != policy.id
         or ticket.sla.policy_version != policy.version
         or ticket.sla.calendar_version != calendar_version(current_calendar(policy, tenant_doc))
+        or ticket.sla.terms_version != terms_version(tenant_doc)
     )
 
 
@@ -93,6 +100,7 @@ def replan(
     ticket.sla.policy_version = policy.version
     ticket.sla.calendar = calendar
     ticket.sla.calendar_version = calendar_version(calendar)
+    ticket.sla.terms_version = terms_version(tenant_doc)
     ticket.sla.first_response_met_by = plan.first_response_met_by
     targets = sla.retarget_all(
         targets_of(ticket),
@@ -236,8 +244,8 @@ def retarget_tenant(
     tier, contract, calendar): re-plan its newest `BATCH_SIZE` open tickets. Older
     ones are left to the checker; `remaining` is None when more may exist (how
     many is unknown: counting them would read every ticket of the tenant).
-    Unlike a policy or calendar change, a tier or contract change leaves no
-    version behind, so the checker cannot see it on the tickets not reached."""
+    The tickets not reached carry the old terms version (tier, contract) or
+    calendar version, so the checker re-targets each before its next alert."""
     if all(before.get(name) == after.get(name) for name in TARGET_TERMS):
         return Outcome(retargeted=0, remaining=0)
     lookups = Lookups()
@@ -304,6 +312,7 @@ def _refresh(
         ticket.sla.policy != policy.id
         or ticket.sla.policy_version != policy.version
         or (current is not None and ticket.sla.calendar_version != current)
+        or ticket.sla.terms_version != terms_version(tenant)
     )
     if not (stale or force):
         return False
@@ -346,6 +355,7 @@ def _keep_targets(ticket: Ticket, policy: Policy, tenant: dict[str, Any], now: d
     tried again on every checker run."""
     ticket.sla.policy = policy.id
     ticket.sla.policy_version = policy.version
+    ticket.sla.terms_version = terms_version(tenant)
     try:
         spec = calendar_for(policy, TenantTerms.from_tenant_doc(tenant))
     except DomainError:

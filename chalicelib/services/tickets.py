@@ -47,6 +47,14 @@ def _tenant_for(caller: Caller, named: str | None) -> str:
     return named
 
 
+def terms_version(tenant_doc: dict[str, Any]) -> str:
+    """A content hash of the tenant terms a plan reads besides the calendar (tier,
+    contract: K1, A3, DX1): a change of them makes open tickets stale (E7/E9)."""
+    return calendar_version(
+        {"tier": tenant_doc.get("tier"), "contract": tenant_doc.get("contract")}
+    )
+
+
 def calendar_version(calendar: dict[str, Any]) -> str:
     """A content hash: any change of hours, timezone or holidays is a new version (E9)."""
     raw = json.dumps(calendar, sort_keys=True, separators=(",", ":")).encode()
@@ -197,6 +205,7 @@ def open_ticket(caller: Caller, body: TicketBody, now: datetime) -> dict[str, An
             policy_version=policy.version,
             calendar=calendar_json,
             calendar_version=calendar_version(calendar_json),
+            terms_version=terms_version(doc),
             first_response_met_by=plan.first_response_met_by,
         ),
     )

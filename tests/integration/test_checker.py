@@ -388,3 +388,46 @@ def test_e9_the_checker_finishes_retargeting_a_policy_put_left(
         first = next(t for t in ticket["sla"]["targets"] if t["metric"] == "first_response")
         assert first["target_seconds"] == 3 * 3600
     assert all(job.policy_id != policy_id for job in jobs.pending())
+
+
+def test_e9_a_tier_change_reaches_tickets_the_patch_did_not(
+    api: Api, admin_key: str, agent_key: str, new_customer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """K1 + E9: a tenant PATCH re-plans a bounded batch; a ticket it did not reach
+    carries the old terms version, so the checker re-targets it before alerting."""
+    from chalicelib.services import retarget
+
+    keybe = new_customer(policy="keybe", tier="on_demand")
+    t0 = fresh_t0()
+    older, newer = (
+        api.post(
+            "/tickets",
+            agent_key,
+            {
+                "tenant_id": keybe.tenant_id,
+                "title": "Chats down",
+                "description": "Since 9",
+                "kind": "query",
+                "reported_at": iso(t0),
+            },
+        )[1]["id"]
+        for _ in range(2)
+    )
+    monkeypatch.setattr(retarget, "BATCH_SIZE", 1)
+    status, _ = api.patch(f"/admin/tenants/{keybe.tenant_id}", admin_key, {"tier": "premium"})
+    assert status == 200
+    resolution = {
+        tid: next(
+            t
+            for t in api.get(f"/tickets/{tid}", keybe.key)[1]["sla"]["targets"]
+            if t["metric"] == "resolution"
+        )["target_seconds"]
+        for tid in (older, newer)
+    }
+    assert resolution == {newer: 2 * 3600, older: 48 * 3600}  # K1: the batch took the newest
+
+    run_checker(api, t0 + timedelta(hours=36))  # 75 % of the OLD 48 h target
+    _, ticket = api.get(f"/tickets/{older}", keybe.key)
+    target = next(t for t in ticket["sla"]["targets"] if t["metric"] == "resolution")
+    assert target["target_seconds"] == 2 * 3600
+    assert target["state"] == "breached"

@@ -29,3 +29,16 @@ def test_a_policy_with_an_endless_target_is_refused(api: Api, admin_key: str) ->
     status, body = api.put("/admin/policies/aivo-endless", admin_key, doc)
     assert status == 400, body
     assert any(name.endswith("hours") for name in body["error"]["fields"]), body
+
+
+def test_framework_errors_take_the_contract_shape(api: Api, customer: Customer) -> None:
+    """405 and 415 are answered by Chalice before a route runs: same error JSON."""
+    status, body = api.call("DELETE", "/tickets", customer.key)
+    assert status == 405
+    assert body["error"]["code"] == "method_not_allowed_error"
+    status, body = api.call(
+        "POST", "/tickets", customer.key, raw="<x/>", headers={"Content-Type": "application/xml"}
+    )
+    assert status == 415
+    assert set(body) == {"error"}
+    assert body["error"]["code"] == "unsupported_media_type"
