@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterator
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -36,38 +37,35 @@ def _breach_recorded(t: Ticket) -> bool:
     return breach_recorded(Target.from_dict(target) for target in t.sla.targets)
 
 
+# Attributes stored as they are on the Ticket, and the instants (RFC 3339 text).
+_AS_IS = (
+    "tenant_id",
+    "title",
+    "description",
+    "kind",
+    "priority",
+    "channel",
+    "status",
+    "assignee",
+    "contact",
+    "tier",
+    "resolution_cause",
+)
+_INSTANTS = ("reported_at", "created_at", "updated_at")
+
+
 def _to_item(t: Ticket) -> TicketItem:
+    stored: dict[str, Any] = {name: getattr(t, name) for name in _AS_IS}
+    stored.update({name: format_instant(getattr(t, name)) for name in _INSTANTS})
     item = TicketItem(
         TicketItem.key(t.id),
         TICKET_SK,
         ticket_id=t.id,
-        tenant_id=t.tenant_id,
         gsi1pk=f"TENANT#{t.tenant_id}",
         gsi1sk=t.id,
-        title=t.title,
-        description=t.description,
-        kind=t.kind,
-        priority=t.priority,
-        channel=t.channel,
-        status=t.status,
-        assignee=t.assignee,
-        contact=t.contact,
-        tier=t.tier,
-        reported_at=format_instant(t.reported_at),
-        created_at=format_instant(t.created_at),
-        updated_at=format_instant(t.updated_at),
-        resolution_cause=t.resolution_cause,
         fields=t.fields,
         integration=t.integration,
-        sla={
-            "policy": t.sla.policy,
-            "policy_version": t.sla.policy_version,
-            "calendar": t.sla.calendar,
-            "calendar_version": t.sla.calendar_version,
-            "terms_version": t.sla.terms_version,
-            "first_response_met_by": t.sla.first_response_met_by,
-            "targets": t.sla.targets,
-        },
+        sla=asdict(t.sla),
         charge=t.charge,
         due_shard=due_shard(t.id) if t.due_at is not None else None,
         due_at=t.due_at,
@@ -76,6 +74,7 @@ def _to_item(t: Ticket) -> TicketItem:
         priority_key=f"TENANT#{t.tenant_id}#PRIORITY#{t.priority}",
         breached_key=f"TENANT#{t.tenant_id}" if _breach_recorded(t) else None,
         reported_sk=f"{format_instant(t.reported_at)}#{t.id}",
+        **stored,
     )
     if t.version is not None:
         item.version = t.version
@@ -84,22 +83,10 @@ def _to_item(t: Ticket) -> TicketItem:
 
 def from_item(item: TicketItem) -> Ticket:
     sla = plain(item.sla)
+    stored: dict[str, Any] = {name: getattr(item, name) for name in _AS_IS}
+    stored.update({name: parse_instant(getattr(item, name)) for name in _INSTANTS})
     return Ticket(
         id=item.ticket_id,
-        tenant_id=item.tenant_id,
-        title=item.title,
-        description=item.description,
-        kind=item.kind,
-        priority=item.priority,
-        channel=item.channel,
-        status=item.status,
-        assignee=item.assignee,
-        contact=item.contact,
-        tier=item.tier,
-        reported_at=parse_instant(item.reported_at),
-        created_at=parse_instant(item.created_at),
-        updated_at=parse_instant(item.updated_at),
-        resolution_cause=item.resolution_cause,
         fields=plain(item.fields) or {},
         integration=plain(item.integration),
         charge=plain(item.charge),
@@ -114,6 +101,7 @@ def from_item(item: TicketItem) -> Ticket:
         ),
         version=item.version,
         due_at=int(item.due_at) if item.due_at is not None else None,
+        **stored,
     )
 
 
