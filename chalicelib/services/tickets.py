@@ -244,11 +244,54 @@ def list_tickets(
     """A page of the tenant's tickets; `breached` reads the marker kept at every
     write (`domain.lifecycle.breach_recorded`), so a target that just reached its
     due instant is listed once the breach checker has written it."""
-    tenant = _tenant_for(caller, tenant_id)
-    tickets, next_cursor = store.list_for_tenant(
-        tenant, limit, cursor, status=status, priority=priority, breached=breached
-    )
-    return {"items": [view(t, now) for t in tickets], "next_cursor": next_cursor}
+    filters: dict[str, Any] = {"status": status, "priority": priority, "breached": breached}
+    if tenant_id is not None or not caller.is_provider:
+        tenant = _tenant_for(caller, tenant_id)
+        tickets, next_cursor = store.list_for_tenant(tenant, limit, cursor, **filters)
+        return {"items": [view(t, now) for t in tickets], "next_cursor": next_cursor}
+    # An agent or admin naming no tenant: every customer, tenant after tenant (ids in
+    # order), each tenant's newest first; the cursor says where to go on.
+    start, inner = _every_cursor_decode(cursor)
+    found: list[Ticket] = []
+    for tenant in tenant_store.customer_ids(starting_at=start):
+        page, inner_next = store.list_for_tenant(
+            tenant, limit - len(found), inner if tenant == start else None, **filters
+        )
+        found += page
+        if inner_next is not None:
+            return _every_page(found, now, {"at": tenant, "c": inner_next})
+        if len(found) == limit:
+            return _every_page(found, now, {"at": tenant + "\x00", "c": None})
+    return _every_page(found, now, None)
+
+
+def _every_page(
+    found: list[Ticket], now: datetime, cursor: dict[str, Any] | None
+) -> dict[str, Any]:
+    from chalicelib.store.pages import encode_cursor
+
+    return {"items": [view(t, now) for t in found], "next_cursor": encode_cursor(cursor)}
+
+
+def _every_cursor_decode(cursor: str | None) -> tuple[str | None, str | None]:
+    """(the tenant to start at, the cursor within it) of an every-tenant cursor."""
+    import base64
+
+    if cursor is None:
+        return None, None
+    bad = BadRequest("the cursor is not valid for this list", {"cursor": "invalid cursor"})
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, UnicodeDecodeError) as e:
+        raise bad from e
+    if not isinstance(data, dict) or set(data) != {"at", "c"}:
+        raise bad
+    at, inner = data["at"], data["c"]
+    if not isinstance(at, str) or not 0 < len(at) <= 64:
+        raise bad
+    if inner is not None and (not isinstance(inner, str) or len(inner) > 2000):
+        raise bad
+    return at, inner
 
 
 def list_events(caller: Caller, ticket_id: str, limit: int, cursor: str | None) -> dict[str, Any]:

@@ -17,9 +17,11 @@ def _conditional_failed(e: PutError) -> bool:
 CUSTOMERS = "CUSTOMERS"
 
 
-def customer_ids() -> Iterator[str]:
-    """Every customer tenant's id (a Query of the sparse `customers` index)."""
-    for item in TenantItem.customers.query(CUSTOMERS):
+def customer_ids(starting_at: str | None = None) -> Iterator[str]:
+    """Customer tenant ids in order, from `starting_at` on (a Query of the sparse
+    `customers` index, paged as it is consumed)."""
+    condition = TenantItem.tenant_id >= starting_at if starting_at is not None else None
+    for item in TenantItem.customers.query(CUSTOMERS, condition):
         yield item.tenant_id
 
 

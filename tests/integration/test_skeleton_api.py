@@ -358,3 +358,29 @@ def test_the_same_json_in_another_layout_is_the_same_body(api: Api, customer: Cu
     again = api.call("POST", "/tickets", customer.key, raw=spaced, headers=headers)
     assert first[0] == 201
     assert again == first
+
+
+def test_an_agent_lists_every_customer_when_naming_none(
+    api: Api, agent_key: str, new_customer: Any
+) -> None:
+    """API.md: a provider key *may* name `tenant_id`; naming none lists every
+    customer's tickets, tenant after tenant, each exactly once across pages."""
+    mine = set()
+    for customer in (new_customer(), new_customer(), new_customer()):
+        for _ in range(3):
+            mine.add(api.post("/tickets", customer.key, INCIDENT)[1]["id"])
+    seen: list[str] = []
+    cursor = None
+    while True:
+        path = "/tickets?limit=7" + (f"&cursor={cursor}" if cursor else "")
+        status, page = api.get(path, agent_key)
+        assert status == 200, page
+        assert len(page["items"]) <= 7
+        seen += [t["id"] for t in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert len(seen) == len(set(seen))
+    assert mine <= set(seen)
+    status, body = api.get("/tickets?cursor=eyJhdCI6IDF9", agent_key)  # {"at": 1}
+    assert_error(status, body, 400)
