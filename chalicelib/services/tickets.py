@@ -27,6 +27,7 @@ from chalicelib.store import tickets as store
 from chalicelib.store.models import OutboxItem
 
 MAX_BACKDATE = timedelta(days=400)
+TENANTS_PER_PAGE = 20  # tenants an every-customer list visits in one request
 
 
 def _actor(caller: Caller) -> dict[str, Any]:
@@ -253,7 +254,9 @@ def list_tickets(
     # order), each tenant's newest first; the cursor says where to go on.
     start, inner = _every_cursor_decode(cursor)
     found: list[Ticket] = []
-    for tenant in tenant_store.customer_ids(starting_at=start):
+    for visited, tenant in enumerate(tenant_store.customer_ids(starting_at=start)):
+        if visited == TENANTS_PER_PAGE:  # bounded work per request: go on next page
+            return _every_page(found, now, {"at": tenant, "c": None})
         page, inner_next = store.list_for_tenant(
             tenant, limit - len(found), inner if tenant == start else None, **filters
         )

@@ -361,7 +361,7 @@ def test_the_same_json_in_another_layout_is_the_same_body(api: Api, customer: Cu
 
 
 def test_an_agent_lists_every_customer_when_naming_none(
-    api: Api, agent_key: str, new_customer: Any
+    api: Api, agent_key: str, new_customer: Any, aws_calls: Counter[str]
 ) -> None:
     """API.md: a provider key *may* name `tenant_id`; naming none lists every
     customer's tickets, tenant after tenant, each exactly once across pages."""
@@ -382,5 +382,10 @@ def test_an_agent_lists_every_customer_when_naming_none(
             break
     assert len(seen) == len(set(seen))
     assert mine <= set(seen)
+    aws_calls.clear()
+    api.get("/tickets?limit=100", agent_key)
+    # bounded per request: the key, one Query of the customers index (a page of
+    # it), and at most 20 tenants' Queries
+    assert aws_calls["Query"] <= 1 + 20 + 1, aws_calls
     status, body = api.get("/tickets?cursor=eyJhdCI6IDF9", agent_key)  # {"at": 1}
     assert_error(status, body, 400)
