@@ -78,10 +78,9 @@ def utcnow() -> datetime:
 
 
 def error_body(code: str, message: str, fields: dict[str, str] | None = None) -> dict[str, Any]:
-    error: dict[str, Any] = {"code": code, "message": message}
-    if fields:
-        error["fields"] = fields
-    return {"error": error}
+    """The contract's error JSON; `fields` is always there (empty when no field is
+    to blame) so clients read one shape."""
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
 
 def validation_fields(e: ValidationError, prefix: str = "", root: str = "body") -> dict[str, str]:
@@ -277,9 +276,8 @@ def _handle(
     if spec.roles:
         caller = authenticate(request.headers.get("authorization"))
         if caller.role not in spec.roles:
-            raise Forbidden(
-                f"a {caller.role} key may not do this; allowed: {', '.join(sorted(spec.roles))}"
-            )
+            allowed = " or ".join(sorted(spec.roles))
+            raise Forbidden(f"this needs a key of role {allowed}; this one is {caller.role}")
     call = Call(caller=caller, now=utcnow(), raw_body=raw_bytes, headers=dict(request.headers))
     if spec.body is not None:
         parsed = _parse_json(

@@ -161,7 +161,7 @@ def check_request(action: str, role: str, params: Mapping[str, Any]) -> None:
     if role not in ROLES[action]:
         allowed = ", ".join(sorted(ROLES[action]))
         raise ActionForbidden(
-            f"a {role} key may not {action}; allowed: {allowed}",
+            f"{action} needs a key of role {allowed}; this one is {role}",
             {"action": f"allowed for {allowed}"},
         )
     required, optional = PARAMETERS[action]
