@@ -51,6 +51,13 @@ class RuleRefused(SlaguardError):
     code = "rule_refused"
 
 
+class Unavailable(SlaguardError):
+    """AWS throttled us: the client may retry after `Retry-After` seconds."""
+
+    status = 503
+    code = "temporarily_unavailable"
+
+
 class TicketNotFound(NotFound):
     def __init__(self, ticket_id: str) -> None:
         super().__init__(f"ticket {ticket_id} not found", code="ticket_not_found")

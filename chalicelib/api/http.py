@@ -17,8 +17,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from botocore.exceptions import ClientError
 from chalice.app import Blueprint, Response
 from pydantic import BaseModel, ValidationError
+from pynamodb.exceptions import PynamoDBException
 
 from chalicelib.domain.errors import DomainError
 from chalicelib.errors import (
@@ -26,6 +28,7 @@ from chalicelib.errors import (
     Forbidden,
     PayloadTooLarge,
     SlaguardError,
+    Unavailable,
 )
 from chalicelib.services.auth import Caller, authenticate
 
@@ -177,6 +180,23 @@ def _storage_problems(value: Any, limit: int = 20) -> dict[str, str]:
     return problems
 
 
+THROTTLING = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "Throttling",
+        "TransactionInProgressException",
+    }
+)
+
+
+def _throttled(e: PynamoDBException | ClientError) -> bool:
+    if isinstance(e, PynamoDBException):
+        return e.cause_response_code in THROTTLING
+    return e.response.get("Error", {}).get("Code") in THROTTLING
+
+
 def _parse_json(raw: bytes, *, numbers_checked_by_service: bool = False) -> Any:
     """The body as JSON that DynamoDB can store: anything else is a 400 naming each
     bad value by path. `numbers_checked_by_service` leaves non-finite and
@@ -253,6 +273,10 @@ def route(
                 return _handle(bp, spec, handler, params, idempotent)
             except (SlaguardError, DomainError, ValidationError) as e:
                 return to_response(e)
+            except (PynamoDBException, ClientError) as e:
+                if _throttled(e):  # DynamoDB or SNS said "slow down": 503, not 500
+                    return to_response(Unavailable("the service is busy; retry shortly"))
+                raise
 
         bp.route(path, methods=[method], content_types=JSON_TYPES)(view)
         return view

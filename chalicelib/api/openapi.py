@@ -35,6 +35,7 @@ ERROR_TEXT = {
     413: "Body over 256 KiB",
     415: "Unsupported media type",
     422: "Valid JSON, refused by a rule",
+    503: "AWS throttled the request; retry after `Retry-After` seconds",
 }
 
 
@@ -89,7 +90,7 @@ def _operation(spec: RouteSpec, refs: dict[str, Any]) -> dict[str, Any]:
     codes = set(spec.errors)
     if spec.roles:
         op["security"] = [{"apiKey": []}]
-        codes |= {401, 403}
+        codes |= {401, 403, 503}
     if spec.body is not None:
         codes |= {400, 413, 415}
     if spec.query is not None:

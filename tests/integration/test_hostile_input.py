@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 from tests.integration.conftest import Api, Customer
@@ -42,3 +43,34 @@ def test_framework_errors_take_the_contract_shape(api: Api, customer: Customer) 
     assert status == 415
     assert set(body) == {"error"}
     assert body["error"]["code"] == "unsupported_media_type"
+
+
+def test_dynamodb_throttling_is_503_with_retry_after(
+    api: Api, customer: Customer, monkeypatch: Any
+) -> None:
+    """API.md: 429/503 with Retry-After, never a 500, when AWS says slow down."""
+    from botocore.exceptions import ClientError
+    from pynamodb.exceptions import GetError
+
+    from chalicelib.store import tickets as store
+
+    _, ticket = api.post(
+        "/tickets",
+        customer.key,
+        {"title": "t", "description": "d", "kind": "incident", "priority": "high"},
+    )
+
+    def throttled(ticket_id: str) -> Any:
+        cause = ClientError(
+            {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}},
+            "GetItem",
+        )
+        raise GetError("throttled", cause=cause)
+
+    monkeypatch.setattr(store, "get", throttled)
+    response = api.client.http.get(
+        f"/tickets/{ticket['id']}", headers={"Authorization": f"Bearer {customer.key}"}
+    )
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "1"
+    assert json.loads(response.body)["error"]["code"] == "temporarily_unavailable"
