@@ -45,7 +45,6 @@ from itertools import pairwise
 from typing import Annotated, Any, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays as holidays_lib
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 DAY = 86_400
@@ -160,7 +159,9 @@ DayIntervals = Annotated[list[Interval], AfterValidator(_check_day_intervals)]
 
 @lru_cache(maxsize=1)
 def _supported_countries() -> frozenset[str]:
-    return frozenset(holidays_lib.list_supported_countries())
+    import holidays  # on first use: a cold start with no country calendar saves ~50 ms
+
+    return frozenset(holidays.list_supported_countries())
 
 
 class CalendarSpec(BaseModel):
@@ -210,7 +211,9 @@ class CalendarSpec(BaseModel):
 
 @lru_cache(maxsize=4096)
 def _country_holidays(country: str, year: int) -> frozenset[date]:
-    return frozenset(holidays_lib.country_holidays(country, years=year).keys())
+    import holidays
+
+    return frozenset(holidays.country_holidays(country, years=year).keys())
 
 
 def _offset_at(zone: ZoneInfo, seconds: int) -> int:
