@@ -28,6 +28,7 @@ from chalicelib.errors import (
     Forbidden,
     PayloadTooLarge,
     SlaguardError,
+    Unauthorized,
     Unavailable,
 )
 from chalicelib.services.auth import Caller, authenticate
@@ -74,6 +75,13 @@ class Call:
     query: Any = None
     raw_body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def who(self) -> Caller:
+        """The authenticated caller (routes declared with roles always have one)."""
+        if self.caller is None:
+            raise Unauthorized("an Authorization: Bearer <api key> header is required")
+        return self.caller
 
 
 def utcnow() -> datetime:

@@ -27,8 +27,7 @@ PEOPLE = {"customer", "agent", "admin"}
     errors=(400, 403, 404, 409, 422),
 )
 def act(call: Call, ticket_id: str) -> dict[str, Any]:
-    assert call.caller is not None
-    return lifecycle.apply_action(call.caller, ticket_id, call.body, call.now)
+    return lifecycle.apply_action(call.who, ticket_id, call.body, call.now)
 
 
 @route(
@@ -44,5 +43,4 @@ def act(call: Call, ticket_id: str) -> dict[str, Any]:
     errors=(400, 403, 404, 409, 422),
 )
 def comment(call: Call, ticket_id: str) -> dict[str, Any]:
-    assert call.caller is not None
-    return lifecycle.add_comment(call.caller, ticket_id, call.body, call.now)
+    return lifecycle.add_comment(call.who, ticket_id, call.body, call.now)

@@ -86,5 +86,4 @@ def get_policy(call: Call, policy_id: str) -> dict[str, Any]:
     errors=(409,),
 )
 def put_policy(call: Call, policy_id: str) -> dict[str, Any]:
-    assert call.caller is not None
-    return policies.put_policy(policy_id, call.body.model_dump(), call.now, call.caller)
+    return policies.put_policy(policy_id, call.body.model_dump(), call.now, call.who)

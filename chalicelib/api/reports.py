@@ -24,6 +24,5 @@ bp = Blueprint(__name__)
     errors=(400, 404),
 )
 def sla_report(call: Call) -> dict[str, Any]:
-    assert call.caller is not None
     q = call.query
-    return reports.sla_report(call.caller, q.tenant_id, q.from_, q.to, call.now)
+    return reports.sla_report(call.who, q.tenant_id, q.from_, q.to, call.now)

@@ -34,8 +34,7 @@ PEOPLE = {"customer", "agent", "admin"}
     errors=(400, 403, 409, 422),
 )
 def open_ticket(call: Call) -> dict[str, Any]:
-    assert call.caller is not None
-    return tickets.open_ticket(call.caller, call.body, call.now)
+    return tickets.open_ticket(call.who, call.body, call.now)
 
 
 @route(
@@ -49,10 +48,9 @@ def open_ticket(call: Call) -> dict[str, Any]:
     errors=(400, 403),
 )
 def list_tickets(call: Call) -> dict[str, Any]:
-    assert call.caller is not None
     q = call.query
     return tickets.list_tickets(
-        call.caller,
+        call.who,
         q.tenant_id,
         q.limit,
         q.cursor,
@@ -73,8 +71,7 @@ def list_tickets(call: Call) -> dict[str, Any]:
     errors=(404,),
 )
 def get_ticket(call: Call, ticket_id: str) -> dict[str, Any]:
-    assert call.caller is not None
-    return tickets.get_ticket(call.caller, ticket_id, call.now)
+    return tickets.get_ticket(call.who, ticket_id, call.now)
 
 
 @route(
@@ -88,5 +85,4 @@ def get_ticket(call: Call, ticket_id: str) -> dict[str, Any]:
     errors=(400, 404),
 )
 def list_events(call: Call, ticket_id: str) -> dict[str, Any]:
-    assert call.caller is not None
-    return tickets.list_events(call.caller, ticket_id, call.query.limit, call.query.cursor)
+    return tickets.list_events(call.who, ticket_id, call.query.limit, call.query.cursor)

@@ -24,14 +24,14 @@ from chalicelib.services.auth import Caller
 from chalicelib.services.retarget import replan
 from chalicelib.services.tenants import tenant_doc
 from chalicelib.services.tickets import (
-    _actor,
-    _visible,
+    actor_of,
     alert_message,
     clock_of,
     commit,
     set_targets,
     targets_of,
     view,
+    visible_ticket,
 )
 from chalicelib.store import tenants as tenant_store
 from chalicelib.store import tickets as store
@@ -72,7 +72,7 @@ def apply_action(caller: Caller, ticket_id: str, body: ActionBody, now: datetime
     lifecycle.check_request(action, caller.role, params)  # 403 / 400 before any read
 
     def attempt() -> dict[str, Any]:
-        ticket = _visible(caller, ticket_id)
+        ticket = visible_ticket(caller, ticket_id)
         previous_status, previous_priority = ticket.status, ticket.priority
         outcome = lifecycle.decide(
             action,
@@ -106,7 +106,7 @@ def apply_action(caller: Caller, ticket_id: str, body: ActionBody, now: datetime
             once = outcome.alert in lifecycle.ONCE_PER_TICKET
             key = outcome.alert if once else f"{outcome.alert}#{event_id}"
             raised.append(alert_message(ticket, outcome.alert, now, key=key))
-        event = store.event(event_id, now, f"action.{action}", _actor(caller), data)
+        event = store.event(event_id, now, f"action.{action}", actor_of(caller), data)
         commit(ticket, [event], now, raised=raised)
         return view(ticket, now)
 
@@ -118,7 +118,7 @@ def add_comment(caller: Caller, ticket_id: str, body: CommentBody, now: datetime
     reply meets first response (E5; not under Aivo's A5) and next response."""
 
     def attempt() -> dict[str, Any]:
-        ticket = _visible(caller, ticket_id)
+        ticket = visible_ticket(caller, ticket_id)
         targets, met = lifecycle.comment(
             caller.role,
             body.public,
@@ -131,7 +131,7 @@ def add_comment(caller: Caller, ticket_id: str, body: CommentBody, now: datetime
         set_targets(ticket, targets)
         ticket.updated_at = now
         data = {"body": body.body, "public": body.public, "met": met}
-        event = store.event(str(ULID()), now, "comment", _actor(caller), data)
+        event = store.event(str(ULID()), now, "comment", actor_of(caller), data)
         commit(ticket, [event], now)
         return {
             "id": event["id"],

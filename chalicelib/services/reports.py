@@ -13,7 +13,7 @@ from chalicelib.errors import BadRequest, TenantNotFound
 from chalicelib.services import policies
 from chalicelib.services.auth import Caller
 from chalicelib.services.tenants import tenant_doc
-from chalicelib.services.tickets import _tenant_for, target_views
+from chalicelib.services.tickets import target_views, tenant_for
 from chalicelib.store import tenants as tenant_store
 from chalicelib.store import tickets as store
 
@@ -70,7 +70,7 @@ def sla_report(
     if end - start > MAX_RANGE:
         raise BadRequest("the range is over 400 days", {"to": "at most 400 days after from"})
     every = tenant_id is None and caller.is_provider
-    tenants = list(tenant_store.customer_ids()) if every else [_tenant_for(caller, tenant_id)]
+    tenants = list(tenant_store.customer_ids()) if every else [tenant_for(caller, tenant_id)]
     rows: dict[str, _Row] = {}
     for one in tenants:
         tenant = tenant_store.get_tenant(one)

@@ -30,11 +30,11 @@ MAX_BACKDATE = timedelta(days=400)
 TENANTS_PER_PAGE = 20  # tenants an every-customer list visits in one request
 
 
-def _actor(caller: Caller) -> dict[str, Any]:
+def actor_of(caller: Caller) -> dict[str, Any]:
     return {"role": caller.role, "key_id": caller.key_id, "partner_id": None}
 
 
-def _tenant_for(caller: Caller, named: str | None) -> str:
+def tenant_for(caller: Caller, named: str | None) -> str:
     """A customer acts on its own tenant; a provider key must name one."""
     if not caller.is_provider:
         if named is not None and named != caller.tenant_id:
@@ -151,7 +151,7 @@ def view(ticket: Ticket, now: datetime) -> dict[str, Any]:
 def open_ticket(caller: Caller, body: TicketBody, now: datetime) -> dict[str, Any]:
     from chalicelib.domain.policy import Intake, TenantTerms, calendar_for, plan_ticket
 
-    tenant_id = _tenant_for(caller, body.tenant_id)
+    tenant_id = tenant_for(caller, body.tenant_id)
     if body.reported_at is not None and not caller.is_provider:
         raise Forbidden("only agents and admins may back-date a ticket (reported_at)")
     reported_at = now
@@ -211,13 +211,13 @@ def open_ticket(caller: Caller, body: TicketBody, now: datetime) -> dict[str, An
         ),
     )
     set_targets(ticket, sla.start_targets(plan.targets, reported_at))
-    created = store.event(str(ULID()), now, "created", _actor(caller), {"status": ticket.status})
+    created = store.event(str(ULID()), now, "created", actor_of(caller), {"status": ticket.status})
     raised = [alert_message(ticket, alert, now) for alert in plan.alerts]  # K2
     commit(ticket, [created], now, raised=raised, new=True)
     return view(ticket, now)
 
 
-def _visible(caller: Caller, ticket_id: str) -> Ticket:
+def visible_ticket(caller: Caller, ticket_id: str) -> Ticket:
     """The ticket, if this caller may see it; another tenant's answers 404 (as missing)."""
     if not ticket_id.startswith("tkt_") or len(ticket_id) > 40:
         raise TicketNotFound(ticket_id)
@@ -228,7 +228,7 @@ def _visible(caller: Caller, ticket_id: str) -> Ticket:
 
 
 def get_ticket(caller: Caller, ticket_id: str, now: datetime) -> dict[str, Any]:
-    return view(_visible(caller, ticket_id), now)
+    return view(visible_ticket(caller, ticket_id), now)
 
 
 def list_tickets(
@@ -247,7 +247,7 @@ def list_tickets(
     due instant is listed once the breach checker has written it."""
     filters: dict[str, Any] = {"status": status, "priority": priority, "breached": breached}
     if tenant_id is not None or not caller.is_provider:
-        tenant = _tenant_for(caller, tenant_id)
+        tenant = tenant_for(caller, tenant_id)
         tickets, next_cursor = store.list_for_tenant(tenant, limit, cursor, **filters)
         return {"items": [view(t, now) for t in tickets], "next_cursor": next_cursor}
     # An agent or admin naming no tenant: every customer, tenant after tenant (ids in
@@ -278,15 +278,12 @@ def _every_page(
 
 def _every_cursor_decode(cursor: str | None) -> tuple[str | None, str | None]:
     """(the tenant to start at, the cursor within it) of an every-tenant cursor."""
-    import base64
+    from chalicelib.store.pages import invalid_cursor, open_cursor
 
     if cursor is None:
         return None, None
-    bad = BadRequest("the cursor is not valid for this list", {"cursor": "invalid cursor"})
-    try:
-        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, UnicodeDecodeError) as e:
-        raise bad from e
+    bad = invalid_cursor()
+    data = open_cursor(cursor)
     if not isinstance(data, dict) or set(data) != {"at", "c"}:
         raise bad
     at, inner = data["at"], data["c"]
@@ -298,7 +295,7 @@ def _every_cursor_decode(cursor: str | None) -> tuple[str | None, str | None]:
 
 
 def list_events(caller: Caller, ticket_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
-    _visible(caller, ticket_id)
+    visible_ticket(caller, ticket_id)
     events, next_cursor = store.list_events(
         ticket_id, limit, cursor, public_only=not caller.is_provider
     )

@@ -26,6 +26,18 @@ def key_cursor(item: Any, attributes: set[str]) -> str | None:
     return encode_cursor({name: {"S": getattr(item, name)} for name in sorted(attributes)})
 
 
+def invalid_cursor() -> BadRequest:
+    return BadRequest("the cursor is not valid for this list", {"cursor": "invalid cursor"})
+
+
+def open_cursor(cursor: str) -> Any:
+    """The JSON inside an opaque cursor (`encode_cursor`'s reverse); 400 if none."""
+    try:
+        return json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:
+        raise invalid_cursor() from e
+
+
 def decode_cursor(
     cursor: str | None,
     expected: dict[str, str],
@@ -38,12 +50,8 @@ def decode_cursor(
     (a sort key inside the range the query reads)."""
     if cursor is None:
         return None
-    bad = BadRequest("the cursor is not valid for this list", {"cursor": "invalid cursor"})
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        key = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError) as e:
-        raise bad from e
+    bad = invalid_cursor()
+    key = open_cursor(cursor)
     if not isinstance(key, dict) or set(key) != attributes:
         raise bad
     for name, value in key.items():
