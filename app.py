@@ -10,6 +10,10 @@ from chalice.app import Chalice, Rate
 from chalicelib.api import admin, lifecycle, meta, policies, reports, tickets
 from chalicelib.api.http import contract_errors
 
+# The checker's work queue. The stack's template points the worker's event source at
+# its own queue (infra/resources.json); this name only serves `chalice package`.
+WORK_QUEUE = "slaguard-checker-work"
+
 app = Chalice(app_name="slaguard", configure_logs=False)
 app.api.binary_types = []  # every body is JSON text
 app.register_middleware(contract_errors, "http")
@@ -27,3 +31,11 @@ def breach_checker(event: Any) -> dict[str, int]:
     from chalicelib.services.checker import run_scheduled
 
     return run_scheduled(event.to_dict(), event.context)
+
+
+@app.on_sqs_message(queue=WORK_QUEUE, batch_size=1, name="checker_worker")
+def checker_worker(event: Any) -> dict[str, int]:
+    """One worker of a scheduled run: its share of the due index (README, Alerts)."""
+    from chalicelib.services.checker import run_worker
+
+    return run_worker([record.body for record in event], event.context)

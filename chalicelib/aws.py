@@ -8,12 +8,17 @@ from typing import Any
 
 from chalicelib.settings import get_settings
 
+POOL_CONNECTIONS = 32  # at least the checker worker's threads (settings.checker_threads)
+
 
 @functools.cache
 def _client(service: str, region: str, endpoint_url: str | None) -> Any:
     import boto3  # imported on first use: keeps cold starts of routes that never call AWS small
+    from botocore.config import Config
 
-    return boto3.client(service, region_name=region, endpoint_url=endpoint_url)
+    # A checker worker publishes from a thread pool: one HTTP connection per thread.
+    config = Config(max_pool_connections=POOL_CONNECTIONS)
+    return boto3.client(service, region_name=region, endpoint_url=endpoint_url, config=config)
 
 
 def client(service: str) -> Any:

@@ -22,12 +22,21 @@ class Settings:
     alerts_topic_arn: str
     due_shards: int
     endpoint_url: str | None
+    # The breach checker's fan-out (README, Alerts: sizing): the scheduled run splits
+    # the due index's shards into `checker_workers` ranges, one worker each, sent to
+    # `checker_queue_url` (SQS, one Lambda per message) or, with no queue, run in
+    # process one after another (local stack, tests, `check --at`).
+    checker_workers: int
+    checker_threads: int
+    checker_queue_url: str | None
+    checker_budget_seconds: float
 
 
 def get_settings() -> Settings:
     env = os.environ
     stage = env.get("STAGE", "dev")
     region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+    shards = int(env.get("DUE_SHARDS", "8"))
     return Settings(
         stage=stage,
         region=region,
@@ -36,6 +45,10 @@ def get_settings() -> Settings:
         alerts_topic_arn=env.get(
             "ALERTS_TOPIC_ARN", f"arn:aws:sns:{region}:123456789012:slaguard-alerts"
         ),
-        due_shards=int(env.get("DUE_SHARDS", "8")),
+        due_shards=shards,
         endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
+        checker_workers=max(1, min(int(env.get("CHECKER_WORKERS") or shards), shards)),
+        checker_threads=max(1, int(env.get("CHECKER_THREADS", "16"))),
+        checker_queue_url=env.get("CHECKER_QUEUE_URL") or None,
+        checker_budget_seconds=float(env.get("CHECKER_BUDGET_SECONDS", "50")),
     )

@@ -15,14 +15,20 @@ Every minute, at the EventBridge event's `time`:
 
 from __future__ import annotations
 
+import itertools
+import threading
 import time
 from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
+from chalicelib import aws, work_queue
 from chalicelib.domain import sla
 from chalicelib.domain.instants import format_instant, parse_instant, to_utc
 from chalicelib.domain.ticket import Ticket
@@ -39,7 +45,8 @@ from chalicelib.services.tickets import (
 from chalicelib.settings import get_settings
 from chalicelib.store import due
 from chalicelib.store import tickets as ticket_store
-from chalicelib.store.models import OutboxItem, plain
+from chalicelib.store.models import OutboxItem, TicketItem, plain
+from chalicelib.store.outbox import OUTBOX_SHARDS
 
 NAMESPACE = "slaguard"
 MAX_ATTEMPTS = 3  # a ticket changed by a request meanwhile is re-read and re-evaluated
@@ -104,27 +111,176 @@ def evaluate(ticket: Ticket, at: datetime, lookups: retarget.Lookups) -> list[Ou
     return []
 
 
+# ----------------------------------------------------------------- the fan-out
+#
+# The scheduled run (`check`) splits the due index's shards into
+# `settings.checker_workers` ranges. With a queue configured, each range is one SQS
+# message and Lambda runs one `checker_worker` per message, in parallel; with none
+# (local stack, tests, `check --at` on a laptop), the run calls the same `work`
+# for each range itself, one after another. Either way a worker reads only its
+# shards' due entries, evaluates its tickets on a thread pool (each ticket is one
+# TransactWriteItems: the exactly-once point stays per ticket), publishes in
+# chunks as it goes, and stops taking tickets `STOP_MARGIN_SECONDS` before its
+# deadline: what it leaves is still in the due index, so the next run takes it.
+
+STOP_MARGIN_SECONDS = 8.0  # time to finish the transactions in flight and publish them
+PUBLISH_CHUNK = 50  # alerts per publish: 5 PublishBatch + 2 BatchWriteItem
+BATCH_GET = 100  # BatchGetItem's maximum
+
+
+@dataclass(frozen=True)
+class Task:
+    """One worker's share of a run: the instant, its due-index shards, and the
+    outbox shards whose unsent alerts it retries."""
+
+    at: str
+    shards: tuple[int, ...]
+    outbox_shards: tuple[int, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"at": self.at, "shards": list(self.shards), "outbox": list(self.outbox_shards)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Task:
+        return cls(data["at"], tuple(data["shards"]), tuple(data["outbox"]))
+
+
+def plan(at: datetime, shards: int, workers: int) -> list[Task]:
+    """`workers` contiguous ranges of the `shards` due-index shards; the outbox
+    shards dealt round-robin (a worker beyond their number gets none)."""
+    instant = format_instant(at)
+    return [
+        Task(
+            instant,
+            tuple(range(k * shards // workers, (k + 1) * shards // workers)),
+            tuple(s for s in range(OUTBOX_SHARDS) if s % workers == k),
+        )
+        for k in range(workers)
+    ]
+
+
+class Deadline:
+    """When a worker stops taking tickets: `STOP_MARGIN_SECONDS` (at most a quarter
+    of its time) before the end of its Lambda's own clock when it has one
+    (`get_remaining_time_in_millis`), else of a budget from now (in process)."""
+
+    def __init__(self, context: Any, budget_seconds: float) -> None:
+        self._remaining_ms: Callable[[], float] | None = getattr(
+            context, "get_remaining_time_in_millis", None
+        )
+        self._end = time.monotonic() + budget_seconds
+        self._margin = min(STOP_MARGIN_SECONDS, self.left() / 4)
+
+    def left(self) -> float:
+        """Seconds until the end."""
+        if self._remaining_ms is not None:
+            return float(self._remaining_ms()) / 1000
+        return self._end - time.monotonic()
+
+    def near(self) -> bool:
+        return self.left() < self._margin
+
+
+class _SharedLookups(retarget.Lookups):
+    """The per-run memo shared by a worker's threads: each policy and tenant is
+    still read once, not once per thread."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.RLock()
+
+    def policy(self, policy_id: str) -> Any:
+        with self._lock:
+            return super().policy(policy_id)
+
+    def tenant(self, tenant_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            return super().tenant(tenant_id)
+
+    def calendar_version(self, tenant_id: str, policy: Any) -> str | None:
+        with self._lock:
+            return super().calendar_version(tenant_id, policy)
+
+
+def work(task: Task, deadline: Deadline) -> Counter[str]:
+    """One worker: retry its outbox shards, then evaluate what is due in its
+    due-index shards until done or `STOP_MARGIN_SECONDS` before the deadline."""
+    at = parse_instant(task.at)
+    settings = get_settings()
+    threads = settings.checker_threads
+    lookups = _SharedLookups()
+    warm_connections()  # botocore clients are built once, here, not by racing threads
+    counts: Counter[str] = Counter()
+    written: list[OutboxItem] = []
+    with ThreadPoolExecutor(threads, thread_name_prefix="checker") as pool:
+        counts["retried"] = retry_unsent(at, task.outbox_shards, pool.map)
+        inflight: set[Future[list[OutboxItem]]] = set()
+        publishing: list[Future[int]] = []
+        unpublished: list[OutboxItem] = []
+
+        def collect(done: set[Future[list[OutboxItem]]], final: bool = False) -> None:
+            for future in done:
+                items = future.result()
+                written.extend(items)
+                unpublished.extend(items)
+            while len(unpublished) >= PUBLISH_CHUNK or (final and unpublished):
+                chunk = unpublished[:PUBLISH_CHUNK]
+                del unpublished[:PUBLISH_CHUNK]
+                publishing.append(pool.submit(publish_items, chunk, at))
+
+        ids = due.due_ticket_ids(task.shards, int(at.timestamp()))
+        while batch := list(itertools.islice(ids, BATCH_GET)):
+            if deadline.near():
+                counts["stopped"] = 1  # the rest stays due: the next run takes it
+                logger.warning("deadline near; left for the next run", shards=task.shards)
+                break
+            for ticket in ticket_store.get_many(batch).values():
+                inflight.add(pool.submit(evaluate, ticket, at, lookups))
+                counts["evaluated"] += 1
+            while len(inflight) > 2 * threads:  # bounded: the next page waits for room
+                done, inflight = wait(inflight, return_when=FIRST_COMPLETED)
+                collect(done)
+        collect(wait(inflight).done, final=True)
+        counts["published"] = sum(f.result() for f in publishing)
+    counts["alerts"] = len(written)
+    for item in written:
+        logger.debug("alert raised", alert_id=item.alert_id)
+    _record(Metrics(namespace=NAMESPACE, service="breach_checker"), written, counts["evaluated"])
+    return counts
+
+
 def check(at: datetime) -> dict[str, int]:
-    """One run at instant `at`: how many due tickets were evaluated and how many
-    alerts were raised (API.md, Operations: `check --at`)."""
+    """One scheduled run at instant `at` (API.md, Operations: `check --at`):
+    continue unfinished re-targeting (E9), then fan the due index out to the
+    workers. In process, the figures are the workers' (tickets evaluated, alerts
+    raised, workers that stopped at the deadline); queued, they are in each
+    worker's own log and metrics."""
     at = to_utc(at)
-    metrics = Metrics(namespace=NAMESPACE, service="breach_checker")
-    retried = retry_unsent(at)
-    lookups = retarget.Lookups()
-    retargeted = retarget.continue_jobs(at, lookups)  # E9: what a policy PUT left
-    items: list[OutboxItem] = []
-    evaluated = 0
-    ids = list(due.due_ticket_ids(get_settings().due_shards, int(at.timestamp())))
-    for ticket in ticket_store.get_many(ids).values():
-        evaluated += 1
-        written = evaluate(ticket, at, lookups)
-        if written:
-            logger.info("alerts raised", ticket_id=ticket.id, alerts=[i.alert_id for i in written])
-        items += written
-    published = publish_items(items, at)
-    _record(metrics, items, evaluated)
-    logger.info("published", new=published, retried=retried, retargeted=retargeted)
-    return {"evaluated": evaluated, "alerts": len(items)}
+    settings = get_settings()
+    retargeted = retarget.continue_jobs(at, retarget.Lookups())  # E9: what a policy PUT left
+    tasks = plan(at, settings.due_shards, settings.checker_workers)
+    totals: Counter[str] = Counter()
+    if settings.checker_queue_url is not None:
+        work_queue.send(settings.checker_queue_url, [t.to_json() for t in tasks])
+        queued = len(tasks)
+    else:
+        queued = 0
+        # In process, one budget for all workers (the cloud stack always queues;
+        # the test client's 3 s Lambda clock is no Lambda's).
+        deadline = Deadline(None, settings.checker_budget_seconds)
+        for task in tasks:
+            totals += work(task, deadline)
+    logger.info(
+        "checker run",
+        extra={"workers": len(tasks), "queued": queued, "retargeted": retargeted, **totals},
+    )
+    return {
+        "workers": len(tasks),
+        "queued": queued,
+        "evaluated": totals["evaluated"],
+        "alerts": totals["alerts"],
+        "stopped": totals["stopped"],
+    }
 
 
 def _record(metrics: Metrics, items: list[OutboxItem], evaluated: int) -> None:
@@ -143,14 +299,26 @@ def _record(metrics: Metrics, items: list[OutboxItem], evaluated: int) -> None:
     metrics.flush_metrics()
 
 
+def warm_connections() -> None:
+    """Build the SNS client and the tables' connections before threads share them."""
+    aws.client("sns")
+    for model in (TicketItem, OutboxItem):
+        model._get_connection().connection.client  # noqa: B018 - built on first access
+
+
 def run_scheduled(event: dict[str, Any], lambda_context: Any = None) -> dict[str, int]:
     """The EventBridge entry: the event's `time` is the evaluation instant."""
     at = parse_instant(event["time"])
     result = check(at)
-    logger.info(
-        "breach checker run",
-        at=format_instant(at),
-        evaluated=result["evaluated"],
-        alerts=result["alerts"],
-    )
+    logger.info("breach checker run", extra={"at": format_instant(at), **result})
     return result
+
+
+def run_worker(bodies: list[str], lambda_context: Any = None) -> dict[str, int]:
+    """The SQS entry: each message body is one task of a scheduled run."""
+    deadline = Deadline(lambda_context, get_settings().checker_budget_seconds)
+    totals: Counter[str] = Counter()
+    for body in bodies:
+        totals += work(Task.from_json(work_queue.parse(body)), deadline)
+    logger.info("checker worker", extra=dict(totals))
+    return dict(totals)

@@ -4,8 +4,9 @@ Used right after an API change and by every breach-checker run (retries)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
+from typing import Any
 
 from chalicelib import alerts
 from chalicelib.domain.instants import format_instant
@@ -35,14 +36,22 @@ def publish_items(items: Sequence[OutboxItem], now: datetime) -> int:
     return len(sent)
 
 
-def retry_unsent(now: datetime) -> int:
+Mapper = Callable[..., Iterator[Any]]  # builtin `map`, or an executor's
+
+
+def retry_unsent(now: datetime, shards: Iterable[int] | None = None, map_: Mapper = map) -> int:
     """Publish what earlier runs or requests wrote but could not publish (their
-    writer's claim has lapsed: it died, or SNS refused)."""
+    writer's claim has lapsed: it died, or SNS refused), from these outbox shards
+    (all by default). `map_` runs the claims (one conditional update each),
+    concurrently when it is a thread pool's."""
     epoch = int(wall_clock())
-    mine = [
+    until = claim_until()
+    lapsed = [
         item
-        for shard in range(outbox.OUTBOX_SHARDS)
+        for shard in (range(outbox.OUTBOX_SHARDS) if shards is None else shards)
         for item in outbox.unsent(shard)
-        if item.claim_until < epoch and outbox.claim(item, epoch, claim_until())
+        if item.claim_until < epoch
     ]
+    claimed = map_(lambda item: outbox.claim(item, epoch, until), lapsed)
+    mine = [item for item, ok in zip(lapsed, claimed, strict=True) if ok]
     return publish_items(mine, now)

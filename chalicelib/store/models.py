@@ -35,6 +35,7 @@ class _LazyMeta(type):
 
     host = None
     billing_mode = "PAY_PER_REQUEST"
+    max_pool_connections = 32  # a checker worker's threads share each model's connection
 
 
 class _TableMeta(metaclass=_LazyMeta):

@@ -54,6 +54,25 @@ def cheap_transaction_snapshots() -> None:
     ddb.copy = Snapshots  # type: ignore[attr-defined,assignment]
 
 
+def atomic_moto_requests() -> None:
+    """DynamoDB executes each request atomically; moto in-process does not across
+    threads (its transactions copy and restore tables unlocked), and the checker's
+    workers write from a thread pool. One lock around moto's request handling gives
+    back the guarantee the code relies on; the threads still run concurrently."""
+    import threading
+
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    lock = threading.Lock()
+    original = BotocoreStubber.__call__
+
+    def atomic(self: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
+        with lock:
+            return original(self, event_name, request, **kwargs)
+
+    BotocoreStubber.__call__ = atomic  # type: ignore[method-assign]
+
+
 @pytest.fixture(scope="session", autouse=True)
 def aws_mock() -> Iterator[None]:
     # mock_aws intercepts nothing while AWS_ENDPOINT_URL is set (STACK-NOTES).
@@ -65,6 +84,7 @@ def aws_mock() -> Iterator[None]:
         AWS_SECRET_ACCESS_KEY="testing",
     )
     cheap_transaction_snapshots()
+    atomic_moto_requests()
     with mock_aws():
         reset_connections()
         from chalicelib.cli import ensure_resources

@@ -341,7 +341,7 @@ def test_cli_check_prints_one_json_line(
     assert main(["check", "--at", iso(t0 + timedelta(minutes=50))]) == 0
     line = capsys.readouterr().out.strip().splitlines()[-1]
     result = json.loads(line)
-    assert set(result) == {"evaluated", "alerts"}
+    assert set(result) == {"workers", "queued", "evaluated", "alerts", "stopped"}
     assert result["alerts"] >= 1
     with pytest.raises(SystemExit):
         main(["check", "--at", "yesterday"])
