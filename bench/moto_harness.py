@@ -158,7 +158,7 @@ class AwsModel:
                 finally:
                     model.figures.aws_cpu += time.thread_time() - started
 
-        BotocoreStubber.__call__ = modelled  # type: ignore[method-assign]
+        BotocoreStubber.__call__ = modelled  # type: ignore[method-assign,assignment]
         try:
             with self._counting():
                 yield self.figures

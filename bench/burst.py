@@ -1,0 +1,171 @@
+"""The breach checker at burst scale (issue 14); a benchmark, not a test.
+
+A burst: `due` tickets cross a threshold at the same instant (weekend tickets whose
+business clock starts Monday 09:00). Moto runs in-process behind a latency model:
+a botocore hook waits L ms per AWS call (default 10 ms) outside any lock, so
+concurrent calls wait in parallel, then runs the call in moto's backend under one
+lock (moto's DynamoDB is not thread-safe for transactions), timing the CPU moto
+spends there (`bench.moto_harness.AwsModel`).
+
+Per size (default 2,000 and 10,000 due), two cases run the product's own worker
+(`checker.plan` + `checker.work`, what each `checker_worker` Lambda runs):
+1 worker (every shard), and N workers started together (threads standing in
+for N Lambdas). Each prints: alerts, AWS calls per alert (by operation), the
+product's own CPU time per alert (process CPU minus moto's: AWS time excluded),
+and wall time.
+
+The extrapolation to 100,000 alerts uses only those measured figures:
+
+    per alert:   cpu  = product CPU s per alert (largest size, N workers)
+                 c    = AWS calls per alert;  L = latency per call;  T = threads
+    one worker:  rate = min(1 / cpu, T / (cpu + c * L))    alerts per second
+                 (CPU-bound on its one vCPU, or latency-bound with T calls in flight)
+    W workers:   S    = START + (100,000 / W) / rate       seconds after the instant
+
+START = 2 s covers the scheduled run (EventBridge, one SendMessageBatch per 10
+tasks), SQS to Lambda, and the worker's cold start (bench.coldstart). Assumed:
+one vCPU per worker (Lambda gives a full vCPU from 1,769 MB; less memory divides
+`rate`), DynamoDB on-demand absorbing the write rate (the due index's shard count
+keeps each GSI partition key under its 1,000 writes/s), and no HTTPS cost per call
+beyond L (moto skips botocore's socket layer). A worker that would pass its 52 s
+(60 s timeout, 8 s margin) stops and the next run, a minute later, goes on: S
+then grows by 60 s per extra run. The same model with moto's CPU added, all in
+one GIL, predicts this machine's wall time, printed next to the measured one.
+
+    python -m bench.burst [--sizes 2000 10000] [--workers 16] [--latency 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from bench import moto_harness
+
+BURST = 100_000
+GOAL_SECONDS = 60.0
+START_SECONDS = 2.0
+WORKER_SECONDS = 60.0 - 8.0  # the worker's timeout minus checker.STOP_MARGIN_SECONDS
+
+
+@dataclass
+class Case:
+    due: int
+    workers: int
+    threads: int
+    latency: float  # seconds per call
+    alerts: int
+    calls: Counter[str]
+    product_cpu: float  # seconds
+    aws_cpu: float
+    wall: float
+
+    @property
+    def calls_per_alert(self) -> float:
+        return sum(self.calls.values()) / max(self.alerts, 1)
+
+    @property
+    def cpu_per_alert(self) -> float:
+        return self.product_cpu / max(self.alerts, 1)
+
+    def rate(self, cpu: float) -> float:
+        """Alerts per second of one worker (the docstring's model)."""
+        return min(1 / cpu, self.threads / (cpu + self.calls_per_alert * self.latency))
+
+    def seconds_for(self, alerts: int, workers: int) -> float:
+        work = alerts / workers / self.rate(self.cpu_per_alert)
+        extra_runs = max(0, math.ceil(work / WORKER_SECONDS) - 1)
+        return START_SECONDS + work + extra_runs * (60.0 - WORKER_SECONDS)
+
+    def here(self) -> float:
+        """The model on this machine: moto's CPU too, and one GIL for every worker."""
+        cpu = (self.product_cpu + self.aws_cpu) / max(self.alerts, 1)
+        waits = self.alerts / self.workers * self.calls_per_alert * self.latency / self.threads
+        return max(self.alerts * cpu, waits)
+
+
+def run_case(due: int, workers: int, latency_ms: float) -> Case:
+    from moto import mock_aws
+
+    from chalicelib.services import checker
+    from chalicelib.settings import get_settings
+
+    with mock_aws():
+        moto_harness.bootstrap_tenant()
+        at = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(days=1)
+        moto_harness.load_due(due, due, at)
+        settings = get_settings()
+        tasks = checker.plan(at, settings.due_shards, workers)
+        model = moto_harness.AwsModel(latency_ms)
+        with model.installed() as aws, ThreadPoolExecutor(workers) as lambdas:
+            cpu, wall = time.process_time(), time.perf_counter()
+            deadline = checker.Deadline(None, 3600)
+            results = list(lambdas.map(lambda task: checker.work(task, deadline), tasks))
+            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    alerts = sum(r["alerts"] for r in results)
+    return Case(
+        due,
+        workers,
+        settings.checker_threads,
+        latency_ms / 1000,
+        alerts,
+        aws.calls,
+        cpu - aws.aws_cpu,
+        aws.aws_cpu,
+        wall,
+    )
+
+
+def report(case: Case) -> None:
+    by_op = {op: round(n / max(case.alerts, 1), 3) for op, n in sorted(case.calls.items())}
+    print(
+        f"{case.due:>7,} due, {case.workers:>2} worker(s) x {case.threads} threads: "
+        f"{case.alerts:,} alerts; {case.calls_per_alert:.3f} AWS calls/alert; "
+        f"product CPU {case.cpu_per_alert * 1000:.2f} ms/alert "
+        f"(moto's {case.aws_cpu / max(case.alerts, 1) * 1000:.2f} ms/alert excluded); "
+        f"wall {case.wall:.1f} s (model for this machine {case.here():.1f} s)"
+    )
+    print(f"          calls per alert by operation: {by_op}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=int, nargs="+", default=[2_000, 10_000])
+    parser.add_argument("--workers", type=int, default=16)
+    parser.add_argument("--latency", type=float, default=10.0, help="ms per AWS call")
+    args = parser.parse_args()
+    moto_harness.environment(DUE_SHARDS=str(max(args.workers, 8)))
+    moto_harness.without_table_snapshots()
+    cases = []
+    for due in args.sizes:
+        for workers in (1, args.workers):
+            case = run_case(due, workers, args.latency)
+            report(case)
+            cases.append(case)
+    ref = cases[-1]
+    worst = max(c.calls_per_alert for c in cases)
+    print(f"AWS calls per alert, worst case: {worst:.3f} (goal <= 1.5)")
+    one = next(c for c in reversed(cases) if c.workers == 1)
+    print(
+        f"model, {BURST:,} alerts: 1 worker {one.seconds_for(BURST, 1):.0f} s; "
+        f"{ref.workers} workers {ref.seconds_for(BURST, ref.workers):.1f} s; "
+        f"one worker's rate {ref.rate(ref.cpu_per_alert):.0f} alerts/s "
+        f"(CPU {ref.cpu_per_alert * 1000:.2f} ms/alert, {ref.calls_per_alert:.3f} calls x "
+        f"{args.latency:g} ms / {ref.threads} threads)"
+    )
+    needed = next(w for w in range(1, 1025) if ref.seconds_for(BURST, w) <= GOAL_SECONDS)
+    print(f"workers needed for {BURST:,} within {GOAL_SECONDS:.0f} s: {needed}")
+    print(
+        f"burst {BURST} alerts, {ref.workers} workers, latency {args.latency:g} ms: "
+        f"published within {ref.seconds_for(BURST, ref.workers):.1f} s of their instant "
+        f"(goal <= {GOAL_SECONDS:.0f})"
+    )
+
+
+if __name__ == "__main__":
+    main()
