@@ -431,3 +431,75 @@ def test_e9_a_tier_change_reaches_tickets_the_patch_did_not(
     target = next(t for t in ticket["sla"]["targets"] if t["metric"] == "resolution")
     assert target["target_seconds"] == 2 * 3600
     assert target["state"] == "breached"
+
+
+# --- issue 14: the fan-out (README, Alerts: the breach checker at burst scale) -------
+
+
+def test_queued_workers_publish_every_alert_once_even_when_sqs_delivers_twice(
+    api: Api,
+    agent_key: str,
+    aivo: Customer,
+    alerts: Alerts,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With a work queue, the scheduled run only queues one task per worker; each
+    `checker_worker` (SQS event source) evaluates its shards. SQS delivers at least
+    once: a task delivered again publishes nothing more."""
+    from chalicelib import aws
+    from chalicelib.services import checker
+
+    sqs = aws.client("sqs")
+    queue = sqs.create_queue(QueueName=f"checker-work-{next(_day)}")["QueueUrl"]
+    monkeypatch.setenv("CHECKER_QUEUE_URL", queue)
+    monkeypatch.setenv("CHECKER_WORKERS", "4")
+    monkeypatch.setattr(checker, "STOP_MARGIN_SECONDS", 0.0)  # the test client's 3 s clock
+    t0 = fresh_t0()
+    ids = {open_blocker(api, agent_key, aivo.tenant_id, t0) for _ in range(8)}
+
+    result = run_checker(api, t0 + timedelta(minutes=61))
+    assert (result["workers"], result["queued"], result["alerts"]) == (4, 4, 0)
+    assert alerts.drain(ids) == []  # nothing published by the scheduled run itself
+
+    bodies = []
+    while got := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages"):
+        bodies += [m["Body"] for m in got]
+    assert len(bodies) == 4
+    tasks = [json.loads(b) for b in bodies]
+    assert sorted(s for t in tasks for s in t["shards"]) == list(range(8))  # every shard once
+    for body in bodies + bodies:  # every task delivered twice
+        event = api.client.events.generate_sqs_event(message_bodies=[body])
+        api.client.lambda_.invoke("checker_worker", event)
+    expected = sorted((i, "first_response", p) for i in ids for p in (75, 100))
+    assert keys(alerts.drain(ids)) == expected
+
+
+def test_a_worker_stops_before_its_deadline_and_the_next_run_takes_the_rest(
+    api: Api,
+    agent_key: str,
+    aivo: Customer,
+    alerts: Alerts,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A worker takes tickets a page at a time and stops when its deadline is near;
+    what it left is still due, so the next run publishes it, each alert once."""
+    from chalicelib.services import checker
+
+    monkeypatch.setenv("CHECKER_WORKERS", "1")
+    monkeypatch.setattr(checker, "BATCH_GET", 2)
+    pages = iter(range(100))
+    monkeypatch.setattr(checker.Deadline, "near", lambda self: next(pages) >= 1)  # one page
+    t0 = fresh_t0()
+    ids = {open_blocker(api, agent_key, aivo.tenant_id, t0) for _ in range(6)}
+    at = t0 + timedelta(minutes=61)
+
+    first = run_checker(api, at)
+    assert (first["stopped"], first["evaluated"]) == (1, 2)
+    assert len(alerts.drain(ids)) == 4  # two tickets, two thresholds each
+
+    monkeypatch.setattr(checker.Deadline, "near", lambda self: False)
+    second = run_checker(api, at + timedelta(minutes=1))
+    assert (second["stopped"], second["evaluated"]) == (0, 4)
+    assert len(alerts.drain(ids)) == 8
+    run_checker(api, at + timedelta(minutes=2))
+    assert alerts.drain(ids) == []
