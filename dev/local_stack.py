@@ -38,10 +38,30 @@ def stage_environment(stage: str) -> dict[str, str]:
     return env
 
 
+def atomic_dynamodb_requests() -> None:
+    """DynamoDB executes each request atomically; moto's server, threaded, does not
+    (its transactions copy and restore tables unlocked), and the breach checker's
+    workers write from a thread pool. One lock around moto's DynamoDB requests gives
+    the guarantee back; other services (an SQS long poll) are not held up by it."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    lock = threading.Lock()
+    original = DomainDispatcherApplication.__call__
+
+    def atomic(self: Any, environ: dict[str, Any], start_response: Any) -> Any:
+        if not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+            return original(self, environ, start_response)
+        with lock:
+            return original(self, environ, start_response)
+
+    DomainDispatcherApplication.__call__ = atomic  # type: ignore[method-assign]
+
+
 def start_moto(port: int) -> Any:
     from moto.server import ThreadedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    atomic_dynamodb_requests()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     return server

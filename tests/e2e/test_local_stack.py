@@ -140,10 +140,16 @@ def test_a_customer_opens_and_reads_a_ticket_over_http(stack: Stack) -> None:
     assert "error" in r.json()
 
 
+# What a checker run reports (README, Alerts): its worker tasks, how many went to a
+# queue, and, for the workers it ran itself, tickets evaluated, alerts, deadline stops.
+RUN_FIGURES = {"workers", "queued", "evaluated", "alerts", "stopped"}
+
+
 def test_the_scheduled_checker_runs_and_the_topic_exists(stack: Stack) -> None:
     line = stack.read_until(lambda line: line.startswith("breach_checker at"), 30)
     result = json.loads(line.split(": ", 1)[1])
-    assert set(result) == {"evaluated", "alerts"}
+    assert set(result) == RUN_FIGURES
+    assert (result["workers"], result["queued"]) == (8, 0)  # no queue locally: in process
     import boto3
 
     sns = boto3.client(
@@ -200,7 +206,7 @@ def test_cli_check_prints_exactly_one_json_line_and_the_alerts_arrive(stack: Sta
         check=True,
     )
     (line,) = done.stdout.splitlines()
-    assert set(json.loads(line)) == {"evaluated", "alerts"}
+    assert set(json.loads(line)) == RUN_FIGURES
     # Whichever ran first (this command or the stack's own 2-second schedule), each
     # threshold of the back-dated blocker reaches the queue exactly once.
     ticket_id = r.json()["id"]
