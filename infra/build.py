@@ -1,8 +1,8 @@
 """Writes `infra/resources.json`, the template `chalice package --merge-template`
 merges into the generated SAM template: tables (from chalicelib.store.schema, the
 same definitions the local stack uses), the alerts topic, the checker's DLQ,
-alarms and a dashboard. Run `python -m infra.build`; a test checks the committed
-file is what this writes.
+alarms, a dashboard, and the checker's work queue and worker settings. Run
+`python -m infra.build`; a test checks the committed file is what this writes.
 """
 
 from __future__ import annotations
@@ -93,6 +93,7 @@ def _dashboard() -> dict[str, Any]:
                 "metrics": [
                     ["AWS/Lambda", "Errors", "FunctionName", "${APIHandler}"],
                     ["AWS/Lambda", "Errors", "FunctionName", "${BreachChecker}"],
+                    ["AWS/Lambda", "Errors", "FunctionName", "${CheckerWorker}"],
                 ],
                 "stat": "Sum",
                 "period": 300,
@@ -106,6 +107,54 @@ def _dashboard() -> dict[str, Any]:
             "DashboardName": {"Fn::Sub": "${AWS::StackName}"},
             "DashboardBody": {"Fn::Sub": json.dumps({"widgets": widgets})},
         },
+    }
+
+
+# The breach checker's fan-out (README, Alerts: the breach checker at burst scale):
+# the scheduled run queues one task per worker; Lambda's SQS event source runs one
+# `checker_worker` per message. A full vCPU per worker (1,769 MB) is what the
+# burst bench's model assumes; 60 s, of which the worker uses up to 52.
+WORKER_TIMEOUT = 60
+WORKER_MEMORY = 1769
+
+
+def checker_fanout() -> dict[str, Any]:
+    """The work queue and the worker function's settings."""
+    return {
+        "CheckerWork": {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": {"Fn::Sub": "${AWS::StackName}-checker-work"},
+                # AWS's advice for an SQS event source: 6x the function's timeout.
+                "VisibilityTimeout": 6 * WORKER_TIMEOUT,
+                # A task not done in 10 minutes is stale: later runs took its tickets.
+                "MessageRetentionPeriod": 600,
+                "RedrivePolicy": {
+                    "deadLetterTargetArn": {"Fn::GetAtt": ["CheckerDeadLetters", "Arn"]},
+                    "maxReceiveCount": 2,
+                },
+            },
+        },
+        "CheckerWorker": {
+            "Properties": {
+                **_environment(),
+                "Timeout": WORKER_TIMEOUT,
+                "MemorySize": WORKER_MEMORY,
+                "Events": {
+                    # Chalice names the event source after the function; the queue
+                    # is the stack's own, not the placeholder name in app.py.
+                    "CheckerWorkerSqsEventSource": {
+                        "Properties": {"Queue": {"Fn::GetAtt": ["CheckerWork", "Arn"]}}
+                    }
+                },
+            }
+        },
+        "WorkerErrorsAlarm": _alarm(
+            "checker-worker-errors",
+            _lambda_metric("CheckerWorker", "Errors"),
+            1,
+            "A breach checker worker failed (its tickets stay due: the next run retries)",
+        ),
     }
 
 
@@ -131,7 +180,12 @@ def template() -> dict[str, Any]:
             "APIHandler": {"Properties": _environment()},
             "BreachChecker": {
                 "Properties": {
-                    **_environment(),
+                    "Environment": {
+                        "Variables": {
+                            **_environment()["Environment"]["Variables"],
+                            "CHECKER_QUEUE_URL": {"Ref": "CheckerWork"},
+                        }
+                    },
                     "DeadLetterQueue": {
                         "Type": "SQS",
                         "TargetArn": {"Fn::GetAtt": ["CheckerDeadLetters", "Arn"]},
@@ -166,6 +220,7 @@ def template() -> dict[str, Any]:
                 "A breach checker invocation was dead-lettered",
             ),
             "Dashboard": _dashboard(),
+            **checker_fanout(),
         },
         "Outputs": {
             "AlertsTopicArn": {"Value": {"Ref": "AlertsTopic"}},
