@@ -10,9 +10,10 @@ from chalice.app import Chalice, Rate
 from chalicelib.api import admin, lifecycle, meta, policies, reports, tickets
 from chalicelib.api.http import contract_errors
 
-# The checker's work queue. The stack's template points the worker's event source at
-# its own queue (infra/resources.json); this name only serves `chalice package`.
-WORK_QUEUE = "slaguard-checker-work"
+# The checker's work queue: `chalice package` writes this name into the ARN of the
+# worker's event source (inside an Fn::Sub), so each stack reads its own queue,
+# `<stack>-checker-work` (infra/build.py).
+WORK_QUEUE = "${AWS::StackName}-checker-work"
 
 app = Chalice(app_name="slaguard", configure_logs=False)
 app.api.binary_types = []  # every body is JSON text

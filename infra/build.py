@@ -124,6 +124,7 @@ def checker_fanout() -> dict[str, Any]:
         "CheckerWork": {
             "Type": "AWS::SQS::Queue",
             "Properties": {
+                # The name app.py's event source reads (app.WORK_QUEUE).
                 "QueueName": {"Fn::Sub": "${AWS::StackName}-checker-work"},
                 # AWS's advice for an SQS event source: 6x the function's timeout.
                 "VisibilityTimeout": 6 * WORKER_TIMEOUT,
@@ -136,18 +137,13 @@ def checker_fanout() -> dict[str, Any]:
             },
         },
         "CheckerWorker": {
+            # Its event source names the queue by ARN: the queue must exist first.
+            "DependsOn": ["CheckerWork"],
             "Properties": {
                 **_environment(),
                 "Timeout": WORKER_TIMEOUT,
                 "MemorySize": WORKER_MEMORY,
-                "Events": {
-                    # Chalice names the event source after the function; the queue
-                    # is the stack's own, not the placeholder name in app.py.
-                    "CheckerWorkerSqsEventSource": {
-                        "Properties": {"Queue": {"Fn::GetAtt": ["CheckerWork", "Arn"]}}
-                    }
-                },
-            }
+            },
         },
         "WorkerErrorsAlarm": _alarm(
             "checker-worker-errors",
