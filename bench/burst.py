@@ -16,8 +16,11 @@ and wall time.
 
 The extrapolation to 100,000 alerts uses only those measured figures:
 
-    per alert:   cpu  = product CPU s per alert (largest size, N workers)
-                 c    = AWS calls per alert;  L = latency per call;  T = threads
+    per alert:   cpu  = product CPU s per alert of the 1-worker case at the largest
+                        size (one process with T threads: what one Lambda worker is;
+                        N workers in one process also pay for each other's GIL)
+                 c    = AWS calls per alert, the worst case measured
+                 L    = latency per call;  T = threads per worker
     one worker:  rate = min(1 / cpu, T / (cpu + c * L))    alerts per second
                  (CPU-bound on its one vCPU, or latency-bound with T calls in flight)
     W workers:   S    = START + (100,000 / W) / rate       seconds after the instant
@@ -39,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -73,20 +77,31 @@ class Case:
     def cpu_per_alert(self) -> float:
         return self.product_cpu / max(self.alerts, 1)
 
-    def rate(self, cpu: float) -> float:
-        """Alerts per second of one worker (the docstring's model)."""
-        return min(1 / cpu, self.threads / (cpu + self.calls_per_alert * self.latency))
-
-    def seconds_for(self, alerts: int, workers: int) -> float:
-        work = alerts / workers / self.rate(self.cpu_per_alert)
-        extra_runs = max(0, math.ceil(work / WORKER_SECONDS) - 1)
-        return START_SECONDS + work + extra_runs * (60.0 - WORKER_SECONDS)
-
     def here(self) -> float:
         """The model on this machine: moto's CPU too, and one GIL for every worker."""
         cpu = (self.product_cpu + self.aws_cpu) / max(self.alerts, 1)
         waits = self.alerts / self.workers * self.calls_per_alert * self.latency / self.threads
         return max(self.alerts * cpu, waits)
+
+
+@dataclass(frozen=True)
+class Model:
+    """The docstring's model of one Lambda worker, from measured figures."""
+
+    cpu: float  # product CPU s per alert
+    calls: float  # AWS calls per alert
+    latency: float  # s per call
+    threads: int
+
+    def rate(self) -> float:
+        """Alerts per second of one worker."""
+        return min(1 / self.cpu, self.threads / (self.cpu + self.calls * self.latency))
+
+    def seconds_for(self, alerts: int, workers: int) -> float:
+        """From the instant to the last alert published, `alerts` over `workers`."""
+        work = alerts / workers / self.rate()
+        extra_runs = max(0, math.ceil(work / WORKER_SECONDS) - 1)
+        return START_SECONDS + work + extra_runs * (60.0 - WORKER_SECONDS)
 
 
 def run_case(due: int, workers: int, latency_ms: float) -> Case:
@@ -128,7 +143,9 @@ def report(case: Case) -> None:
         f"{case.alerts:,} alerts; {case.calls_per_alert:.3f} AWS calls/alert; "
         f"product CPU {case.cpu_per_alert * 1000:.2f} ms/alert "
         f"(moto's {case.aws_cpu / max(case.alerts, 1) * 1000:.2f} ms/alert excluded); "
-        f"wall {case.wall:.1f} s (model for this machine {case.here():.1f} s)"
+        f"wall {case.wall:.1f} s (model for this machine {case.here():.1f} s; this process "
+        f"had {(case.product_cpu + case.aws_cpu) / case.wall:.0%} of a core, load average "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
     )
     print(f"          calls per alert by operation: {by_op}")
 
@@ -147,22 +164,24 @@ def main() -> None:
             case = run_case(due, workers, args.latency)
             report(case)
             cases.append(case)
-    ref = cases[-1]
     worst = max(c.calls_per_alert for c in cases)
     print(f"AWS calls per alert, worst case: {worst:.3f} (goal <= 1.5)")
     one = next(c for c in reversed(cases) if c.workers == 1)
+    model = Model(one.cpu_per_alert, worst, one.latency, one.threads)
+    serial = Model(one.cpu_per_alert, worst, one.latency, 1)
+    n = args.workers
     print(
-        f"model, {BURST:,} alerts: 1 worker {one.seconds_for(BURST, 1):.0f} s; "
-        f"{ref.workers} workers {ref.seconds_for(BURST, ref.workers):.1f} s; "
-        f"one worker's rate {ref.rate(ref.cpu_per_alert):.0f} alerts/s "
-        f"(CPU {ref.cpu_per_alert * 1000:.2f} ms/alert, {ref.calls_per_alert:.3f} calls x "
-        f"{args.latency:g} ms / {ref.threads} threads)"
+        f"model, {BURST:,} alerts: one worker's rate {model.rate():.0f} alerts/s "
+        f"(CPU {model.cpu * 1000:.2f} ms/alert; {worst:.3f} calls x {args.latency:g} ms "
+        f"/ {model.threads} threads); 1 serial worker {serial.seconds_for(BURST, 1):.0f} s, "
+        f"1 worker {model.seconds_for(BURST, 1):.0f} s, {n} workers "
+        f"{model.seconds_for(BURST, n):.1f} s"
     )
-    needed = next(w for w in range(1, 1025) if ref.seconds_for(BURST, w) <= GOAL_SECONDS)
+    needed = next(w for w in range(1, 1025) if model.seconds_for(BURST, w) <= GOAL_SECONDS)
     print(f"workers needed for {BURST:,} within {GOAL_SECONDS:.0f} s: {needed}")
     print(
-        f"burst {BURST} alerts, {ref.workers} workers, latency {args.latency:g} ms: "
-        f"published within {ref.seconds_for(BURST, ref.workers):.1f} s of their instant "
+        f"burst {BURST} alerts, {n} workers, latency {args.latency:g} ms: "
+        f"published within {model.seconds_for(BURST, n):.1f} s of their instant "
         f"(goal <= {GOAL_SECONDS:.0f})"
     )
 
