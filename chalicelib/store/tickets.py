@@ -4,11 +4,12 @@ events), a per-tenant index for lists, conditional writes on `version`."""
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
+from aws_lambda_powertools import Logger
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.condition import Condition
@@ -24,6 +25,9 @@ from chalicelib.store.models import EventItem, OutboxItem, TicketItem, plain
 from chalicelib.store.pages import decode_cursor, key_cursor
 
 TICKET_SK = "TICKET"
+logger = Logger(service="slaguard-store")
+# What mapping a stored item that does not have the shape we write raises.
+UNREADABLE = (KeyError, ValueError, TypeError, AttributeError)
 
 
 def due_shard(ticket_id: str) -> str:
@@ -103,6 +107,17 @@ def from_item(item: TicketItem) -> Ticket:
         due_at=int(item.due_at) if item.due_at is not None else None,
         **stored,
     )
+
+
+def readable(items: Iterable[TicketItem]) -> Iterator[Ticket]:
+    """The tickets of a list, an item that cannot be mapped back (not the shape
+    we write: hand-edited, or written by an older, laxer version) logged with its
+    key and skipped, so one bad item never breaks a whole list or report."""
+    for item in items:
+        try:
+            yield from_item(item)
+        except UNREADABLE as e:
+            logger.error("unreadable ticket item skipped", pk=item.pk, sk=item.sk, error=repr(e))
 
 
 def event_item(ticket_id: str, event: dict[str, Any]) -> EventItem:
@@ -216,7 +231,7 @@ def list_for_tenant(
     )
     page = items[:limit]
     next_cursor = key_cursor(page[-1], page_keys) if len(items) > limit else None
-    return [from_item(item) for item in page], next_cursor
+    return list(readable(page)), next_cursor
 
 
 def reported_between(tenant_id: str, start: datetime, end: datetime) -> Iterator[Ticket]:
@@ -226,7 +241,7 @@ def reported_between(tenant_id: str, start: datetime, end: datetime) -> Iterator
         f"TENANT#{tenant_id}",
         TicketItem.reported_sk.between(format_instant(start), format_instant(end)),
     )
-    return (from_item(item) for item in items)
+    return readable(items)
 
 
 _EVENT_PAGE_KEYS = {"pk", "sk"}
@@ -311,9 +326,8 @@ def count_open_by_policy(policy_id: str, after: str | None = None, cap: int = 10
 def get_many(ticket_ids: list[str]) -> dict[str, Ticket]:
     """The tickets of these ids that exist, by id (consistent BatchGetItem, 100 a call)."""
     keys = [(TicketItem.key(t), TICKET_SK) for t in ticket_ids]
-    return {
-        item.ticket_id: from_item(item) for item in TicketItem.batch_get(keys, consistent_read=True)
-    }
+    found = readable(TicketItem.batch_get(keys, consistent_read=True))
+    return {ticket.id: ticket for ticket in found}
 
 
 def open_for_tenant(tenant_id: str, limit: int, max_pages: int = 3) -> tuple[list[Ticket], bool]:
@@ -328,7 +342,7 @@ def open_for_tenant(tenant_id: str, limit: int, max_pages: int = 3) -> tuple[lis
     ).page_iter
     found: list[Ticket] = []
     for number, page in enumerate(pages, start=1):
-        found += [from_item(TicketItem.from_raw_data(raw)) for raw in page.get("Items", [])]
+        found += readable(TicketItem.from_raw_data(raw) for raw in page.get("Items", []))
         if len(found) > limit:
             return found[:limit], True
         if number == max_pages:
