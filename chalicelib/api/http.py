@@ -401,18 +401,20 @@ def _handle(
         # The same key on another route or resource is another request; the body is
         # compared as JSON, so whitespace or key order do not make it "another body".
         scope = f"{spec.method} {spec.path} {json.dumps(params, sort_keys=True)}"
-        body = json.dumps(
+        compared = json.dumps(
             call.body.model_dump(mode="json") if call.body else None,
             sort_keys=True,
             separators=(",", ":"),
         ).encode()
-        result = run_once(caller.key_id, key, scope, body, effect, bp.lambda_context)
+        result = run_once(caller.key_id, key, scope, compared, effect, bp.lambda_context)
     else:
         result = effect()
     body = result["body"]
     if shown_once:  # this request ran the effect: the secret is shown this once
         body = {**body, **shown_once}
-    headers = {"Content-Type": "application/json", **(NO_STORE if spec.secrets else {})}
+    headers: dict[str, str | list[str]] = {"Content-Type": "application/json"}
+    if spec.secrets:
+        headers.update(NO_STORE)
     return Response(body=body, status_code=result["status"], headers=headers)
 
 
