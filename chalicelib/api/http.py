@@ -415,6 +415,8 @@ def _handle(
     headers: dict[str, str | list[str]] = {"Content-Type": "application/json"}
     if spec.secrets:
         headers.update(NO_STORE)
+    if result["status"] == 204:  # no content: not even "null"
+        return Response(body="", status_code=204, headers={})
     return Response(body=body, status_code=result["status"], headers=headers)
 
 
