@@ -220,6 +220,7 @@ class TicketItem(Model):
     priority_key = UnicodeAttribute(null=True)
     breached_key = UnicodeAttribute(null=True)
     reported_sk = UnicodeAttribute(null=True)
+    last_event = UnicodeAttribute(null=True)  # the newest EVENT#<id> of its partition
     version = VersionAttribute()
 
     by_tenant = ByTenantIndex()

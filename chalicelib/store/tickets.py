@@ -3,10 +3,11 @@ events), a per-tenant index for lists, conditional writes on `version`."""
 
 from __future__ import annotations
 
+import secrets
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -14,6 +15,7 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
+from ulid import ULID
 
 from chalicelib.domain.instants import format_instant, parse_instant
 from chalicelib.domain.lifecycle import breach_recorded
@@ -78,6 +80,7 @@ def _to_item(t: Ticket) -> TicketItem:
         priority_key=f"TENANT#{t.tenant_id}#PRIORITY#{t.priority}",
         breached_key=f"TENANT#{t.tenant_id}" if _breach_recorded(t) else None,
         reported_sk=f"{format_instant(t.reported_at)}#{t.id}",
+        last_event=t.last_event,
         **stored,
     )
     if t.version is not None:
@@ -105,6 +108,7 @@ def from_item(item: TicketItem) -> Ticket:
         ),
         version=item.version,
         due_at=int(item.due_at) if item.due_at is not None else None,
+        last_event=item.last_event,
         **stored,
     )
 
@@ -132,6 +136,27 @@ def event_item(ticket_id: str, event: dict[str, Any]) -> EventItem:
     )
 
 
+def stamp_events(last_event: str | None, events: list[dict[str, Any]]) -> str | None:
+    """Give new history events, in order, ids after the ticket's newest one and an
+    `at` that agrees with them; returns the newest id. The id is a ULID of the
+    event's instant, or, when that is not after the last event (a request that
+    started earlier committed later), the last id plus a random step, its `at`
+    then moved up to that id's second. So oldest first by id is oldest first by
+    `at`, whatever the order requests commit in. Run on what was read under the
+    version condition of the write, so `last_event` is the newest committed."""
+    last = ULID.from_str(last_event) if last_event is not None else None
+    for event in events:
+        instant_ms = int(parse_instant(event["at"]).timestamp()) * 1000
+        if last is None or last.milliseconds < instant_ms:
+            new = ULID.from_timestamp(instant_ms / 1000)
+        else:  # the random step keeps ids unique across tickets (ULID monotonic ids)
+            new = ULID.from_int(int(last) + 1 + secrets.randbits(32))
+        event["id"] = str(new)
+        event["at"] = format_instant(datetime.fromtimestamp(new.milliseconds // 1000, UTC))
+        last = new
+    return str(last) if last is not None else None
+
+
 def _connection() -> Connection:
     return TicketItem._get_connection().connection
 
@@ -146,7 +171,10 @@ def write(
     """Store a ticket, its new history entries and the alerts it raised, all or
     nothing. A new ticket must not exist; a changed one must still be at the
     `version` it was read at; an alert must not have been written before (the
-    outbox's exactly-once point). Any of those failing is a Conflict."""
+    outbox's exactly-once point). Any of those failing is a Conflict. The events
+    get their ids and instants here, in commit order (`stamp_events`)."""
+    read_last = ticket.last_event
+    ticket.last_event = stamp_events(read_last, events) or read_last
     item = _to_item(ticket)
     try:
         with TransactWrite(connection=_connection()) as tx:
@@ -159,6 +187,7 @@ def write(
             for alert in alerts or ():
                 tx.save(alert, condition=OutboxItem.pk.does_not_exist())
     except TransactWriteError as e:
+        ticket.last_event = read_last
         if e.cause_response_code == "TransactionCanceledException":
             raise Conflict(
                 "the ticket changed while this request ran; retry", code="concurrent_update"

@@ -199,3 +199,46 @@ def test_every_response_says_nosniff(api: Api, customer: Customer) -> None:
     for response in responses:
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert "Cache-Control" not in response.headers  # only secrets are no-store
+
+
+# --- 4. history: id order and `at` order agree --------------------------------------
+
+
+def test_history_ids_and_instants_agree_when_an_older_request_commits_later(
+    api: Api, customer: Customer, agent_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request's `at` is its start; under concurrent writes one that started
+    earlier can commit later (it lost the race and re-applied). Its event is still
+    listed after the one committed before it, and `at` never goes backwards."""
+    from datetime import timedelta
+
+    from chalicelib.api import http
+
+    _, ticket = api.post("/tickets", customer.key, INCIDENT)
+    start = http.utcnow()
+    # request times in commit order: the 2nd and 4th started before the one before them
+    offsets = iter([30, 10, 40, 40, 20, 50])
+
+    def at(offset: int) -> None:
+        monkeypatch.setattr(http, "utcnow", lambda: start + timedelta(seconds=offset))
+
+    for n in range(3):
+        at(next(offsets))
+        status, _ = api.post(
+            f"/tickets/{ticket['id']}/actions", agent_key, {"action": "log_time", "minutes": n + 1}
+        )
+        assert status == 200
+        status, comment = api.post(
+            f"/tickets/{ticket['id']}/comments", agent_key, {"body": f"c{n}"}
+        )
+        assert status == 201
+    monkeypatch.undo()
+    status, page = api.get(f"/tickets/{ticket['id']}/events", agent_key)
+    assert status == 200, page
+    events = page["items"]
+    kinds = [e["type"] for e in events]
+    assert kinds == ["created"] + ["action.log_time", "comment"] * 3  # commit order
+    assert [e["id"] for e in events] == sorted(e["id"] for e in events)
+    instants = [e["at"] for e in events]
+    assert instants == sorted(instants), instants
+    assert (comment["id"], comment["at"]) == (events[-1]["id"], events[-1]["at"])  # as stored
