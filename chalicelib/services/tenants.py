@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -96,7 +97,8 @@ def patch_tenant(tenant_id: str, patch: dict[str, Any], now: datetime) -> dict[s
     before = tenant_doc(item.doc)
     merged = merge_patch(before, patch)
     try:
-        tenant = TenantBody.model_validate(merged)
+        # strictly, as JSON (as every body is): `"active": "yes"` is no boolean
+        tenant = TenantBody.model_validate_json(json.dumps(merged), strict=True)
     except ValidationError as e:
         from chalicelib.api.http import validation_fields
 

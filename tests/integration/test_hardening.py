@@ -242,3 +242,18 @@ def test_history_ids_and_instants_agree_when_an_older_request_commits_later(
     instants = [e["at"] for e in events]
     assert instants == sorted(instants), instants
     assert (comment["id"], comment["at"]) == (events[-1]["id"], events[-1]["at"])  # as stored
+
+
+def test_a_tenant_patch_is_strict_too(api: Api, admin_key: str, customer: Customer) -> None:
+    path = f"/admin/tenants/{customer.tenant_id}"
+    merge = {"Content-Type": "application/merge-patch+json"}
+    status, body = api.patch(path, admin_key, {"contract": {"active": "yes"}}, headers=merge)
+    assert_400_naming(status, body, "contract.active")
+    status, tenant = api.patch(
+        path,
+        admin_key,
+        {"operation_started_on": "2026-11-01", "contract": {"active": True}},
+        headers=merge,
+    )
+    assert status == 200, tenant
+    assert tenant["contract"]["active"] is True
