@@ -6,6 +6,9 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from botocore.exceptions import ClientError
+from pynamodb.exceptions import PynamoDBException
+
 from chalicelib.settings import get_settings
 
 POOL_CONNECTIONS = 32  # at least the checker worker's threads (settings.checker_threads)
@@ -42,3 +45,21 @@ def reset_connections() -> None:
         model = pending.pop()
         model._connection = None
         pending.extend(model.__subclasses__())
+
+
+THROTTLING = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "Throttling",
+        "TransactionInProgressException",
+    }
+)
+
+
+def throttled(e: PynamoDBException | ClientError) -> bool:
+    """Did AWS (DynamoDB, SNS) say "slow down", after botocore's own retries?"""
+    if isinstance(e, PynamoDBException):
+        return e.cause_response_code in THROTTLING
+    return e.response.get("Error", {}).get("Code") in THROTTLING

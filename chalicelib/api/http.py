@@ -22,6 +22,7 @@ from chalice.app import Blueprint, Response
 from pydantic import BaseModel, ValidationError
 from pynamodb.exceptions import PynamoDBException
 
+from chalicelib import aws
 from chalicelib.domain.errors import DomainError
 from chalicelib.errors import (
     BadRequest,
@@ -199,23 +200,6 @@ def _storage_problems(value: Any, limit: int = 20) -> dict[str, str]:
     return problems
 
 
-THROTTLING = frozenset(
-    {
-        "ProvisionedThroughputExceededException",
-        "ThrottlingException",
-        "RequestLimitExceeded",
-        "Throttling",
-        "TransactionInProgressException",
-    }
-)
-
-
-def _throttled(e: PynamoDBException | ClientError) -> bool:
-    if isinstance(e, PynamoDBException):
-        return e.cause_response_code in THROTTLING
-    return e.response.get("Error", {}).get("Code") in THROTTLING
-
-
 def check_media_type(content_type: str | None, raw: bytes) -> None:
     """A body must be declared JSON (application/json or `+json`), in UTF-8: else
     415. No Content-Type at all with a body is a 415 too (never guessed)."""
@@ -345,7 +329,7 @@ def route(
             except (SlaguardError, DomainError, ValidationError) as e:
                 return to_response(e)
             except (PynamoDBException, ClientError) as e:
-                if _throttled(e):  # DynamoDB or SNS said "slow down": 503, not 500
+                if aws.throttled(e):  # DynamoDB or SNS said "slow down": 503, not 500
                     return to_response(Unavailable("the service is busy; retry shortly"))
                 raise
 

@@ -27,6 +27,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from botocore.exceptions import ClientError
+from pynamodb.exceptions import PynamoDBException
 
 from chalicelib import aws, work_queue
 from chalicelib.domain import sla
@@ -202,6 +204,19 @@ class _SharedLookups(retarget.Lookups):
             return super().calendar_version(tenant_id, policy)
 
 
+def _evaluate_or_leave(ticket: Ticket, at: datetime, lookups: retarget.Lookups) -> list[OutboxItem]:
+    """`evaluate`, except that a ticket AWS throttles (after botocore's retries; a
+    burst can outrun on-demand capacity) is left due for the next run instead of
+    failing the whole worker."""
+    try:
+        return evaluate(ticket, at, lookups)
+    except (PynamoDBException, ClientError) as e:
+        if not aws.throttled(e):
+            raise
+        logger.warning("throttled; left for the next run", ticket_id=ticket.id)
+        return []
+
+
 def work(task: Task, deadline: Deadline) -> Counter[str]:
     """One worker: retry its outbox shards, then evaluate what is due in its
     due-index shards until done or `STOP_MARGIN_SECONDS` before the deadline."""
@@ -235,7 +250,7 @@ def work(task: Task, deadline: Deadline) -> Counter[str]:
                 logger.warning("deadline near; left for the next run", shards=task.shards)
                 break
             for ticket in ticket_store.get_many(batch).values():
-                inflight.add(pool.submit(evaluate, ticket, at, lookups))
+                inflight.add(pool.submit(_evaluate_or_leave, ticket, at, lookups))
                 counts["evaluated"] += 1
             while len(inflight) > 2 * threads:  # bounded: the next page waits for room
                 done, inflight = wait(inflight, return_when=FIRST_COMPLETED)

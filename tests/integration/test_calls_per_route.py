@@ -15,7 +15,6 @@ from typing import Any
 
 from tests.integration.conftest import INCIDENT, ROOT, Api
 
-
 _today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 REPORT_FROM = (_today - timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
 REPORT_TO = (_today + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")

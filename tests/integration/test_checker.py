@@ -503,3 +503,35 @@ def test_a_worker_stops_before_its_deadline_and_the_next_run_takes_the_rest(
     assert len(alerts.drain(ids)) == 8
     run_checker(api, at + timedelta(minutes=2))
     assert alerts.drain(ids) == []
+
+
+def test_a_throttled_ticket_is_left_for_the_next_run_not_the_whole_worker(
+    api: Api,
+    agent_key: str,
+    aivo: Customer,
+    alerts: Alerts,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A burst can outrun DynamoDB's on-demand capacity: a transaction still
+    throttled after botocore's retries leaves its ticket due; the others go out."""
+    from pynamodb.exceptions import TransactWriteError
+
+    from chalicelib.store import tickets as ticket_store
+
+    t0 = fresh_t0()
+    ids = sorted(open_blocker(api, agent_key, aivo.tenant_id, t0) for _ in range(4))
+    write = ticket_store.write
+
+    def throttled_once(ticket: Any, *args: Any, **kwargs: Any) -> None:
+        if ticket.id == ids[0] and not getattr(throttled_once, "done", False):
+            throttled_once.done = True  # type: ignore[attr-defined]
+            error = {"Error": {"Code": "ThrottlingException", "Message": "slow down"}}
+            raise TransactWriteError("throttled", ClientError(error, "TransactWriteItems"))
+        write(ticket, *args, **kwargs)
+
+    monkeypatch.setattr(ticket_store, "write", throttled_once)
+    at = t0 + timedelta(minutes=46)
+    run_checker(api, at)
+    assert {m["ticket_id"] for m in alerts.drain(set(ids))} == set(ids[1:])
+    run_checker(api, at + timedelta(minutes=1))
+    assert keys(alerts.drain(set(ids))) == [(ids[0], "first_response", 75)]
