@@ -60,7 +60,7 @@ def bootstrap(tenant_id: str, name: str) -> dict[str, str]:
 
 
 def create_tenant(doc: dict[str, Any]) -> dict[str, Any]:
-    from chalicelib.api.models import TenantBody
+    from chalicelib.commands import TenantBody
     from chalicelib.services import tenants
 
     return tenants.create_tenant(TenantBody.model_validate(doc), _now())
