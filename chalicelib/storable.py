@@ -108,9 +108,9 @@ def problems(value: Any, limit: int = 20) -> dict[str, str]:
             for name, child in reversed(list(pairs)):
                 shown = _printable(str(name))
                 child_path = f"{path}.{shown}" if path else shown
-                if name == "":
-                    found[where] = "an empty key"
-                elif isinstance(name, str) and shown != name and len(found) < limit:
+                if isinstance(name, str) and shown != name and len(found) < limit:
                     found[child_path] = "the key is not valid UTF-8 (a lone surrogate)"
+                elif name == "" and len(found) < limit:  # DynamoDB keeps no empty map key
+                    found[child_path] = "an empty name: every key must have 1 character or more"
                 stack.append((child, child_path, depth + 1))
     return found

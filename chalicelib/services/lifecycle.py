@@ -8,6 +8,7 @@ lost race (optimistic locking on `version`) is re-read and re-applied
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -43,14 +44,36 @@ def _current_basis(ticket: Ticket, priority: str) -> SlaBasis:
 
 def apply_action(caller: Caller, ticket_id: str, body: ActionBody, now: datetime) -> dict[str, Any]:
     """POST /tickets/{id}/actions: the ticket as GET returns it after the action."""
-    action = body.action
     params = body.model_dump(exclude_none=True, exclude={"action"})
-    lifecycle.check_request(action, caller.role, params)  # 403 / 400 before any read
+    ticket = take_action(
+        lambda: visible_ticket(caller, ticket_id),
+        body.action,
+        params,
+        caller.role,
+        actor_of(caller),
+        now,
+    )
+    return ticket.view(now)
 
-    def attempt() -> dict[str, Any]:
-        ticket = visible_ticket(caller, ticket_id)
+
+def take_action(
+    read: Callable[[], Ticket],
+    action: str,
+    params: dict[str, Any],
+    role: str,
+    actor: dict[str, Any],
+    now: datetime,
+) -> Ticket:
+    """Take one action on the ticket `read` returns, as `role` (the lifecycle's
+    roles), recorded as `actor`: read, decide (`Ticket.act`), commit with its
+    `action.<name>` history entry and the alert it raised; again on a lost race.
+    Any entry point may drive it (the API, a partner's webhook)."""
+    lifecycle.check_request(action, role, params)  # 403 / 400 before any read
+
+    def attempt() -> Ticket:
+        ticket = read()
         previous_status, previous_priority = ticket.status, ticket.priority
-        outcome = ticket.act(action, params, caller.role, now)
+        outcome = ticket.act(action, params, role, now)
         if action == "set_priority":  # E7
             priority = params["priority"]
             ticket.change_priority(priority, _current_basis(ticket, priority), now)
@@ -68,9 +91,9 @@ def apply_action(caller: Caller, ticket_id: str, body: ActionBody, now: datetime
             once = outcome.alert in lifecycle.ONCE_PER_TICKET
             key = outcome.alert if once else f"{outcome.alert}#{event_id}"
             raised.append(alert_message(ticket, outcome.alert, now, key=key))
-        entry = store.event(event_id, now, f"action.{action}", actor_of(caller), data)
+        entry = store.event(event_id, now, f"action.{action}", actor, data)
         commit(ticket, [entry], now, raised=raised)
-        return ticket.view(now)
+        return ticket
 
     return retrying(attempt)
 
@@ -78,19 +101,39 @@ def apply_action(caller: Caller, ticket_id: str, body: ActionBody, now: datetime
 def add_comment(caller: Caller, ticket_id: str, body: CommentBody, now: datetime) -> dict[str, Any]:
     """POST /tickets/{id}/comments: a `comment` history event; an agent's public
     reply meets first response (E5; not under Aivo's A5) and next response."""
+    entry = comment_on(
+        lambda: visible_ticket(caller, ticket_id),
+        caller.role,
+        body.body,
+        body.public,
+        actor_of(caller),
+        now,
+    )
+    return {
+        "id": entry["id"],
+        "at": entry["at"],
+        "body": body.body,
+        "public": body.public,
+        "author_role": caller.role,
+    }
+
+
+def comment_on(
+    read: Callable[[], Ticket],
+    role: str,
+    text: str,
+    public: bool,
+    actor: dict[str, Any],
+    now: datetime,
+) -> dict[str, Any]:
+    """Comment on the ticket `read` returns, as `role`, recorded as `actor`
+    (`Ticket.comment` decides what it meets); the `comment` history entry."""
 
     def attempt() -> dict[str, Any]:
-        ticket = visible_ticket(caller, ticket_id)
-        met = ticket.comment(caller.role, body.public, now)
-        data = {"body": body.body, "public": body.public, "met": met}
-        entry = event("comment", actor_of(caller), data, now)
+        ticket = read()
+        met = ticket.comment(role, public, now)
+        entry = event("comment", actor, {"body": text, "public": public, "met": met}, now)
         commit(ticket, [entry], now)
-        return {
-            "id": entry["id"],
-            "at": entry["at"],
-            "body": body.body,
-            "public": body.public,
-            "author_role": caller.role,
-        }
+        return entry
 
     return retrying(attempt)
