@@ -98,13 +98,13 @@ def refresh_if_stale(
 
 
 @dataclass(frozen=True)
-class Outcome:
+class BatchProgress:
     retargeted: int  # committed with a `policy.retargeted` entry by this request
     # Open tickets left for the checker (not reached, or lost races); None: unknown.
     remaining: int | None
 
 
-def after_policy_change(policy: Policy, now: datetime, actor: dict[str, Any]) -> Outcome:
+def after_policy_change(policy: Policy, now: datetime, actor: dict[str, Any]) -> BatchProgress:
     """E9 after a policy PUT: re-target the first `BATCH_SIZE` open tickets under it
     (oldest first), and count the open ones left for the checker. Calls: one Query
     of the keys-only index, one BatchGetItem, one GetItem per distinct tenant, one
@@ -123,7 +123,7 @@ def after_policy_change(policy: Policy, now: datetime, actor: dict[str, Any]) ->
         jobs.save(
             policy.id, policy.version, ids[-1] if more and not failed else None, format_instant(now)
         )
-    return Outcome(retargeted=done, remaining=failed + left)
+    return BatchProgress(retargeted=done, remaining=failed + left)
 
 
 def continue_jobs(now: datetime, lookups: Lookups, budget: int = BATCH_SIZE) -> int:
@@ -152,7 +152,7 @@ def continue_jobs(now: datetime, lookups: Lookups, budget: int = BATCH_SIZE) -> 
 
 def after_tenant_change(
     tenant_id: str, before: dict[str, Any], after: dict[str, Any], now: datetime
-) -> Outcome:
+) -> BatchProgress:
     """E7/E9 after a tenant PATCH that changed what its targets depend on (policy,
     tier, contract, calendar): re-plan its newest `BATCH_SIZE` open tickets. Older
     ones are left to the checker; `remaining` is None when more may exist (how
@@ -160,7 +160,7 @@ def after_tenant_change(
     The tickets not reached carry the old terms version (tier, contract) or
     calendar version, so the checker re-targets each before its next alert."""
     if all(before.get(name) == after.get(name) for name in TARGET_TERMS):
-        return Outcome(retargeted=0, remaining=0)
+        return BatchProgress(retargeted=0, remaining=0)
     lookups = Lookups()
     lookups.remember_tenant(tenant_id, after)
     found, more = ticket_store.open_for_tenant(tenant_id, BATCH_SIZE)
@@ -169,7 +169,7 @@ def after_tenant_change(
         result = _commit_one(ticket.id, ticket, now, lookups, SYSTEM_ACTOR, force=True)
         done += result == "retargeted"
         failed += result == "failed"
-    return Outcome(retargeted=done, remaining=None if more else failed)
+    return BatchProgress(retargeted=done, remaining=None if more else failed)
 
 
 # ------------------------------------------------------------------ internals

@@ -17,7 +17,7 @@ from chalicelib.errors import BadRequest, Conflict, RuleRefused, TenantNotFound
 from chalicelib.services import auth, retarget
 from chalicelib.store import policies
 from chalicelib.store import tenants as store
-from chalicelib.store.tenants import CUSTOMER, PROVIDER
+from chalicelib.store.tenants import CUSTOMER_TENANT, PROVIDER_TENANT
 
 
 def _check_references(tenant: TenantBody) -> None:
@@ -53,7 +53,7 @@ def _doc(tenant: TenantBody) -> dict[str, Any]:
 def create_tenant(tenant: TenantBody, now: datetime) -> dict[str, Any]:
     _check_references(tenant)
     doc = _doc(tenant)
-    if not store.create_tenant(tenant.id, CUSTOMER, doc, format_instant(now)):
+    if not store.create_tenant(tenant.id, CUSTOMER_TENANT, doc, format_instant(now)):
         raise Conflict(f"tenant {tenant.id} already exists", code="tenant_exists")
     return doc
 
@@ -102,7 +102,7 @@ def issue_key(tenant_id: str, role: str, contact: str | None, now: datetime) -> 
     item = store.get_tenant(tenant_id)
     if item is None:
         raise TenantNotFound(tenant_id)
-    if role in auth.PROVIDER_ROLES and item.kind != PROVIDER:
+    if role in auth.PROVIDER_ROLES and item.kind != PROVIDER_TENANT:
         raise RuleRefused(
             f"{role} keys belong to the provider's tenant, not to a customer",
             {"role": "agent and admin keys are issued on the provider tenant only"},
@@ -123,4 +123,4 @@ def issue_key(tenant_id: str, role: str, contact: str | None, now: datetime) -> 
 def ensure_provider(tenant_id: str, name: str, now: datetime) -> None:
     """Create the provider's own tenant if it is missing (bootstrap, idempotent)."""
     doc = {"id": tenant_id, "name": name, "policy": None}
-    store.create_tenant(tenant_id, PROVIDER, doc, format_instant(now))
+    store.create_tenant(tenant_id, PROVIDER_TENANT, doc, format_instant(now))

@@ -17,12 +17,12 @@ def _conditional_failed(e: PutError) -> bool:
 
 CUSTOMERS = "CUSTOMERS"  # the sparse `customers` index's one partition
 # A tenant's kind: the provider's own tenant (agent and admin keys), or a customer.
-PROVIDER, CUSTOMER = "provider", "customer"
+PROVIDER_TENANT, CUSTOMER_TENANT = "provider", "customer"
 
 
 def is_customer(item: TenantItem | None) -> bool:
     """The one test of "is this a customer tenant" (the provider's is not one)."""
-    return item is not None and item.kind == CUSTOMER
+    return item is not None and item.kind == CUSTOMER_TENANT
 
 
 def doc_of(item: TenantItem) -> dict[str, Any]:
@@ -62,7 +62,7 @@ def create_tenant(tenant_id: str, kind: str, doc: dict[str, Any], now: str) -> b
         doc=doc,
         created_at=now,
         updated_at=now,
-        catalog=CUSTOMERS if kind == CUSTOMER else None,
+        catalog=CUSTOMERS if kind == CUSTOMER_TENANT else None,
     )
     try:
         item.save(condition=TenantItem.pk.does_not_exist())
