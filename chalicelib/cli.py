@@ -18,6 +18,9 @@ from typing import Any
 
 from chalicelib.domain.instants import parse_instant
 
+# The commands import what they use when they run, not here: Powertools loggers bind
+# stdout when their module is imported, and `main` first points stdout at stderr so
+# that stdout carries exactly one JSON line (no import cycle is involved).
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
