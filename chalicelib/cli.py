@@ -22,6 +22,7 @@ from chalicelib.domain.instants import parse_instant
 # stdout when their module is imported, and `main` first points stdout at stderr so
 # that stdout carries exactly one JSON line (no import cycle is involved).
 
+
 def _now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
