@@ -11,10 +11,30 @@ from chalicelib.commands import Channel, Role, TenantBody
 
 
 class KeyIssued(BaseModel):
+    """The issued key. `api_key` is the clear key, shown in this answer only: a
+    retry with the same Idempotency-Key answers 201 with the same `key_id` and
+    `api_key: null` (the clear key is stored nowhere, the idempotency record
+    included); a client that lost it revokes that key and issues another."""
+
     key_id: str
-    api_key: str
+    api_key: str | None
     tenant_id: str
     role: Role
+
+
+class KeyOut(BaseModel):
+    """A key as listed: never the clear key or its hash."""
+
+    key_id: str
+    role: Role
+    contact: str | None
+    created_at: str
+    revoked_at: str | None
+
+
+class KeyPage(BaseModel):
+    items: list[KeyOut]
+    next_cursor: str | None
 
 
 class Target(BaseModel):

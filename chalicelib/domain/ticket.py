@@ -107,6 +107,8 @@ class Ticket:
     resolution_cause: str | None = None
     charge: dict[str, Any] | None = None
     version: int | None = None  # the store's optimistic lock
+    # The id of its newest history event, as read (the store orders new ones after it).
+    last_event: str | None = None
 
     # ------------------------------------------------------------------ opening
 
