@@ -79,7 +79,7 @@ def load_due(total: int, due: int, at: datetime, tenant_id: str = "bench") -> No
     from moto.dynamodb.models import dynamodb_backends
     from ulid import ULID
 
-    from chalicelib.api.models import TicketBody
+    from chalicelib.commands import TicketBody
     from chalicelib.domain import sla
     from chalicelib.services import tickets
     from chalicelib.services.auth import Caller
@@ -101,15 +101,15 @@ def load_due(total: int, due: int, at: datetime, tenant_id: str = "bench") -> No
     assert base is not None
     specs = [
         sla.TargetSpec(metric=t.metric, clock=t.clock, seconds=t.target_seconds)
-        for t in tickets.targets_of(base)
+        for t in base.sla.targets
     ]
     # Straight into moto's backend: going through the API would take an hour.
     for n in range(total):
         ticket_id = base.id if n == 0 else f"tkt_{ULID()}"
         reported = at - timedelta(minutes=45) if n < due else at
         ticket = replace(base, id=ticket_id, reported_at=reported, version=1, sla=replace(base.sla))
-        tickets.set_targets(ticket, sla.start_targets(specs, reported))
-        item = store._to_item(ticket)
+        ticket.sla.targets = sla.start_targets(specs, reported)
+        item = store.to_item(ticket)
         item.version = 1
         backend.put_item(table, item.serialize())
 
