@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint
 
 from chalicelib.api.http import Call, route
-from chalicelib.api.models import KeyIssued, KeyPage, TenantOut
-from chalicelib.commands import KeyBody, PageQuery, TenantBody, TenantPatch
-from chalicelib.services import tenants
+from chalicelib.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from chalicelib import commands
+    from chalicelib.api import models
+    from chalicelib.services import tenants
+else:  # deferred for cold start (chalicelib.lazy): the first request loads them
+    models = lazy_module("chalicelib.api.models")
+    commands = lazy_module("chalicelib.commands")
+    tenants = lazy_module("chalicelib.services.tenants")
 
 bp = Blueprint(__name__)
 ADMIN = {"admin"}
@@ -20,8 +27,8 @@ ADMIN = {"admin"}
     "/admin/tenants",
     "POST",
     roles=ADMIN,
-    body=TenantBody,
-    response=TenantOut,
+    body=lambda: commands.TenantBody,
+    response=lambda: models.TenantOut,
     status=201,
     idempotent=True,
     summary="Create a customer tenant",
@@ -36,7 +43,7 @@ def create_tenant(call: Call) -> dict[str, Any]:
     "/admin/tenants/{tenant_id}",
     "GET",
     roles=ADMIN,
-    response=TenantOut,
+    response=lambda: models.TenantOut,
     summary="Read a customer tenant",
     errors=(404,),
 )
@@ -49,8 +56,8 @@ def get_tenant(call: Call, tenant_id: str) -> dict[str, Any]:
     "/admin/tenants/{tenant_id}",
     "PATCH",
     roles=ADMIN,
-    body=TenantPatch,
-    response=TenantOut,
+    body=lambda: commands.TenantPatch,
+    response=lambda: models.TenantOut,
     summary="Change a tenant (JSON Merge Patch, RFC 7386)",
     errors=(400, 404, 409),
 )
@@ -63,8 +70,8 @@ def patch_tenant(call: Call, tenant_id: str) -> dict[str, Any]:
     "/admin/tenants/{tenant_id}/keys",
     "POST",
     roles=ADMIN,
-    body=KeyBody,
-    response=KeyIssued,
+    body=lambda: commands.KeyBody,
+    response=lambda: models.KeyIssued,
     status=201,
     idempotent=True,
     summary=(
@@ -83,8 +90,8 @@ def issue_key(call: Call, tenant_id: str) -> dict[str, Any]:
     "/admin/tenants/{tenant_id}/keys",
     "GET",
     roles=ADMIN,
-    query=PageQuery,
-    response=KeyPage,
+    query=lambda: commands.PageQuery,
+    response=lambda: models.KeyPage,
     summary="A tenant's API keys, in issue order (never a clear key or its hash)",
     errors=(404,),
 )

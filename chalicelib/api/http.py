@@ -13,15 +13,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from botocore.exceptions import ClientError
 from chalice.app import Blueprint, Response
-from pydantic import BaseModel, ValidationError
+from pydantic_core import ValidationError  # pydantic's own; `pydantic.main` is not loaded
 from pynamodb.exceptions import PynamoDBException
 
 from chalicelib import aws, storable
-from chalicelib.commands import validate_json
 from chalicelib.domain.errors import DomainError, validation_fields
 from chalicelib.errors import (
     BadRequest,
@@ -32,8 +31,22 @@ from chalicelib.errors import (
     Unavailable,
     UnsupportedMediaType,
 )
-from chalicelib.services.auth import Caller, authenticate
-from chalicelib.services.idempotency import run_once
+from chalicelib.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from chalicelib import commands
+    from chalicelib.services import auth, idempotency
+    from chalicelib.services.auth import Caller
+
+    # A route names its models by a function returning the class (`lambda: models.X`),
+    # so that declaring it builds no pydantic model; a class itself is taken too.
+    ModelRef: TypeAlias = type[BaseModel] | Callable[[], type[BaseModel]]
+else:  # deferred for cold start (chalicelib.lazy): the first request loads them
+    commands = lazy_module("chalicelib.commands")
+    auth = lazy_module("chalicelib.services.auth")
+    idempotency = lazy_module("chalicelib.services.idempotency")
 
 MAX_BODY_BYTES = 256 * 1024
 # A body is JSON when its media type is application/json or any `+json` one
@@ -55,14 +68,32 @@ class RouteSpec:
     method: str
     roles: frozenset[str]
     summary: str
-    body: type[BaseModel] | None
-    query: type[BaseModel] | None
-    response: type[BaseModel] | None
+    body_ref: ModelRef | None
+    query_ref: ModelRef | None
+    response_ref: ModelRef | None
     status: int
     errors: tuple[int, ...]
     # Response fields holding a secret shown once (a clear API key): never stored
     # with an Idempotency-Key record, and the response is `Cache-Control: no-store`.
     secrets: tuple[str, ...] = ()
+
+    @property
+    def body(self) -> type[BaseModel] | None:
+        return _resolve(self.body_ref)
+
+    @property
+    def query(self) -> type[BaseModel] | None:
+        return _resolve(self.query_ref)
+
+    @property
+    def response(self) -> type[BaseModel] | None:
+        return _resolve(self.response_ref)
+
+
+def _resolve(ref: ModelRef | None) -> type[BaseModel] | None:
+    if ref is None or isinstance(ref, type):
+        return ref
+    return ref()
 
 
 REGISTRY: list[RouteSpec] = []
@@ -181,7 +212,7 @@ def _validate(model: type[BaseModel], data: Any, what: str, *, strict: bool = Fa
         raise BadRequest(f"the {what} must be a JSON object", {what: "must be an object"})
     try:
         # Bodies are JSON and strict; a query string is text, read laxly ("limit=5").
-        return validate_json(model, data) if strict else model.model_validate(data)
+        return commands.validate_json(model, data) if strict else model.model_validate(data)
     except ValidationError as e:
         raise BadRequest(
             "the request has invalid fields",
@@ -196,9 +227,9 @@ def route(
     method: str,
     *,
     roles: set[str] | None = None,
-    body: type[BaseModel] | None = None,
-    query: type[BaseModel] | None = None,
-    response: type[BaseModel] | None = None,
+    body: ModelRef | None = None,
+    query: ModelRef | None = None,
+    response: ModelRef | None = None,
     status: int = 200,
     idempotent: bool = False,
     summary: str = "",
@@ -212,9 +243,9 @@ def route(
         method=method,
         roles=frozenset(roles or ()),
         summary=summary,
-        body=body,
-        query=query,
-        response=response,
+        body_ref=body,
+        query_ref=query,
+        response_ref=response,
         status=status,
         errors=errors,
         secrets=secrets,
@@ -253,7 +284,7 @@ def _handle(
         raise PayloadTooLarge(f"the body is over {MAX_BODY_BYTES // 1024} KiB")
     caller = None
     if spec.roles:
-        caller = authenticate(request.headers.get("authorization"))
+        caller = auth.authenticate(request.headers.get("authorization"))
         if caller.role not in spec.roles:
             allowed = " or ".join(sorted(spec.roles))
             raise Forbidden(f"this needs a key of role {allowed}; this one is {caller.role}")
@@ -288,7 +319,9 @@ def _handle(
             sort_keys=True,
             separators=(",", ":"),
         ).encode()
-        result = run_once(caller.key_id, key, scope, compared, effect, bp.lambda_context)
+        result = idempotency.run_once(
+            caller.key_id, key, scope, compared, effect, bp.lambda_context
+        )
     else:
         result = effect()
     body = result["body"]

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint
 
 from chalicelib.api.http import Call, route
-from chalicelib.api.models import Health
+from chalicelib.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from chalicelib.api import models
+else:  # deferred for cold start (chalicelib.lazy): the first request loads them
+    models = lazy_module("chalicelib.api.models")
 
 bp = Blueprint(__name__)
 
 
-@route(bp, "/health", "GET", response=Health, summary="Liveness, no auth")
+@route(bp, "/health", "GET", response=lambda: models.Health, summary="Liveness, no auth")
 def health(call: Call) -> dict[str, Any]:
     return {"status": "ok"}
 

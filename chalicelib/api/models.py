@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.commands import Channel, Role, TenantBody
+from chalicelib.domain.policy import Policy as Policy  # a response model of its own routes
 
 
 class KeyIssued(BaseModel):
@@ -131,3 +132,39 @@ class SlaReport(BaseModel):
     to: str
     tenant_id: str | None  # null: every customer tenant
     items: list[SlaReportItem]
+
+
+# --- policies (API.md: GET/PUT /admin/policies) ---------------------------------
+
+
+class PolicyDocument(BaseModel):
+    """A policy document (schema `Policy`). `id` may be left out (the path's is
+    used; another one is a 400) and `version` is ignored: the server stores the
+    document as the policy's next version. The service validates it in full, so
+    one 400 names every bad field (`calendar.timezone`, `kinds.incident.priorities`)."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={"allOf": [{"$ref": "#/components/schemas/Policy"}]},
+    )
+
+
+class PolicySummary(BaseModel):
+    id: str
+    name: str
+    version: int
+    source: Literal["shipped", "custom"]
+    updated_at: str | None
+
+
+class PolicyPage(BaseModel):
+    items: list[PolicySummary]
+    next_cursor: str | None
+
+
+class PolicyStored(Policy):
+    """The stored policy, and how far re-targeting its open tickets got (E9):
+    `retargeted` by this request, `remaining` for the breach checker to finish."""
+
+    retargeted: int
+    remaining: int

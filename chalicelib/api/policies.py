@@ -2,51 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint
-from pydantic import BaseModel, ConfigDict
 
 from chalicelib.api.http import Call, route
-from chalicelib.commands import PageQuery
-from chalicelib.domain.policy import Policy
-from chalicelib.services import policies
+from chalicelib.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from chalicelib import commands
+    from chalicelib.api import models
+    from chalicelib.services import policies
+else:  # deferred for cold start (chalicelib.lazy): the first request loads them
+    commands = lazy_module("chalicelib.commands")
+    models = lazy_module("chalicelib.api.models")
+    policies = lazy_module("chalicelib.services.policies")
 
 bp = Blueprint(__name__)
 ADMIN = {"admin"}
-
-
-class PolicyDocument(BaseModel):
-    """A policy document (schema `Policy`). `id` may be left out (the path's is
-    used; another one is a 400) and `version` is ignored: the server stores the
-    document as the policy's next version. The service validates it in full, so
-    one 400 names every bad field (`calendar.timezone`, `kinds.incident.priorities`)."""
-
-    model_config = ConfigDict(
-        extra="allow",
-        json_schema_extra={"allOf": [{"$ref": "#/components/schemas/Policy"}]},
-    )
-
-
-class PolicySummary(BaseModel):
-    id: str
-    name: str
-    version: int
-    source: Literal["shipped", "custom"]
-    updated_at: str | None
-
-
-class PolicyPage(BaseModel):
-    items: list[PolicySummary]
-    next_cursor: str | None
-
-
-class PolicyStored(Policy):
-    """The stored policy, and how far re-targeting its open tickets got (E9):
-    `retargeted` by this request, `remaining` for the breach checker to finish."""
-
-    retargeted: int
-    remaining: int
 
 
 @route(
@@ -54,8 +27,8 @@ class PolicyStored(Policy):
     "/admin/policies",
     "GET",
     roles=ADMIN,
-    query=PageQuery,
-    response=PolicyPage,
+    query=lambda: commands.PageQuery,
+    response=lambda: models.PolicyPage,
     summary="The shipped and custom policies, with their versions",
 )
 def list_policies(call: Call) -> dict[str, Any]:
@@ -67,7 +40,7 @@ def list_policies(call: Call) -> dict[str, Any]:
     "/admin/policies/{policy_id}",
     "GET",
     roles=ADMIN,
-    response=Policy,
+    response=lambda: models.Policy,
     summary="A policy document (its current version)",
     errors=(404,),
 )
@@ -80,8 +53,8 @@ def get_policy(call: Call, policy_id: str) -> dict[str, Any]:
     "/admin/policies/{policy_id}",
     "PUT",
     roles=ADMIN,
-    body=PolicyDocument,
-    response=PolicyStored,
+    body=lambda: models.PolicyDocument,
+    response=lambda: models.PolicyStored,
     summary="Store a policy as its next version and re-target its open tickets (E9)",
     errors=(409,),
 )

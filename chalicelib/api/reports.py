@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint
 
 from chalicelib.api.http import Call, route
-from chalicelib.api.models import SlaReport
-from chalicelib.commands import SlaReportQuery
-from chalicelib.services import reports
+from chalicelib.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from chalicelib import commands
+    from chalicelib.api import models
+    from chalicelib.services import reports
+else:  # deferred for cold start (chalicelib.lazy): the first request loads them
+    models = lazy_module("chalicelib.api.models")
+    commands = lazy_module("chalicelib.commands")
+    reports = lazy_module("chalicelib.services.reports")
 
 bp = Blueprint(__name__)
 
@@ -19,8 +26,8 @@ bp = Blueprint(__name__)
     "/reports/sla",
     "GET",
     roles={"agent", "admin"},
-    query=SlaReportQuery,
-    response=SlaReport,
+    query=lambda: commands.SlaReportQuery,
+    response=lambda: models.SlaReport,
     summary="SLA achievement per priority of the tickets reported in [from, to)",
     errors=(400, 404),
 )

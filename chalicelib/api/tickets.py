@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint
 
 from chalicelib.api.http import Call, route
-from chalicelib.api.models import EventPage, TicketOut, TicketPage
-from chalicelib.commands import PageQuery, TicketBody, TicketListQuery
-from chalicelib.services import tickets
+from chalicelib.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from chalicelib import commands
+    from chalicelib.api import models
+    from chalicelib.services import tickets
+else:  # deferred for cold start (chalicelib.lazy): the first request loads them
+    models = lazy_module("chalicelib.api.models")
+    commands = lazy_module("chalicelib.commands")
+    tickets = lazy_module("chalicelib.services.tickets")
 
 bp = Blueprint(__name__)
 PEOPLE = {"customer", "agent", "admin"}
@@ -20,8 +27,8 @@ PEOPLE = {"customer", "agent", "admin"}
     "/tickets",
     "POST",
     roles=PEOPLE,
-    body=TicketBody,
-    response=TicketOut,
+    body=lambda: commands.TicketBody,
+    response=lambda: models.TicketOut,
     status=201,
     idempotent=True,
     summary="Open a ticket",
@@ -36,8 +43,8 @@ def open_ticket(call: Call) -> dict[str, Any]:
     "/tickets",
     "GET",
     roles=PEOPLE,
-    query=TicketListQuery,
-    response=TicketPage,
+    query=lambda: commands.TicketListQuery,
+    response=lambda: models.TicketPage,
     summary="List a tenant's tickets, newest first; filters status, priority, breached",
     errors=(400, 403),
 )
@@ -60,7 +67,7 @@ def list_tickets(call: Call) -> dict[str, Any]:
     "/tickets/{ticket_id}",
     "GET",
     roles=PEOPLE,
-    response=TicketOut,
+    response=lambda: models.TicketOut,
     summary="One ticket with its SLA state as of now",
     errors=(404,),
 )
@@ -73,8 +80,8 @@ def get_ticket(call: Call, ticket_id: str) -> dict[str, Any]:
     "/tickets/{ticket_id}/events",
     "GET",
     roles=PEOPLE,
-    query=PageQuery,
-    response=EventPage,
+    query=lambda: commands.PageQuery,
+    response=lambda: models.EventPage,
     summary="The ticket's history, oldest first",
     errors=(400, 404),
 )
