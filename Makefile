@@ -36,6 +36,7 @@ e2e: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.calendar
 	$(BIN)/python -m bench.checker
+	$(BIN)/python -m bench.coldstart
 	$(BIN)/python -m bench.burst
 
 package: $(STAMP)

@@ -26,8 +26,13 @@ DEPENDENCIES = (
 CASES = {
     "dependencies": DEPENDENCIES,
     "import app": "import app\n",
-    # what the first request or run adds on top of the import (not part of the goal)
-    "import app + the checker's modules": "import app\nimport chalicelib.services.checker\n",
+    # what the first request or run adds on top of the import (not part of the goal):
+    # a checker worker loads the checker, never the API's request models
+    "import app + the checker (a worker)": "import app\nimport chalicelib.services.checker\n",
+    "import app + POST /tickets' modules": (
+        "import app\nimport chalicelib.commands, chalicelib.api.models\n"
+        "import chalicelib.services.tickets\n"
+    ),
 }
 
 

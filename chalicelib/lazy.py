@@ -4,6 +4,8 @@ A Lambda's cold start pays for every module its handler's import reaches. The
 routes name their services and pydantic models through lazy modules, so `import app`
 registers every route without building a model, and each request loads only what
 it uses; the breach checker's functions never load the API's models at all.
+Python 3.11's LazyLoader takes no lock: a lazy module must not be touched first by
+several threads at once (the checker's thread pool uses none of them).
 """
 
 from __future__ import annotations
