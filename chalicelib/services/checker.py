@@ -44,7 +44,7 @@ from chalicelib.store.models import OutboxItem, plain
 NAMESPACE = "slaguard"
 MAX_ATTEMPTS = 3  # a ticket changed by a request meanwhile is re-read and re-evaluated
 
-logger = Logger(service="slaguard-checker")
+logger = Logger(service="slaguard")  # shares app.py's formatter: its correlation id
 
 
 def _crossed(ticket: Ticket, at: datetime) -> list[dict[str, Any]]:
