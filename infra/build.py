@@ -26,6 +26,10 @@ NAMESPACE = "slaguard"
 # The `service` dimension Powertools adds to the checker's EMF metrics
 # (chalicelib/services/checker.py: Metrics(service=...)).
 CHECKER_SERVICE = "breach_checker"
+# ... but its `single_metric` AlertsPublished takes the environment's
+# POWERTOOLS_SERVICE_NAME (.chalice/config.json). tests/integration/test_dashboard.py
+# compares both with the EMF a checker run prints.
+APP_SERVICE = "slaguard"
 API_STAGE = "api"  # .chalice/config.json: api_gateway_stage
 CHECKER_MAX_EVENT_AGE = 180  # s: a run for an instant older than 3 minutes is useless
 SENT_ALERT_TYPES = ("sla.warning", "sla.breached", "sla.escalated")  # what the checker raises
@@ -328,7 +332,10 @@ def dashboard_widgets() -> list[Json]:
     return [
         _widget(
             "Alerts published per type",
-            [[NAMESPACE, "AlertsPublished", *svc, "type", t] for t in SENT_ALERT_TYPES],
+            [
+                [NAMESPACE, "AlertsPublished", "service", APP_SERVICE, "type", t]
+                for t in SENT_ALERT_TYPES
+            ],
         ),
         _widget(
             "Alert lag (s, max) and outbox backlog (unsent alerts)",
