@@ -81,7 +81,7 @@ CHECKER_TABLE_ACTIONS = [
     "dynamodb:BatchGetItem",
     "dynamodb:BatchWriteItem",
     "dynamodb:ConditionCheckItem",
-    "dynamodb:DeleteItem",  # in its transactions (a finished re-targeting job)
+    "dynamodb:DeleteItem",  # a finished re-targeting job (E9)
     "dynamodb:DescribeTable",
     "dynamodb:GetItem",
     "dynamodb:PutItem",
