@@ -87,6 +87,8 @@ def print_alerts(queue_url: str, stop: threading.Event) -> None:
 
 def run_checker_every(interval: float, stop: threading.Event) -> None:
     """Invoke the real scheduled handler, as EventBridge would, with the current time."""
+    from chalice.local import LambdaContext
+
     import app as application
 
     while not stop.wait(interval - (time.time() % interval)):
@@ -103,7 +105,9 @@ def run_checker_every(interval: float, stop: threading.Event) -> None:
             "detail": {},
         }
         try:
-            result = application.breach_checker(event, None)
+            # Lambda always hands a context (the app's Powertools logger reads it)
+            context = LambdaContext("breach_checker", memory_size=512, max_runtime_ms=25000)
+            result = application.breach_checker(event, context)
         except Exception:  # noqa: BLE001 - a failed run is reported; the next minute retries
             traceback.print_exc()
             continue
