@@ -79,7 +79,6 @@ API_TABLE_ACTIONS = [
 CHECKER_TABLE_ACTIONS = [
     "dynamodb:BatchGetItem",
     "dynamodb:BatchWriteItem",
-    "dynamodb:ConditionCheckItem",
     "dynamodb:DeleteItem",  # a finished re-targeting job (E9)
     "dynamodb:DescribeTable",
     "dynamodb:GetItem",
