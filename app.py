@@ -25,7 +25,8 @@ app.register_middleware(
         )
     )
 )
-app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler))
+# capture_response=False: an answer may hold a clear API key or secret, never a trace's
+app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler(capture_response=False)))
 app.register_middleware(contract_errors, "http")
 app.register_blueprint(meta.bp)
 app.register_blueprint(admin.bp)
