@@ -12,7 +12,6 @@ backlog of 1024, and the per-request access lines are printed only with `-v`.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from pathlib import Path
@@ -26,6 +25,8 @@ from chalice.local import (
     LocalDevServer,
     ThreadedHTTPServer,
 )
+
+from dev import console
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKLOG = 1024
@@ -45,9 +46,7 @@ class QuietHandler(ChaliceRequestHandler):
 
 
 def serve(port: int, stage: str, verbose: bool) -> int:
-    logging.basicConfig(
-        stream=sys.stdout, level=logging.INFO if verbose else logging.WARNING, format="%(message)s"
-    )
+    console.configure(verbose)
     factory = CLIFactory(str(ROOT), environ=dict(os.environ))
     config = factory.create_config_obj(chalice_stage_name=stage)
     app_obj: Any = config.chalice_app  # loads app.py with the stage's environment

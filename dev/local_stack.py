@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import signal
 import subprocess
@@ -32,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from dev import demo
+from dev import console, demo
 from dev.embedded_aws import EmbeddedAws, port_is_free
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -176,18 +175,6 @@ def wait_healthy(api: subprocess.Popen[bytes], url: str, timeout: float) -> bool
     return False
 
 
-def quiet_environment(verbose: bool) -> None:
-    """Quiet by default: no INFO logs (credentials found, PynamoDB settings), no EMF blobs."""
-    logging.basicConfig(
-        stream=sys.stdout, level=logging.INFO if verbose else logging.WARNING, format="%(message)s"
-    )
-    # werkzeug (moto's server) logs every request at INFO on a handler of its own.
-    logging.getLogger("werkzeug").setLevel(logging.INFO if verbose else logging.WARNING)
-    if not verbose:
-        os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-        os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="make dev",
@@ -216,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     if line := busy_port_line(args.api_port, args.aws_port):
         print(line, file=sys.stderr, flush=True)
         return 2
-    quiet_environment(args.verbose)
+    console.configure(args.verbose)
     try:
         aws = EmbeddedAws(args.aws_port)
     except OSError as e:
