@@ -136,3 +136,10 @@ def test_a_cold_import_of_the_app_does_not_load_the_docs_assets(module: str) -> 
         timeout=60,
     )
     assert json.loads(done.stdout) is False
+
+
+def test_docs_api_md_is_generated_from_the_current_routes() -> None:
+    from dev import api_docs
+
+    text = api_docs.PAGE.read_text()
+    assert api_docs.rewritten(text) == text, "run: python -m dev.api_docs"
