@@ -331,7 +331,9 @@ ERRORS: dict[int, Examples] = {
             {
                 "error": {
                     "code": "action_not_allowed",
-                    "message": "reopen is not allowed while the ticket is closed; allowed when resolved",
+                    "message": (
+                        "reopen is not allowed while the ticket is closed; allowed when resolved"
+                    ),
                     "fields": {"action": "allowed when status is one of: resolved"},
                 }
             },
