@@ -58,7 +58,7 @@ def test_the_scheduled_checker_runs_and_the_topic_exists(stack: Stack) -> None:
 
 
 def test_cli_check_prints_exactly_one_json_line_and_the_alerts_arrive(stack: Stack) -> None:
-    """API.md, Operations: `check --at` runs the checker once and prints one line;
+    """Operations (docs/alerts.md): `check --at` runs the checker once and prints one line;
     the stack's queue printer shows the alerts it published."""
     agent = stack.keys["AGENT"]
     reported = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 2 * 3600))
