@@ -35,8 +35,6 @@ from dev import console, demo
 from dev.embedded_aws import EmbeddedAws, port_is_free
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_API_PORT = int(os.environ.get("API_PORT") or 8000)
-DEFAULT_AWS_PORT = int(os.environ.get("AWS_PORT") or 5000)
 
 
 def stage_environment(stage: str) -> dict[str, str]:
@@ -90,10 +88,8 @@ def subscribe_queue(queue_name: str) -> str:
 
 
 def alert_of(body: str) -> dict[str, Any]:
-    """The alert a queued message carries (plain, or the `default` of a JSON structure)."""
+    """The alert a queued message carries (raw delivery: the body is the alert)."""
     doc = json.loads(body)
-    if isinstance(doc, dict) and isinstance(doc.get("default"), str) and "type" not in doc:
-        doc = json.loads(doc["default"])
     return doc if isinstance(doc, dict) else {"body": doc}
 
 
@@ -182,9 +178,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Ports: make dev API_PORT=8001 AWS_PORT=5001; everything: make dev V=1",
     )
-    parser.add_argument("--api-port", type=int, default=DEFAULT_API_PORT, help="(API_PORT)")
+    api_port, aws_port = os.environ.get("API_PORT") or 8000, os.environ.get("AWS_PORT") or 5000
+    parser.add_argument("--api-port", type=int, default=int(api_port), help="(API_PORT)")
     parser.add_argument(
-        "--aws-port", "--moto-port", type=int, default=DEFAULT_AWS_PORT, help="(AWS_PORT)"
+        "--aws-port", "--moto-port", type=int, default=int(aws_port), help="(AWS_PORT)"
     )
     parser.add_argument("--stage", default="dev")
     parser.add_argument("--interval", type=float, default=60.0, help="checker period, seconds")
