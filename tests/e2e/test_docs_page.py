@@ -44,7 +44,7 @@ def rendered(url: str, profile: Path, *extra: str) -> str:
 
 def test_the_reference_page_renders_every_operation(stack: Stack, tmp_path: Path) -> None:
     if CHROMIUM is None:
-        if os.environ.get("SLAGUARD_REQUIRE_BROWSER"):  # .ci/run installs it
+        if os.environ.get("SLAGUARD_REQUIRE_TOOLS"):  # .ci/run installs it
             pytest.fail("chromium is required here: apt-get install chromium")
         pytest.skip("chromium is not installed (apt-get install chromium; .ci/run does)")
     doc = requests.get(stack.api + "/openapi.json", timeout=10).json()
