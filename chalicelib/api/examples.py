@@ -182,6 +182,7 @@ PARAMETERS: dict[str, Any] = {
     "tenant_id": "acme",
     "ticket_id": TICKET_ID,
     "policy_id": "aivo",
+    "key_id": KEY_ID,
     "limit": 25,
     "status": "open",
     "priority": "high",
