@@ -22,8 +22,11 @@ $(TOOLS_STAMP): infra/requirements.txt
 	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check -r infra/requirements.txt
 	touch $(TOOLS_STAMP)
 
+# make dev [API_PORT=8000] [AWS_PORT=5000] [V=1 for every log line]
+API_PORT ?= 8000
+AWS_PORT ?= 5000
 dev: $(STAMP)
-	$(BIN)/python -m dev.local_stack
+	@$(BIN)/python -m dev.local_stack --api-port $(API_PORT) --aws-port $(AWS_PORT) $(if $(V),-v)
 
 test: $(STAMP) lint types package
 	$(BIN)/python -m pytest
