@@ -47,7 +47,7 @@ from chalicelib.store.outbox import OUTBOX_SHARDS
 
 NAMESPACE = "slaguard"
 
-logger = Logger(service="slaguard-checker")
+logger = Logger(service="slaguard")  # shares app.py's formatter: its correlation id
 
 
 def _alerts(ticket: Ticket, at: datetime) -> list[dict[str, Any]]:
