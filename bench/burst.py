@@ -35,7 +35,7 @@ beyond L (moto skips botocore's socket layer). A worker that would pass its 52 s
 then grows by 60 s per extra run. The same model with moto's CPU added, all in
 one GIL, predicts this machine's wall time, printed next to the measured one.
 
-    python -m bench.burst [--sizes 2000 10000] [--workers 16] [--latency 10]
+    python -m bench.burst [--sizes 2000 10000] [--workers 32] [--latency 10]
 """
 
 from __future__ import annotations
@@ -160,7 +160,7 @@ def report(case: Case) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[2_000, 10_000])
-    parser.add_argument("--workers", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=32)
     parser.add_argument("--latency", type=float, default=10.0, help="ms per AWS call")
     args = parser.parse_args()
     moto_harness.environment(DUE_SHARDS=str(max(args.workers, 8)))

@@ -243,7 +243,10 @@ def _function_on_stack() -> str | None:
     """Which function is making this call: the innermost frame of code only it
     runs. None for a test's or an operator's own calls (fixtures, the CLI)."""
     import sys
+    import threading
 
+    if threading.current_thread().name.startswith("checker"):
+        return "BreachChecker"  # a checker worker's pool thread (services/checker.py:work)
     frame = sys._getframe(2)
     while frame is not None:
         name = frame.f_code.co_filename.replace("\\", "/")
