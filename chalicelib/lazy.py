@@ -1,33 +1,41 @@
-"""Modules loaded on first use (the standard library's `importlib.util.LazyLoader`).
+"""Modules loaded on first use.
 
 A Lambda's cold start pays for every module its handler's import reaches. The
 routes name their services and pydantic models through lazy modules, so `import app`
 registers every route without building a model, and each request loads only what
 it uses; the breach checker's functions never load the API's models at all.
-Python 3.11's LazyLoader takes no lock: a lazy module must not be touched first by
-several threads at once (the checker's thread pool uses none of them).
+
+A `LazyModule` stands for a module and imports it through the ordinary import
+system on its first attribute access: Python's per-module import locks make that
+safe when several threads get there at once (`chalice local` serves requests on
+threads; the standard library's LazyLoader is not thread-safe on 3.11).
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
+import importlib
 from types import ModuleType
+from typing import Any
 
 
-def lazy_module(name: str) -> ModuleType:
-    """`name`, imported now if it already is, else executed on first attribute access."""
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.find_spec(name)
-    if spec is None or spec.loader is None:
-        raise ModuleNotFoundError(name)
-    loader = importlib.util.LazyLoader(spec.loader)
-    spec.loader = loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    loader.exec_module(module)
-    parent, _, child = name.rpartition(".")
-    if parent:
-        setattr(sys.modules[parent], child, module)  # as a real import binds it
-    return module
+class LazyModule:
+    """The module `name`, imported when one of its attributes is first read."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._module: ModuleType | None = None
+
+    def __getattr__(self, attribute: str) -> Any:
+        module = self._module
+        if module is None:
+            module = self._module = importlib.import_module(self._name)
+        return getattr(module, attribute)
+
+    def __repr__(self) -> str:
+        return f"<lazy module {self._name!r}>"
+
+
+def lazy_module(name: str) -> Any:
+    """A stand-in for module `name` (typed as the module where it is declared under
+    TYPE_CHECKING), imported on first use."""
+    return LazyModule(name)
