@@ -23,6 +23,7 @@ Nothing here does I/O or reads the clock.
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -55,6 +56,7 @@ __all__ = [
     "Threshold",
     "calendar_for",
     "clock_for",
+    "plan_matches",
     "plan_ticket",
     "tier_for",
     "validate_policy_document",
@@ -226,7 +228,10 @@ Money = Annotated[Decimal, Field(ge=0, max_digits=11, decimal_places=2)]
 
 class BillingSpec(_Doc):
     """What a policy charges (C1-C4, DX3-DX5); the tenant's `billing` overrides the
-    amounts. Read by the charge rules, not by the SLA plan."""
+    amounts. Read by the charge rules (`chalicelib.domain.charges`), not by the SLA
+    plan. A section bills when it names a price: `ticket_fee` with `fixed_fee_when`
+    (a fixed fee per ticket), else `hourly_rate` (by the hour); one with neither
+    only documents (Keybe's quotes are agreed outside the ticket, K5)."""
 
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "USD"
     ticket_fee: Money | None = None
@@ -240,6 +245,16 @@ class BillingSpec(_Doc):
     commercial_review_flags: list[str] = []
     commercial_review_unauthorized_contact: bool = False
     commercial_quote_actions: list[str] = []
+    # DX2: the automatic reply per language, with {fee}, {currency}, {hours} and
+    # {ticket_id}; absent: the engine's own text (chalicelib.domain.charges).
+    auto_reply: (
+        dict[Literal["en", "es"], Annotated[str, StringConstraints(max_length=4000)]] | None
+    ) = None
+
+    @property
+    def bills(self) -> bool:
+        """Whether tickets under it carry a charge (it names a price)."""
+        return self.ticket_fee is not None or self.hourly_rate is not None
 
 
 class Policy(_Doc):
@@ -647,6 +662,26 @@ def plan_ticket(policy: Policy, terms: TenantTerms, intake: Intake, reported_at:
     )
 
 
+def plan_matches(
+    policy: Policy, terms: TenantTerms, intake: Intake, plan: Plan, reported_at: datetime, m: Match
+) -> bool:
+    """Whether a rule's conditions hold for a planned ticket (its planned kind,
+    priority and tier): how other rules of the policy document (the `billing`
+    section's `fixed_fee_when`, DX3) read the same conditions as the plan."""
+    raw = (intake.integration or {}).get("built_by")
+    facts = _Facts(
+        kind=plan.kind,
+        priority=plan.priority,
+        tier=plan.tier,
+        channel=intake.channel,
+        contract_active=bool(terms.contract_active),
+        options=frozenset(terms.options),
+        built_by=str(raw) if raw in BUILT_BY else None,
+        outside_hours=_outside_hours(calendar_for(policy, terms), reported_at),
+    )
+    return _matches(m, facts)
+
+
 def _replace_priority(facts: _Facts, priority: str) -> _Facts:
     return _Facts(
         kind=facts.kind,
@@ -760,16 +795,70 @@ def _semantic_errors(policy: Policy) -> dict[str, str]:
             if target.ladder is not None:
                 errors.update(_ladder_errors(target.ladder, f"{path}.ladder"))
     if policy.billing is not None:
-        unknown = sorted(set(policy.billing.free_kinds) - set(policy.kinds))
-        if unknown:
-            errors["billing.free_kinds"] = f"unknown kinds: {', '.join(unknown)}"
-        if policy.billing.fixed_fee_when is not None:
-            errors.update(
-                _match_errors(
-                    policy, policy.billing.fixed_fee_when, "billing.fixed_fee_when", priorities
-                )
-            )
+        errors.update(_billing_errors(policy, policy.billing, priorities))
     return errors
+
+
+# The tenant flags a policy may name (API.md, Tenant `flags`).
+TENANT_FLAGS = ("disabled", "auto_service_problems", "collection_problems", "no_auto_service")
+REPLY_PLACEHOLDERS = ("ticket_id", "fee", "currency", "hours")
+
+
+def _billing_errors(policy: Policy, billing: BillingSpec, priorities: set[str]) -> dict[str, str]:
+    """The `billing` section's references (C1-C4, DX1-DX5): kinds, matrix actions
+    and tenant flags it names exist; the amount its way of billing needs is there
+    (a fixed fee needs `ticket_fee`, billing by the hour `hourly_rate`, the
+    default a tenant's own `billing` overrides); a reply template uses only the
+    placeholders the engine fills."""
+    errors: dict[str, str] = {}
+    unknown = sorted(set(billing.free_kinds) - set(policy.kinds))
+    if unknown:
+        errors["billing.free_kinds"] = f"unknown kinds: {', '.join(unknown)}"
+    if billing.fixed_fee_when is not None:
+        errors.update(
+            _match_errors(policy, billing.fixed_fee_when, "billing.fixed_fee_when", priorities)
+        )
+        if billing.ticket_fee is None:
+            errors["billing.ticket_fee"] = "required with fixed_fee_when (DX3)"
+    elif billing.hourly_rate is None and (
+        billing.free_kinds
+        or billing.provider_actions_free
+        or billing.nesting_period_days is not None
+        or billing.nesting_excluded_actions
+    ):
+        errors["billing.hourly_rate"] = "required when billing by the hour (no fixed_fee_when, C4)"
+    actions = {a for row in policy.responsibility.values() for a in row}
+    unknown = sorted(set(billing.nesting_excluded_actions) - actions)
+    if unknown:
+        errors["billing.nesting_excluded_actions"] = (
+            f"not actions of the responsibility matrix: {', '.join(unknown)}"
+        )
+    if billing.nesting_period_days is not None and not actions:
+        errors["billing.nesting_period_days"] = "a nesting period needs the responsibility matrix"
+    if billing.provider_actions_free and not actions:
+        errors["billing.provider_actions_free"] = "needs the responsibility matrix"
+    unknown = sorted(set(billing.commercial_review_flags) - set(TENANT_FLAGS))
+    if unknown:
+        errors["billing.commercial_review_flags"] = (
+            f"unknown flags: {', '.join(unknown)}; one of: {', '.join(TENANT_FLAGS)}"
+        )
+    for locale, template in (billing.auto_reply or {}).items():
+        problem = _template_problem(template)
+        if problem:
+            errors[f"billing.auto_reply.{locale}"] = problem
+    return errors
+
+
+def _template_problem(template: str) -> str:
+    """Why a reply template cannot be filled (an unknown or malformed placeholder), or ""."""
+    try:
+        names = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+    except ValueError as e:
+        return f"malformed placeholder: {e}"
+    unknown = sorted(n for n in names if n not in REPLY_PLACEHOLDERS)
+    if unknown:
+        return f"unknown placeholders {', '.join(unknown)}; use {', '.join(REPLY_PLACEHOLDERS)}"
+    return ""
 
 
 def validate_policy_document(doc: Mapping[str, Any]) -> Policy:
