@@ -57,7 +57,10 @@ class Contract(Strict):
 
 
 class Billing(Strict):
-    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "USD"
+    """A customer's own prices (C4, DX3): each one given replaces its policy's;
+    no currency means the policy's."""
+
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] | None = None
     ticket_fee: Money | None = None
     hourly_rate: Money | None = None
 
@@ -84,6 +87,7 @@ class TenantBody(Strict):
     operation_started_on: date | None = None
     flags: list[Flag] = []
     authorized_contacts: list[Annotated[str, StringConstraints(max_length=200)]] = []
+    locale: Literal["en", "es"] | None = None  # the customer's language (DX2 reply); null: en
 
 
 class TenantPatch(BaseModel):

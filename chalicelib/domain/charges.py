@@ -96,6 +96,9 @@ class Charge:
     hourly_rate: Decimal | None = None
     minutes: int = 0
     credit: Decimal | None = None
+    # DX4: the metric whose breach waives the fee (set from the policy when quoted,
+    # so a change of the policy does not undo what the customer accepted).
+    waive_on: str | None = None
 
     @property
     def charged(self) -> bool:
@@ -127,6 +130,8 @@ class Charge:
             doc["hours"] = str(hours_of(self.minutes))
         if self.credit is not None:
             doc["credit"] = str(money(self.credit))
+        if self.waive_on is not None:
+            doc["waived_if_breached"] = self.waive_on
         return doc
 
     @classmethod
@@ -144,6 +149,7 @@ class Charge:
             hourly_rate=money(str(rate)) if rate is not None else None,
             minutes=int(doc.get("minutes") or 0),
             credit=money(str(credit)) if credit is not None else None,
+            waive_on=str(doc["waived_if_breached"]) if doc.get("waived_if_breached") else None,
         )
 
 
@@ -314,6 +320,7 @@ def fixed_fee_opening(
     fee = terms.ticket_fee if terms.ticket_fee is not None else spec.ticket_fee
     fee = money(fee if fee is not None else ZERO)
     currency = _currency(spec, terms)
+    waive_on = "first_response" if spec.waive_fee_if_first_response_breached else None
     reasons = review_reasons(spec, terms, contact)
     if reasons:
         charge = Charge(
@@ -324,6 +331,7 @@ def fixed_fee_opening(
             rule="DX5",
             kind="fixed_fee",
             amount=fee,
+            waive_on=waive_on,
         )
         return Opening(
             charge=charge,
@@ -339,6 +347,7 @@ def fixed_fee_opening(
         rule="DX3",
         kind="fixed_fee",
         amount=fee,
+        waive_on=waive_on,
     )
     reply = auto_reply(spec, terms.locale, fee, currency, response_hours, ticket_id)
     return Opening(charge=charge, reply=reply, locale=terms.locale)
@@ -404,18 +413,15 @@ def mark_paid(charge: Charge | None) -> Charge | None:
 ACTIONS = {"approve_charge": approve, "mark_paid": mark_paid}
 
 
-def waive(
-    spec: BillingSpec | None, charge: Charge | None, first_response_state: str | None
-) -> Charge | None:
-    """DX4: the waived charge when the policy waives its fee on a first response
-    breach and the ticket's first response target reads `breached` (nobody took
-    it in time, or took it late); a credit of the amount when it was paid. None
-    when nothing is to waive (no fee, already waived, not breached)."""
-    if spec is None or not spec.waive_fee_if_first_response_breached:
+def waive(charge: Charge | None, states: Mapping[str, str]) -> Charge | None:
+    """DX4: the waived charge when its fee is waived on a breach (`waive_on`, from
+    the policy's `waive_fee_if_first_response_breached`) and that target reads
+    `breached` in `states` (metric -> state as of now: nobody took the ticket in
+    time, or took it late); a credit of the amount when it was paid. None when
+    nothing is to waive (no such fee, already waived, not breached)."""
+    if charge is None or charge.waive_on is None or charge.kind != "fixed_fee":
         return None
-    if charge is None or charge.kind != "fixed_fee" or charge.status in ("waived", "not_billable"):
-        return None
-    if first_response_state != "breached":
+    if charge.status in ("waived", "not_billable") or states.get(charge.waive_on) != "breached":
         return None
     credit = charge.amount if charge.status == "paid" else None
     reason = "DX4: waived, no agent took the ticket within its first response target"
@@ -424,16 +430,14 @@ def waive(
     return replace(charge, status="waived", rule="DX4", reason=reason, credit=credit)
 
 
-def replanned(current: Charge | None, fresh: Charge | None) -> Charge | None:
+def replanned(current: Charge | None, fresh: Charge | None, minutes: int) -> Charge | None:
     """E9/E7: the charge after the policy (or the ticket) changed. A charge the
     customer approved, or one paid, invoiced or waived, stays as it is; a quoted
-    or free one takes the fresh rules (a new hours charge counts the time already
-    logged)."""
+    or free one takes the fresh rules (a new hours charge counts the `minutes`
+    already logged on the ticket)."""
     if current is not None and current.status in SETTLED:
         return current
-    if fresh is not None and current is not None:
-        return log_minutes(fresh, current.minutes) if fresh.kind == "hours" else fresh
-    return fresh
+    return log_minutes(fresh, minutes)
 
 
 def event_type(before: Charge | None, after: Charge | None) -> str | None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, get_args
 
-from chalicelib.domain import sla
+from chalicelib.domain import charges, sla
 from chalicelib.domain.calendar import Clock
 from chalicelib.domain.errors import DomainError
 
@@ -119,9 +119,6 @@ ALERTS: dict[str, str] = {
 # Alerts raised at most once per ticket (one approval per ticket) are keyed by
 # their type; others (a ticket may go back to the commercial team) per action.
 ONCE_PER_TICKET = frozenset({"billing.order"})
-
-# What the DX2 steps do to a ticket's charge, when it has one.
-CHARGE_STATUS: dict[str, str] = {"approve_charge": "approved", "mark_paid": "paid"}
 
 LOGGED_MINUTES = "logged_minutes"  # fields.logged_minutes: total time logged (C4)
 
@@ -277,8 +274,15 @@ def decide(
     elif action == "log_time":  # C4: the total stays on the ticket, each entry in history
         total = int(fields.get(LOGGED_MINUTES) or 0) + int(params["minutes"])
         changes["fields"] = {**fields, LOGGED_MINUTES: total}
-    if action in CHARGE_STATUS and charge is not None:
-        changes["charge"] = {**charge, "status": CHARGE_STATUS[action]}
+        before = charges.from_stored(charge)
+        after = charges.log_minutes(before, total)  # C4: an hours charge follows the time
+        if after is not None and after != before:
+            changes["charge"] = after.to_dict()
+    if action in charges.ACTIONS and charge is not None:  # DX2: approved, then paid
+        before = charges.from_stored(charge)
+        after = charges.ACTIONS[action](before)
+        if after is not None and after != before:
+            changes["charge"] = after.to_dict()
     return Outcome(
         status=to, targets=new, changes=changes, met=_met(targets, new), alert=ALERTS.get(action)
     )

@@ -35,6 +35,7 @@ from chalicelib.services.tickets import (
     commit,
     set_targets,
     targets_of,
+    waiver,
 )
 from chalicelib.settings import get_settings
 from chalicelib.store import due
@@ -94,6 +95,9 @@ def evaluate(ticket: Ticket, at: datetime, lookups: retarget.Lookups) -> list[Ou
         events: list[dict[str, Any]] = []
         changed = retarget.refresh_if_stale(ticket, at, lookups, events)  # E9 first
         raised = _crossed(ticket, at)
+        waived, waived_alerts = waiver(ticket, at)  # DX4: nobody took it in time
+        events += waived
+        raised += waived_alerts
         if not raised and not changed:
             return []
         try:

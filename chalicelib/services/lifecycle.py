@@ -26,12 +26,14 @@ from chalicelib.services.tenants import tenant_doc
 from chalicelib.services.tickets import (
     actor_of,
     alert_message,
+    charge_events,
     clock_of,
     commit,
     set_targets,
     targets_of,
     view,
     visible_ticket,
+    waiver,
 )
 from chalicelib.store import tenants as tenant_store
 from chalicelib.store import tickets as store
@@ -74,6 +76,7 @@ def apply_action(caller: Caller, ticket_id: str, body: ActionBody, now: datetime
     def attempt() -> dict[str, Any]:
         ticket = visible_ticket(caller, ticket_id)
         previous_status, previous_priority = ticket.status, ticket.priority
+        previous_charge = ticket.charge
         outcome = lifecycle.decide(
             action,
             params,
@@ -107,7 +110,11 @@ def apply_action(caller: Caller, ticket_id: str, body: ActionBody, now: datetime
             key = outcome.alert if once else f"{outcome.alert}#{event_id}"
             raised.append(alert_message(ticket, outcome.alert, now, key=key))
         event = store.event(event_id, now, f"action.{action}", actor_of(caller), data)
-        commit(ticket, [event], now, raised=raised)
+        # The charge this action changed (DX2 approve/pay, C4 time, E7 re-plan), then
+        # DX4: an assignment or reply after the due instant waives the fee too.
+        events = [event, *charge_events(previous_charge, ticket, now, actor_of(caller))]
+        waived, waived_alerts = waiver(ticket, now)
+        commit(ticket, events + waived, now, raised=raised + waived_alerts)
         return view(ticket, now)
 
     return _retrying(attempt)
@@ -132,7 +139,8 @@ def add_comment(caller: Caller, ticket_id: str, body: CommentBody, now: datetime
         ticket.updated_at = now
         data = {"body": body.body, "public": body.public, "met": met}
         event = store.event(str(ULID()), now, "comment", actor_of(caller), data)
-        commit(ticket, [event], now)
+        waived, waived_alerts = waiver(ticket, now)  # DX4: a late first reply
+        commit(ticket, [event, *waived], now, raised=waived_alerts)
         return {
             "id": event["id"],
             "at": event["at"],

@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ulid import ULID
 
-from chalicelib.domain import sla
+from chalicelib.domain import charges, sla
 from chalicelib.domain.errors import DomainError
 from chalicelib.domain.instants import format_instant
+from chalicelib.domain.lifecycle import LOGGED_MINUTES
 from chalicelib.domain.policy import Intake, TenantTerms, calendar_for, clock_for, plan_ticket
 from chalicelib.domain.ticket import Ticket
 from chalicelib.errors import Conflict
@@ -26,6 +27,7 @@ from chalicelib.services import tickets
 from chalicelib.services.tickets import (
     SYSTEM_ACTOR,
     calendar_version,
+    charge_events,
     set_targets,
     targets_of,
     terms_version,
@@ -79,23 +81,37 @@ def replan(
     when the tenant's terms no longer cover the ticket's channel; the ticket is
     left unchanged then."""
     terms = TenantTerms.from_tenant_doc(tenant_doc)
-    plan = plan_ticket(
+    intake = Intake(
+        kind=kind or ticket.kind,
+        priority=priority or ticket.priority,
+        channel=ticket.channel,
+        fields=ticket.fields,
+        integration=ticket.integration,
+        tier=tier,
+        description=ticket.description,
+    )
+    plan = plan_ticket(policy, terms, intake, ticket.reported_at)
+    # E9 for charges: a quoted or free charge takes the policy's current rules (a new
+    # fee, free actions, nesting period); one approved, paid or waived stays.
+    opening = charges.open_charge(
         policy,
         terms,
-        Intake(
-            kind=kind or ticket.kind,
-            priority=priority or ticket.priority,
-            channel=ticket.channel,
-            fields=ticket.fields,
-            integration=ticket.integration,
-            tier=tier,
-            description=ticket.description,
-        ),
+        charges.BillingTerms.from_tenant_doc(tenant_doc),
+        intake,
+        plan,
         ticket.reported_at,
+        contact=ticket.contact,
+        ticket_id=ticket.id,
+    )
+    charge = charges.replanned(
+        charges.from_stored(ticket.charge),
+        opening.charge,
+        int(ticket.fields.get(LOGGED_MINUTES) or 0),
     )
     spec = calendar_for(policy, terms)
     calendar = spec.model_dump(mode="json")
     ticket.kind, ticket.priority, ticket.tier = plan.kind, plan.priority, plan.tier
+    ticket.charge = charge.to_dict() if charge is not None else None
     ticket.sla.policy = policy.id
     ticket.sla.policy_version = policy.version
     ticket.sla.calendar = calendar
@@ -316,9 +332,11 @@ def _refresh(
     )
     if not (stale or force):
         return False
+    before = ticket.charge
     entry = _retarget(ticket, policy, tenant, now, cause)
     if events is not None:
         events.append(ticket_store.event(str(ULID()), now, EVENT_TYPE, actor, entry))
+        events.extend(charge_events(before, ticket, now, actor))
     return True
 
 

@@ -12,7 +12,7 @@ from ulid import ULID
 
 from chalicelib import alerts
 from chalicelib.api.models import TicketBody
-from chalicelib.domain import sla
+from chalicelib.domain import charges, sla
 from chalicelib.domain.calendar import Clock
 from chalicelib.domain.instants import format_instant
 from chalicelib.domain.ticket import SlaState, Ticket
@@ -128,8 +128,13 @@ def commit(
         outbox.new_item(ticket.id, m["id"].split(":", 1)[1], m, format_instant(now), claim_until())
         for m in raised
     ]
+    # An alert whose type is already one of the events (DX4: the `charge.waived`
+    # charge change) is recorded by that event, which names the alert's id.
+    recorded = {e["type"] for e in events}
     history = events + [
-        store.event(str(ULID()), now, m["type"], SYSTEM_ACTOR, _alert_data(m)) for m in raised
+        store.event(str(ULID()), now, m["type"], SYSTEM_ACTOR, _alert_data(m))
+        for m in raised
+        if m["type"] not in recorded
     ]
     store.write(ticket, history, items, new=new)
     if publish and items:
@@ -142,6 +147,36 @@ SYSTEM_ACTOR: dict[str, Any] = {"role": "system", "key_id": None, "partner_id": 
 
 def _alert_data(message: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in message.items() if k not in ("type", "tenant_id", "ticket_id")}
+
+
+def charge_events(
+    before: dict[str, Any] | None, ticket: Ticket, now: datetime, actor: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Every charge change is a history event `charge.<status>` (the charge, and its
+    previous status and amount), committed in the transaction of the change."""
+    old, new = charges.from_stored(before), charges.from_stored(ticket.charge)
+    type_ = charges.event_type(old, new)
+    if type_ is None or new is None:
+        return []
+    return [store.event(str(ULID()), now, type_, actor, charges.event_data(old, new))]
+
+
+def waiver(ticket: Ticket, now: datetime) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """DX4: when the target whose breach waives the ticket's fee reads breached at
+    `now`, waive it (in memory): the `charge.waived` event and its alert, raised
+    once per ticket (outbox key `charge.waived`). Nothing otherwise."""
+    charge = charges.from_stored(ticket.charge)
+    if charge is None or charge.waive_on is None:
+        return [], []
+    states = {v["metric"]: v["state"] for v in target_views(ticket, now)}
+    waived = charges.waive(charge, states)
+    if waived is None:
+        return [], []
+    ticket.charge = waived.to_dict()
+    alert = alert_message(ticket, charges.WAIVED_ALERT, now, metric=charge.waive_on)
+    data = {**charges.event_data(charge, waived), "alert_id": alert["id"]}
+    event = store.event(str(ULID()), now, charges.WAIVED_ALERT, SYSTEM_ACTOR, data)
+    return [event], [alert]
 
 
 def view(ticket: Ticket, now: datetime) -> dict[str, Any]:
@@ -185,19 +220,31 @@ def open_ticket(caller: Caller, body: TicketBody, now: datetime) -> dict[str, An
     plan = plan_ticket(policy, terms, intake, reported_at)
     calendar = calendar_for(policy, terms)
     calendar_json = calendar.model_dump(mode="json")
+    ticket_id = f"tkt_{ULID()}"
+    contact = body.contact or caller.contact
+    opening = charges.open_charge(  # C1-C4, DX1-DX5
+        policy,
+        terms,
+        charges.BillingTerms.from_tenant_doc(doc),
+        intake,
+        plan,
+        reported_at,
+        contact=contact,
+        ticket_id=ticket_id,
+    )
     ticket = Ticket(
-        id=f"tkt_{ULID()}",
+        id=ticket_id,
         tenant_id=tenant_id,
         title=body.title,
         description=body.description,
         kind=plan.kind,
         priority=plan.priority,
         channel=body.channel,
-        status=plan.status,
+        status=opening.status or plan.status,
         reported_at=reported_at,
         created_at=now,
         updated_at=now,
-        contact=body.contact or caller.contact,
+        contact=contact,
         tier=plan.tier,
         fields=body.fields,
         integration=dict(intake.integration) if intake.integration else None,
@@ -209,11 +256,23 @@ def open_ticket(caller: Caller, body: TicketBody, now: datetime) -> dict[str, An
             terms_version=terms_version(doc),
             first_response_met_by=plan.first_response_met_by,
         ),
+        charge=opening.charge.to_dict() if opening.charge is not None else None,
     )
     set_targets(ticket, sla.start_targets(plan.targets, reported_at))
-    created = store.event(str(ULID()), now, "created", actor_of(caller), {"status": ticket.status})
+    created_data: dict[str, Any] = {"status": ticket.status}
+    if opening.review:
+        created_data["commercial_review"] = list(opening.review)  # DX5: why
+    created = store.event(str(ULID()), now, "created", actor_of(caller), created_data)
+    events = [created, *charge_events(None, ticket, now, actor_of(caller))]
+    if opening.reply is not None:  # DX2: the automatic reply, a public system comment
+        reply = {"body": opening.reply, "public": True, "met": [], "automatic": True}
+        events.append(store.event(str(ULID()), now, "comment", SYSTEM_ACTOR, reply))
     raised = [alert_message(ticket, alert, now) for alert in plan.alerts]  # K2
-    commit(ticket, [created], now, raised=raised, new=True)
+    raised += [  # DX5: keyed by the event, as a ticket may go back to the commercial team
+        alert_message(ticket, alert, now, key=f"{alert}#{created['id']}")
+        for alert in opening.alerts
+    ]
+    commit(ticket, events, now, raised=raised, new=True)
     return view(ticket, now)
 
 

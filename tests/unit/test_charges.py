@@ -346,17 +346,19 @@ def test_dx4_a_first_response_breach_waives_the_fee_crediting_a_payment(dx: Poli
     paid = charges.mark_paid(
         charges.approve(opening(dx, "query", NO_CONTRACT, channel="email").charge)
     )
-    assert charges.waive(dx.billing, paid, "running") is None
-    assert charges.waive(dx.billing, paid, "met") is None
-    waived = charges.waive(dx.billing, paid, "breached")
+    assert paid is not None
+    assert paid.waive_on == "first_response"
+    assert charges.waive(paid, {"first_response": "running"}) is None
+    assert charges.waive(paid, {"first_response": "met"}) is None
+    waived = charges.waive(paid, {"first_response": "breached"})
     assert waived is not None
     assert (waived.status, waived.rule, waived.credit) == ("waived", "DX4", Decimal("45.00"))
     assert waived.to_dict()["credit"] == "45.00"
     assert "credited" in waived.reason
-    assert charges.waive(dx.billing, waived, "breached") is None  # exactly once
+    assert charges.waive(waived, {"first_response": "breached"}) is None  # exactly once
     assert not waived.charged
     quoted = opening(dx, "query", NO_CONTRACT, channel="email").charge
-    unpaid = charges.waive(dx.billing, quoted, "breached")
+    unpaid = charges.waive(quoted, {"first_response": "breached"})
     assert unpaid is not None
     assert unpaid.credit is None
 
@@ -364,13 +366,20 @@ def test_dx4_a_first_response_breach_waives_the_fee_crediting_a_payment(dx: Poli
 def test_dx4_only_a_fee_is_waived_and_only_where_the_policy_says(
     dx: Policy, clever: Policy
 ) -> None:
+    breached = {"first_response": "breached"}
     free = opening(dx, "incident", {"contract": {"active": True}}).charge
-    assert charges.waive(dx.billing, free, "breached") is None
+    assert charges.waive(free, breached) is None
     hours = opening(
         clever, "service_request", LONG_AGO, **service_request("bot", "training")
     ).charge
-    assert charges.waive(clever.billing, hours, "breached") is None
-    assert charges.waive(None, hours, "breached") is None
+    assert charges.waive(hours, breached) is None
+    doc = dx.model_dump(mode="json")
+    doc["billing"]["waive_fee_if_first_response_breached"] = False
+    never = validate_policy_document(doc)
+    fee = opening(never, "query", NO_CONTRACT, channel="email").charge
+    assert fee is not None
+    assert fee.waive_on is None
+    assert charges.waive(fee, breached) is None
 
 
 # ------------------------------------------------------------------ E9, storage, report
@@ -380,20 +389,21 @@ def test_e9_a_policy_change_keeps_an_approved_or_paid_charge(dx: Policy) -> None
     quoted = opening(dx, "query", NO_CONTRACT, channel="email").charge
     assert quoted is not None
     cheaper = Charge("quoted", "USD", "DX3", "DX3", kind="fixed_fee", amount=Decimal("30.00"))
-    assert charges.replanned(quoted, cheaper) == cheaper
+    assert charges.replanned(quoted, cheaper, 0) == cheaper
     approved = charges.approve(quoted)
-    assert charges.replanned(approved, cheaper) == approved
+    assert charges.replanned(approved, cheaper, 0) == approved
     paid = charges.mark_paid(approved)
-    assert charges.replanned(paid, cheaper) == paid
+    assert charges.replanned(paid, cheaper, 0) == paid
 
 
 def test_e9_a_free_charge_that_becomes_hours_counts_the_time_logged() -> None:
-    free = Charge("not_billable", "USD", "C1", "C1", minutes=0)
+    free = Charge("not_billable", "USD", "C1", "C1")
     hours = Charge("approved", "USD", "C2", "C2", kind="hours", hourly_rate=Decimal("60.00"))
-    # The free charge does not count minutes; the time logged is passed by the caller.
-    assert charges.replanned(free, hours) == hours
-    logged = charges.log_minutes(hours, 30)
-    assert charges.replanned(logged, free) == logged  # an hours charge is approved: kept
+    now_hours = charges.replanned(free, hours, 30)
+    assert now_hours is not None
+    assert (now_hours.minutes, now_hours.amount) == (30, Decimal("30.00"))
+    assert charges.replanned(now_hours, free, 30) == now_hours  # approved: kept
+    assert charges.replanned(None, free, 0) == free
 
 
 def test_a_charge_reads_back_what_it_stored() -> None:
@@ -405,6 +415,7 @@ def test_a_charge_reads_back_what_it_stored() -> None:
         kind="fixed_fee",
         amount=Decimal("45.00"),
         credit=Decimal("45.00"),
+        waive_on="first_response",
     )
     assert Charge.from_dict(charge.to_dict()) == charge
     hours = Charge(
