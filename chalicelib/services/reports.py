@@ -128,8 +128,8 @@ def charges_report(
     its tickets kept. Calls: per tenant one GetItem and one Query of its
     by_reported index (a page per MB of tickets); per distinct policy one GetItem;
     every customer: one Query of the customers index first."""
+    every, tenants = _tenants(caller, tenant_id)  # a customer naming another: 403 first
     _check_range(start, end)
-    every, tenants = _tenants(caller, tenant_id)
     found: dict[str, Policy | None] = {}
     items: list[dict[str, Any]] = []
     for one in tenants:
