@@ -128,14 +128,18 @@ def commit(
         outbox.new_item(ticket.id, m["id"].split(":", 1)[1], m, format_instant(now), claim_until())
         for m in raised
     ]
-    # An alert whose type is already one of the events (DX4: the `charge.waived`
-    # charge change) is recorded by that event, which names the alert's id.
-    recorded = {e["type"] for e in events}
-    history = events + [
-        store.event(str(ULID()), now, m["type"], SYSTEM_ACTOR, _alert_data(m))
-        for m in raised
-        if m["type"] not in recorded
-    ]
+    # An alert that a change event records (DX4: the `charge.waived` charge change
+    # names its `alert_id`) is that event, placed where the alert goes; any other
+    # alert is an event of its own type.
+    recording = {e["data"].get("alert_id"): e for e in events if e["data"].get("alert_id")}
+    alert_ids = {m["id"] for m in raised}
+    history = [e for e in events if e["data"].get("alert_id") not in alert_ids]
+    for m in raised:
+        change = recording.get(m["id"])
+        if change is not None:
+            history.append({**change, "id": str(ULID())})  # ids order the history
+        else:
+            history.append(store.event(str(ULID()), now, m["type"], SYSTEM_ACTOR, _alert_data(m)))
     store.write(ticket, history, items, new=new)
     if publish and items:
         publish_items(items, now)
