@@ -34,6 +34,9 @@ from chalicelib.errors import (
 from chalicelib.services.auth import Caller, authenticate
 
 MAX_BODY_BYTES = 256 * 1024
+# A service function naming the bad fields of a body that failed its shape check
+# which only the service can judge (the policy's kinds, priorities, intake fields).
+MoreErrors = Callable[[Caller, dict[str, Any]], dict[str, str]]
 JSON_TYPES = [
     "application/json",
     "application/merge-patch+json",  # RFC 7386, the tenant PATCH
@@ -60,6 +63,7 @@ class RouteSpec:
     response: type[BaseModel] | None
     status: int
     errors: tuple[int, ...]
+    more_errors: MoreErrors | None = None
 
 
 REGISTRY: list[RouteSpec] = []
@@ -233,17 +237,25 @@ def _parse_json(raw: bytes, *, numbers_checked_by_service: bool = False) -> Any:
     return data
 
 
-def _validate(model: type[BaseModel], data: Any, what: str) -> BaseModel:
+def _validate(
+    model: type[BaseModel],
+    data: Any,
+    what: str,
+    *,
+    more: MoreErrors | None = None,
+    caller: Caller | None = None,
+) -> BaseModel:
+    """The input as `model`, or one 400 naming every bad field: the shape's, and
+    (for a body declared with `more_errors`) the service's own on the same body."""
     if not isinstance(data, dict):
         raise BadRequest(f"the {what} must be a JSON object", {what: "must be an object"})
     try:
         return model.model_validate(data)
     except ValidationError as e:
-        raise BadRequest(
-            "the request has invalid fields",
-            validation_fields(e, root=what),
-            code="invalid_request",
-        ) from e
+        fields = validation_fields(e, root=what)
+        if more is not None and caller is not None:
+            fields = {**more(caller, data), **fields}  # the shape's message wins on a field
+        raise BadRequest("the request has invalid fields", fields, code="invalid_request") from e
 
 
 def route(
@@ -259,8 +271,10 @@ def route(
     idempotent: bool = False,
     summary: str = "",
     errors: tuple[int, ...] = (),
+    more_errors: MoreErrors | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
-    """Declare a route: `handler(call, **path_params)` returns a JSON-able value."""
+    """Declare a route: `handler(call, **path_params)` returns a JSON-able value.
+    `more_errors(caller, body)` adds the service's own checks to a body's 400."""
     spec = RouteSpec(
         path=path,
         method=method,
@@ -271,6 +285,7 @@ def route(
         response=response,
         status=status,
         errors=errors,
+        more_errors=more_errors,
     )
     REGISTRY.append(spec)
 
@@ -316,7 +331,7 @@ def _handle(
             raw_bytes,
             numbers_checked_by_service=(spec.method, spec.path) in NUMBERS_CHECKED_BY_SERVICE,
         )
-        call.body = _validate(spec.body, parsed, "body")
+        call.body = _validate(spec.body, parsed, "body", more=spec.more_errors, caller=caller)
     if spec.query is not None:
         call.query = _validate(spec.query, dict(request.query_params or {}), "query")
 

@@ -865,15 +865,108 @@ def validate_policy_document(doc: Mapping[str, Any]) -> Policy:
     """Parse a policy document (a custom policy PUT, or a shipped file).
 
     Raises IntakeError (code `invalid_policy`) naming every bad field by its path,
-    e.g. `calendar.timezone`, `kinds.incident.priorities`, `target_rules.2.targets.0`.
+    e.g. `calendar.timezone`, `kinds.incident.priorities`, `target_rules.2.targets.0`:
+    the shape's errors and the cross-references' together, in one answer (the
+    references are checked on the parts whose shape is valid, see `_salvage`).
     """
     try:
         policy = Policy.model_validate(doc)
     except ValidationError as e:
-        raise IntakeError(
-            "the policy document is invalid", _error_fields(e), code="invalid_policy"
-        ) from e
+        errors = _error_fields(e)
+        if isinstance(doc, Mapping):
+            salvaged, broken, parts = _salvage(doc)
+            references = _semantic_errors(salvaged)
+            errors = {
+                **{k: v for k, v in references.items() if not _depends_on(k, broken, parts)},
+                **errors,
+            }
+        raise IntakeError("the policy document is invalid", errors, code="invalid_policy") from e
     errors = _semantic_errors(policy)
     if errors:
         raise IntakeError("the policy document is invalid", errors, code="invalid_policy")
     return policy
+
+
+# A document every part of which is valid: each part of a broken document is tried
+# in its place, alone, to tell the valid parts from the broken ones.
+_BASE: dict[str, Any] = {
+    "id": "base",
+    "name": "base",
+    "calendar": {"hours": {"mon": [["09:00", "18:00"]]}},
+    "kinds": {"base": {"priorities": ["base"]}},
+}
+_RULE_LISTS: dict[str, Any] = {
+    "priority_rules": PriorityRule.model_construct(when=Match(), priority=""),
+    "channel_rules": ChannelRule.model_construct(when=Match(), channels=[]),
+    "status_rules": StatusRule.model_construct(when=Match(), status="new"),
+    "alert_rules": AlertRule.model_construct(when=Match(), alert=""),
+    "target_rules": TargetRule.model_construct(when=Match(), targets=[]),
+}
+# Cross-references into a part, by the part: when it is broken, what refers to it
+# cannot be judged (its errors would be a consequence, not a fault).
+_REFERRING: dict[str, re.Pattern[str]] = {
+    "kinds": re.compile(
+        r"(\.when\.(kinds|priorities)|^priority_rules\.\d+\.priority|^billing\.free_kinds)$"
+    ),
+    "tiers": re.compile(r"(\.when\.tiers|^plan_tiers\..*)$"),
+    "responsibility": re.compile(
+        r"(^kinds\..*\.type|^billing\.(nesting_\w+|provider_actions_free))$"
+    ),
+}
+
+
+def _part(update: dict[str, Any]) -> Policy | None:
+    try:
+        return Policy.model_validate({**_BASE, **update})
+    except ValidationError:
+        return None
+
+
+def _salvage(doc: Mapping[str, Any]) -> tuple[Policy, set[str], set[str]]:
+    """The valid parts of a document whose shape is invalid, as a policy to check
+    references on; the paths of the broken parts (a top-level field, one kind, one
+    rule of a list); and the top-level fields with a broken part. A broken rule is
+    replaced by an empty one in its place, so the rules after it keep their indexes."""
+    parts: dict[str, Any] = {}
+    tainted: set[str] = set()
+    broken: set[str] = set()
+    for name, value in doc.items():
+        if name not in Policy.model_fields:
+            continue
+        if name == "kinds" and isinstance(value, Mapping):
+            kinds: dict[str, KindSpec] = {}
+            for kind, spec in value.items():
+                one = _part({"kinds": {kind: spec}})
+                if one is None:
+                    tainted.add(f"kinds.{kind}")
+                else:
+                    kinds[kind] = one.kinds[kind]
+            parts["kinds"] = kinds
+            if len(kinds) < len(value):
+                broken.add("kinds")
+        elif name in _RULE_LISTS and isinstance(value, list):
+            rules: list[Any] = []
+            for i, rule in enumerate(value):
+                one = _part({name: [rule]})
+                if one is None:
+                    tainted.add(f"{name}.{i}")
+                    broken.add(name)
+                rules.append(getattr(one, name)[0] if one is not None else _RULE_LISTS[name])
+            parts[name] = rules
+        else:
+            one = _part({name: value})
+            if one is None:
+                tainted.add(name)
+                broken.add(name)
+            else:
+                parts[name] = getattr(one, name)
+    if "kinds" not in parts:
+        broken.add("kinds")
+    return Policy.model_construct(**parts), tainted, broken
+
+
+def _depends_on(path: str, tainted: set[str], broken: set[str]) -> bool:
+    """Whether a reference error at `path` is about a broken part, or refers into one."""
+    if any(path == t or path.startswith(f"{t}.") for t in tainted):
+        return True
+    return any(part in broken and rx.search(path) for part, rx in _REFERRING.items())

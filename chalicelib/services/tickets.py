@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ulid import ULID
@@ -27,6 +27,8 @@ from chalicelib.store import tickets as store
 from chalicelib.store.models import OutboxItem
 
 MAX_BACKDATE = timedelta(days=400)
+# The intake checks come before anything reads the reported instant (E3).
+_ANY_INSTANT = datetime(2000, 1, 3, 12, tzinfo=UTC)
 TENANTS_PER_PAGE = 20  # tenants an every-customer list visits in one request
 
 
@@ -278,6 +280,49 @@ def open_ticket(caller: Caller, body: TicketBody, now: datetime) -> dict[str, An
     ]
     commit(ticket, events, now, raised=raised, new=True)
     return view(ticket, now)
+
+
+def intake_errors(caller: Caller, raw: dict[str, Any]) -> dict[str, str]:
+    """The policy's own checks of a POST /tickets body whose shape is invalid
+    (`kind`, `priority`, `tier`, `description`, `fields.<name>`, ...), so that
+    one 400 names every bad field. Best effort on what has the right type; none
+    when the tenant or its policy cannot be read (the shape's errors say why)."""
+    from chalicelib.domain.errors import DomainError
+    from chalicelib.domain.policy import Intake, IntakeError, TenantTerms, plan_ticket
+
+    def text(name: str) -> str | None:
+        value = raw.get(name)
+        return value if isinstance(value, str) else None
+
+    tenant_id = text("tenant_id") if caller.is_provider else caller.tenant_id
+    kind = text("kind")
+    tenant = tenant_store.get_tenant(tenant_id) if tenant_id and kind else None
+    if tenant is None or tenant.kind != "customer" or kind is None:
+        return {}
+    doc = tenant_doc(tenant.doc)
+    policy = policies.find(str(doc.get("policy")))
+    if policy is None:
+        return {}
+    fields, integration = raw.get("fields"), raw.get("integration")
+    intake = Intake(
+        kind=kind,
+        priority=text("priority"),
+        channel=text("channel") or "api",
+        fields=fields if isinstance(fields, dict) else {},
+        integration=integration if isinstance(integration, dict) else None,
+        tier=text("tier"),
+        description=text("description"),
+    )
+    try:
+        plan_ticket(policy, TenantTerms.from_tenant_doc(doc), intake, _ANY_INSTANT)
+    except IntakeError as e:
+        found = dict(e.fields)
+        if not isinstance(fields, dict):  # the shape already says `fields` is wrong
+            found = {k: v for k, v in found.items() if not k.startswith("fields.")}
+        return found
+    except DomainError:  # a refused channel (403) is not a field of this 400
+        return {}
+    return {}
 
 
 def visible_ticket(caller: Caller, ticket_id: str) -> Ticket:
