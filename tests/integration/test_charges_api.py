@@ -347,3 +347,41 @@ def test_e9_a_new_fee_reaches_quoted_tickets_and_not_approved_ones(
     types = [e["type"] for e in history(api, tenant.key, quoted["id"])]
     assert types[-2:] == ["policy.retargeted", "charge.quoted"]
     assert iso(datetime(2026, 11, 13, 13, tzinfo=UTC)) == now_quoted["updated_at"]
+
+
+# ------------------------------------------------------------------ cost
+
+
+def test_charge_affecting_requests_cost_what_the_others_do(
+    api: Api,
+    new_customer: Any,
+    agent_key: str,
+    admin_key: str,
+    clock: Clock,
+    aws_calls: Counter[str],
+) -> None:
+    """The charge rides in the ticket's own transaction: opening is the key, the
+    tenant, the policy and one TransactWriteItems (plus one PublishBatch and one
+    BatchWriteItem when an alert goes out); an action is the key, the ticket and
+    one TransactWriteItems."""
+    clock.set("2026-11-17T13:00:00Z")
+    dx = new_customer(policy="digital_express", contract={"active": False})
+    aws_calls.clear()
+    tid = opened(api, dx.key, {**QUERY, "channel": "email"})["id"]
+    assert dict(aws_calls) == {"GetItem": 3, "TransactWriteItems": 1}
+    aws_calls.clear()
+    done(api, dx.key, tid, "approve_charge")  # + the billing.order alert
+    assert dict(aws_calls) == {
+        "GetItem": 2,
+        "TransactWriteItems": 1,
+        "PublishBatch": 1,
+        "BatchWriteItem": 1,
+    }
+    aws_calls.clear()
+    done(api, admin_key, tid, "mark_paid")
+    assert dict(aws_calls) == {"GetItem": 2, "TransactWriteItems": 1}
+    clever = new_customer(policy="clever_ideas", operation_started_on="2025-01-06")
+    hours = opened(api, clever.key, request("ucontact", "user_creation"))["id"]
+    aws_calls.clear()
+    done(api, agent_key, hours, "log_time", minutes=20)
+    assert dict(aws_calls) == {"GetItem": 2, "TransactWriteItems": 1}
