@@ -42,8 +42,9 @@ if TYPE_CHECKING:
 BATCH_SIZE = 50
 # A ticket that changed while being re-targeted is read again this many times.
 RETRIES = 2
-# Tenant fields a policy reads for targets (API.md, Tenant): a change re-targets.
-TARGET_TERMS = ("policy", "tier", "contract", "calendar")
+# Tenant fields a policy reads for targets and charges (API.md, Tenant): a change
+# re-targets (and re-plans the charges of, C3, C4, DX3) the tenant's newest open tickets.
+TARGET_TERMS = ("policy", "tier", "contract", "calendar", "billing", "operation_started_on")
 EVENT_TYPE = "policy.retargeted"
 
 
