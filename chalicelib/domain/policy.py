@@ -960,8 +960,9 @@ def _salvage(doc: Mapping[str, Any]) -> tuple[Policy, set[str], set[str]]:
                 broken.add(name)
             else:
                 parts[name] = getattr(one, name)
-    if "kinds" not in parts:
+    if "kinds" not in parts:  # missing or not a map: no kind to refer to
         broken.add("kinds")
+        parts["kinds"] = {}
     return Policy.model_construct(**parts), tainted, broken
 
 

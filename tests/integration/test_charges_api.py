@@ -385,3 +385,18 @@ def test_charge_affecting_requests_cost_what_the_others_do(
     aws_calls.clear()
     done(api, agent_key, hours, "log_time", minutes=20)
     assert dict(aws_calls) == {"GetItem": 2, "TransactWriteItems": 1}
+
+
+def test_e9_a_tenants_new_fee_reaches_its_quoted_tickets(
+    api: Api, new_customer: Any, admin_key: str, clock: Clock
+) -> None:
+    clock.set("2026-11-18T13:00:00Z")
+    tenant = new_customer(policy="digital_express", contract={"active": False})
+    quoted = opened(api, tenant.key, {**QUERY, "channel": "email"})
+    status, body = api.patch(
+        f"/admin/tenants/{tenant.tenant_id}", admin_key, {"billing": {"ticket_fee": "39.90"}}
+    )
+    assert status == 200, body
+    _, now_quoted = api.get(f"/tickets/{quoted['id']}", tenant.key)
+    assert (now_quoted["charge"]["status"], now_quoted["charge"]["amount"]) == ("quoted", "39.90")
+    assert history(api, tenant.key, quoted["id"])[-1]["data"]["previous_amount"] == "45.00"

@@ -529,3 +529,13 @@ def test_the_nesting_period_is_counted_in_days_from_the_first_day() -> None:
     assert spec is not None
     assert charges.nesting_ends(spec, date(2026, 11, 1)) == date(2026, 12, 1)
     assert charges.nesting_ends(spec, None) is None
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [{}, {"kinds": 5}, {"kinds": {}, "billing": {"ticket_fee": "x"}}, {"target_rules": "no"}],
+)
+def test_a_document_of_broken_parts_is_named_not_crashed_on(doc: dict[str, Any]) -> None:
+    with pytest.raises(IntakeError) as e:
+        validate_policy_document(doc)
+    assert e.value.fields
