@@ -271,7 +271,13 @@ def open_ticket(caller: Caller, body: TicketBody, now: datetime) -> dict[str, An
     created = store.event(str(ULID()), now, "created", actor_of(caller), created_data)
     events = [created, *charge_events(None, ticket, now, actor_of(caller))]
     if opening.reply is not None:  # DX2: the automatic reply, a public system comment
-        reply = {"body": opening.reply, "public": True, "met": [], "automatic": True}
+        reply = {
+            "body": opening.reply,
+            "public": True,
+            "met": [],
+            "automatic": True,
+            "locale": opening.locale,
+        }
         events.append(store.event(str(ULID()), now, "comment", SYSTEM_ACTOR, reply))
     raised = [alert_message(ticket, alert, now) for alert in plan.alerts]  # K2
     raised += [  # DX5: keyed by the event, as a ticket may go back to the commercial team

@@ -151,6 +151,7 @@ def test_dx2_the_automatic_reply_is_a_public_system_comment_in_the_tenants_langu
     assert len(reply) == 1
     assert reply[0]["actor"] == {"role": "system", "key_id": None, "partner_id": None}
     assert reply[0]["data"]["public"] is True
+    assert reply[0]["data"]["locale"] == "es"
     body = reply[0]["data"]["body"]
     assert "costo fijo de 38,50 USD" in body
     assert "approve_charge" in body
