@@ -396,6 +396,13 @@ def log_minutes(charge: Charge | None, total_minutes: int) -> Charge | None:
     return replace(charge, minutes=total_minutes, amount=hours_amount(total_minutes, rate))
 
 
+def add_minutes(charge: Charge | None, minutes: int) -> Charge | None:
+    """C4: `minutes` more logged by an agent (see `log_minutes`)."""
+    if charge is None:
+        return None
+    return log_minutes(charge, charge.minutes + minutes)
+
+
 def approve(charge: Charge | None) -> Charge | None:
     """DX2: the customer approves a quoted fee."""
     if charge is None or charge.status != "quoted":

@@ -272,17 +272,21 @@ def decide(
     elif action == "mark_paid":  # DX2: the clock starts on payment
         new = _each(targets, None, lambda t, _c, at: sla.start_pending(t, at), clocks, now)
     elif action == "log_time":  # C4: the total stays on the ticket, each entry in history
-        total = int(fields.get(LOGGED_MINUTES) or 0) + int(params["minutes"])
+        logged = fields.get(LOGGED_MINUTES)  # a client may have opened it with anything there
+        before = logged if isinstance(logged, int) and not isinstance(logged, bool) else 0
+        total = max(before, 0) + int(params["minutes"])
         changes["fields"] = {**fields, LOGGED_MINUTES: total}
-        before = charges.from_stored(charge)
-        after = charges.log_minutes(before, total)  # C4: an hours charge follows the time
-        if after is not None and after != before:
-            changes["charge"] = after.to_dict()
+        # C4: an hours charge counts the minutes agents log on it (its own count: a
+        # client may have put anything in fields.logged_minutes when opening).
+        was = charges.from_stored(charge)
+        now_charge = charges.add_minutes(was, int(params["minutes"]))
+        if now_charge is not None and now_charge != was:
+            changes["charge"] = now_charge.to_dict()
     if action in charges.ACTIONS and charge is not None:  # DX2: approved, then paid
-        before = charges.from_stored(charge)
-        after = charges.ACTIONS[action](before)
-        if after is not None and after != before:
-            changes["charge"] = after.to_dict()
+        was = charges.from_stored(charge)
+        now_charge = charges.ACTIONS[action](was)
+        if now_charge is not None and now_charge != was:
+            changes["charge"] = now_charge.to_dict()
     return Outcome(
         status=to, targets=new, changes=changes, met=_met(targets, new), alert=ALERTS.get(action)
     )

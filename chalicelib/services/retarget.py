@@ -107,7 +107,7 @@ def replan(
     charge = charges.replanned(
         charges.from_stored(ticket.charge),
         opening.charge,
-        int(ticket.fields.get(LOGGED_MINUTES) or 0),
+        _logged(ticket.fields.get(LOGGED_MINUTES)),
     )
     spec = calendar_for(policy, terms)
     calendar = spec.model_dump(mode="json")
@@ -127,6 +127,11 @@ def replan(
         now,
     )
     set_targets(ticket, targets)
+
+
+def _logged(value: Any) -> int:
+    """The minutes agents logged (fields.logged_minutes, C4); anything else is none."""
+    return max(value, 0) if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 # ------------------------------------------------------------------ the checker's side

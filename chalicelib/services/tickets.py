@@ -139,7 +139,7 @@ def commit(
     for m in raised:
         change = recording.get(m["id"])
         if change is not None:
-            history.append({**change, "id": str(ULID())})  # ids order the history
+            history.append(change)  # the write stamps ids in this order
         else:
             history.append(store.event(str(ULID()), now, m["type"], SYSTEM_ACTOR, _alert_data(m)))
     store.write(ticket, history, items, new=new)

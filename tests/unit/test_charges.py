@@ -539,3 +539,14 @@ def test_a_document_of_broken_parts_is_named_not_crashed_on(doc: dict[str, Any])
     with pytest.raises(IntakeError) as e:
         validate_policy_document(doc)
     assert e.value.fields
+
+
+def test_c4_each_log_adds_its_minutes_to_the_hours_charge() -> None:
+    hours = Charge("approved", "USD", "C2", "C2", kind="hours", hourly_rate=Decimal("60.00"))
+    once = charges.add_minutes(hours, 20)
+    twice = charges.add_minutes(once, 25)
+    assert twice is not None
+    assert (twice.minutes, twice.amount) == (45, Decimal("45.00"))
+    free = Charge("not_billable", "USD", "C1", "C1")
+    assert charges.add_minutes(free, 30) == free
+    assert charges.add_minutes(None, 30) is None
