@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 
 from chalicelib.errors import Unauthorized
+from chalicelib.store.tenants import get_key
 
 ROLES = ("customer", "agent", "admin")
 PROVIDER_ROLES = frozenset({"agent", "admin"})
@@ -36,8 +37,6 @@ def new_clear_key() -> str:
 
 def authenticate(authorization: str | None) -> Caller:
     """Resolve `Authorization: Bearer <key>` (one GetItem)."""
-    from chalicelib.store.tenants import get_key
-
     if not authorization:
         raise Unauthorized("an Authorization: Bearer <api key> header is required")
     scheme, _, token = authorization.strip().partition(" ")
