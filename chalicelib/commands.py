@@ -6,8 +6,9 @@ The OpenAPI document's request schemas are generated from them.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -19,6 +20,8 @@ from pydantic import (
 )
 
 from chalicelib.domain.lifecycle import Status
+
+M = TypeVar("M", bound=BaseModel)
 
 TenantId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
 Money = Annotated[str, StringConstraints(pattern=r"^\d{1,9}(\.\d{1,2})?$")]
@@ -45,8 +48,59 @@ def _in_range(value: datetime) -> datetime:
     return value
 
 
+# A ticket's `fields` (the policy's intake fields, K4/K5/C2, and whatever else a
+# client keeps there) are free JSON, bounded so that one ticket cannot hold
+# what a read could not hand back: named keys, a bounded count, depth and size.
+MAX_FIELDS = 50
+MAX_FIELD_DEPTH = 4  # containers nested in one field's value
+MAX_FIELD_BYTES = 8 * 1024  # one field's value as compact JSON
+MAX_FIELDS_BYTES = 32 * 1024  # all of them
+
+
+def _json_bytes(value: Any) -> int:
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+def _bounded_field(value: Any) -> Any:
+    depth, stack = 0, [(value, 0)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            level += 1
+            depth = max(depth, level)
+            if depth > MAX_FIELD_DEPTH:
+                raise ValueError(f"nested more than {MAX_FIELD_DEPTH} levels deep")
+            stack += [
+                (child, level) for child in (item.values() if isinstance(item, dict) else item)
+            ]
+    if _json_bytes(value) > MAX_FIELD_BYTES:
+        raise ValueError(f"over {MAX_FIELD_BYTES // 1024} KiB as JSON")
+    return value
+
+
+def _bounded_fields(value: dict[str, Any]) -> dict[str, Any]:
+    if _json_bytes(value) > MAX_FIELDS_BYTES:
+        raise ValueError(f"over {MAX_FIELDS_BYTES // 1024} KiB as JSON in all")
+    return value
+
+
+FieldName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+IntakeFields = Annotated[
+    dict[FieldName, Annotated[Any, AfterValidator(_bounded_field)]],
+    Field(max_length=MAX_FIELDS),
+    AfterValidator(_bounded_fields),
+]
+
 # Every instant a request carries: an RFC 3339 time with an offset, in range.
 Instant = Annotated[AwareDatetime, AfterValidator(_in_range)]
+
+
+def validate_json(model: type[M], data: Any) -> M:
+    """Validate parsed JSON strictly, as JSON (every body, and a patched tenant): a
+    number, boolean or string is taken as it was sent (`true` or `"1"` is not a
+    number of minutes), while RFC 3339 strings still make instants and arrays
+    tuples. Raises pydantic's ValidationError."""
+    return model.model_validate_json(json.dumps(data), strict=True)
 
 
 class Strict(BaseModel):
@@ -117,7 +171,7 @@ class TicketBody(Strict):
     kind: Annotated[str, StringConstraints(min_length=1, max_length=40)]
     priority: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = None
     channel: Channel = "api"
-    fields: dict[str, Any] = {}
+    fields: IntakeFields = {}
     integration: Integration | None = None
     tier: Tier | None = None
     contact: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from pynamodb.exceptions import PynamoDBException
 
 from chalicelib import storable
+from chalicelib.commands import validate_json
 from chalicelib.domain.errors import DomainError, validation_fields
 from chalicelib.errors import (
     BadRequest,
@@ -29,6 +30,7 @@ from chalicelib.errors import (
     SlaguardError,
     Unauthorized,
     Unavailable,
+    UnsupportedMediaType,
 )
 from chalicelib.services.auth import Caller, authenticate
 from chalicelib.services.idempotency import run_once
@@ -37,12 +39,14 @@ MAX_BODY_BYTES = 256 * 1024
 # A service function naming the bad fields of a body that failed its shape check
 # which only the service can judge (the policy's kinds, priorities, intake fields).
 MoreErrors = Callable[[Caller, dict[str, Any]], dict[str, str]]
-JSON_TYPES = [
-    "application/json",
-    "application/merge-patch+json",  # RFC 7386, the tenant PATCH
-    "text/plain",
-    "application/x-www-form-urlencoded",
-]
+# A body is JSON when its media type is application/json or any `+json` one
+# (RFC 6839; e.g. application/merge-patch+json, RFC 7386, the tenant PATCH), in
+# UTF-8. Chalice is told to accept every type so that this check, not Chalice's,
+# answers 415, in the contract's error shape and with a message that helps.
+JSON_MEDIA_TYPE = re.compile(r"^application/(?:json|[a-z0-9!#$&^_.-]+\+json)$")
+# Headers on every response; routes that return a secret add NO_STORE.
+ALWAYS_HEADERS = {"X-Content-Type-Options": "nosniff"}
+NO_STORE = {"Cache-Control": "no-store"}
 # Routes whose service checks what DynamoDB can store itself (`chalicelib.storable`),
 # so that one 400 names those values and its own validation errors together.
 STORAGE_CHECKED_BY_SERVICE = {("PUT", "/admin/policies/{policy_id}")}
@@ -59,6 +63,9 @@ class RouteSpec:
     response: type[BaseModel] | None
     status: int
     errors: tuple[int, ...]
+    # Response fields holding a secret shown once (a clear API key): never stored
+    # with an Idempotency-Key record, and the response is `Cache-Control: no-store`.
+    secrets: tuple[str, ...] = ()
     more_errors: MoreErrors | None = None
 
 
@@ -126,6 +133,46 @@ def _throttled(e: PynamoDBException | ClientError) -> bool:
     return e.response.get("Error", {}).get("Code") in THROTTLING
 
 
+def check_media_type(content_type: str | None, raw: bytes) -> None:
+    """A body must be declared JSON (application/json or `+json`), in UTF-8: else
+    415. No Content-Type at all with a body is a 415 too (never guessed)."""
+    if content_type is None or not content_type.strip():
+        if raw:
+            raise UnsupportedMediaType(
+                "a body needs Content-Type: application/json",
+                {"Content-Type": "required with a body: application/json"},
+            )
+        return
+    media, _, parameters = content_type.partition(";")
+    if not JSON_MEDIA_TYPE.match(media.strip().lower()):
+        raise UnsupportedMediaType(
+            f"the body must be application/json (or a +json type), not {media.strip()[:100]}",
+            {"Content-Type": "application/json"},
+        )
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset" and value.strip().strip('"').lower() != "utf-8":
+            raise UnsupportedMediaType(
+                "JSON bodies are UTF-8 only", {"Content-Type": "charset must be utf-8"}
+            )
+
+
+def _utf8_text(raw: bytes) -> str:
+    """The body as UTF-8 text: no byte order mark, no UTF-16/32 (RFC 8259 8.1)."""
+    if raw.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        raise BadRequest(
+            "the body starts with a byte order mark: send UTF-8 without one",
+            {"body": "UTF-8 without a byte order mark"},
+            code="malformed_json",
+        )
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise BadRequest(
+            "the body is not UTF-8", {"body": "must be UTF-8"}, code="malformed_json"
+        ) from e
+
+
 def _parse_json(raw: bytes, *, storage_checked_by_service: bool = False) -> Any:
     """The body as JSON that DynamoDB can store (`chalicelib.storable`): anything
     else is a 400 naming each bad value by path. `storage_checked_by_service`
@@ -134,9 +181,10 @@ def _parse_json(raw: bytes, *, storage_checked_by_service: bool = False) -> Any:
         raise PayloadTooLarge(f"the body is over {MAX_BODY_BYTES // 1024} KiB")
     if not raw.strip():
         raise BadRequest("a JSON body is required", {"body": "required"}, code="malformed_json")
+    text = _utf8_text(raw)
     try:
-        data = json.loads(raw) if storage_checked_by_service else storable.parse_json(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError) as e:
+        data = json.loads(text) if storage_checked_by_service else storable.parse_json(text)
+    except (ValueError, RecursionError) as e:
         raise BadRequest(f"the body is not valid JSON: {e}", code="malformed_json") from e
     problems = {} if storage_checked_by_service else storable.problems(data)
     if problems:
@@ -154,6 +202,7 @@ def _validate(
     data: Any,
     what: str,
     *,
+    strict: bool = False,
     more: MoreErrors | None = None,
     caller: Caller | None = None,
 ) -> BaseModel:
@@ -162,7 +211,8 @@ def _validate(
     if not isinstance(data, dict):
         raise BadRequest(f"the {what} must be a JSON object", {what: "must be an object"})
     try:
-        return model.model_validate(data)
+        # Bodies are JSON and strict; a query string is text, read laxly ("limit=5").
+        return validate_json(model, data) if strict else model.model_validate(data)
     except ValidationError as e:
         fields = validation_fields(e, root=what)
         if more is not None and caller is not None:
@@ -183,9 +233,11 @@ def route(
     idempotent: bool = False,
     summary: str = "",
     errors: tuple[int, ...] = (),
+    secrets: tuple[str, ...] = (),
     more_errors: MoreErrors | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
-    """Declare a route: `handler(call, **path_params)` returns a JSON-able value.
+    """Declare a route: `handler(call, **path_params)` returns a JSON-able value
+    (None for a 204). `secrets` names response fields shown once (see RouteSpec);
     `more_errors(caller, body)` adds the service's own checks to a body's 400."""
     spec = RouteSpec(
         path=path,
@@ -197,6 +249,7 @@ def route(
         response=response,
         status=status,
         errors=errors,
+        secrets=secrets,
         more_errors=more_errors,
     )
     REGISTRY.append(spec)
@@ -213,7 +266,7 @@ def route(
                     return to_response(Unavailable("the service is busy; retry shortly"))
                 raise
 
-        bp.route(path, methods=[method], content_types=JSON_TYPES)(view)
+        bp.route(path, methods=[method], content_types=["*/*"])(view)  # see JSON_MEDIA_TYPE
         return view
 
     return decorate
@@ -239,42 +292,62 @@ def _handle(
             raise Forbidden(f"this needs a key of role {allowed}; this one is {caller.role}")
     call = Call(caller=caller, now=utcnow(), raw_body=raw_bytes, headers=dict(request.headers))
     if spec.body is not None:
-        parsed = _parse_json(
-            raw_bytes,
-            storage_checked_by_service=(spec.method, spec.path) in STORAGE_CHECKED_BY_SERVICE,
+        check_media_type(request.headers.get("content-type"), raw_bytes)
+        by_service = (spec.method, spec.path) in STORAGE_CHECKED_BY_SERVICE
+        parsed = _parse_json(raw_bytes, storage_checked_by_service=by_service)
+        # (a policy document may still hold NaN there, which strict JSON cannot carry;
+        # its service validates the whole document itself)
+        call.body = _validate(
+            spec.body,
+            parsed,
+            "body",
+            strict=not by_service,
+            more=spec.more_errors,
+            caller=caller,
         )
-        call.body = _validate(spec.body, parsed, "body", more=spec.more_errors, caller=caller)
     if spec.query is not None:
         call.query = _validate(spec.query, dict(request.query_params or {}), "query")
 
+    shown_once: dict[str, Any] = {}
+
     def effect() -> dict[str, Any]:
-        return {"status": spec.status, "body": handler(call, **params)}
+        body = handler(call, **params)
+        if spec.secrets and isinstance(body, dict):
+            # What run_once stores (and a replay answers) holds null in their place.
+            shown_once.update({name: body[name] for name in spec.secrets if name in body})
+            body = {**body, **dict.fromkeys(shown_once)}
+        return {"status": spec.status, "body": body}
 
     key = request.headers.get("idempotency-key")
     if idempotent and key is not None and caller is not None:
         # The same key on another route or resource is another request; the body is
         # compared as JSON, so whitespace or key order do not make it "another body".
         scope = f"{spec.method} {spec.path} {json.dumps(params, sort_keys=True)}"
-        body = json.dumps(
+        compared = json.dumps(
             call.body.model_dump(mode="json") if call.body else None,
             sort_keys=True,
             separators=(",", ":"),
         ).encode()
-        result = run_once(caller.key_id, key, scope, body, effect, bp.lambda_context)
+        result = run_once(caller.key_id, key, scope, compared, effect, bp.lambda_context)
     else:
         result = effect()
-    return Response(
-        body=result["body"],
-        status_code=result["status"],
-        headers={"Content-Type": "application/json"},
-    )
+    body = result["body"]
+    if shown_once:  # this request ran the effect: the secret is shown this once
+        body = {**body, **shown_once}
+    headers: dict[str, str | list[str]] = {"Content-Type": "application/json"}
+    if spec.secrets:
+        headers.update(NO_STORE)
+    if result["status"] == 204:  # no content: not even "null"
+        return Response(body="", status_code=204, headers={})
+    return Response(body=body, status_code=result["status"], headers=headers)
 
 
 def contract_errors(event: Any, get_response: Callable[[Any], Response]) -> Response:
     """HTTP middleware: the errors Chalice itself answers before any route runs
-    (405 method not allowed, 415 unsupported media type, `{"Code", "Message"}`)
-    take the contract's shape too."""
+    (405 method not allowed, `{"Code", "Message"}`) take the contract's shape too,
+    and every response carries ALWAYS_HEADERS."""
     response = get_response(event)
+    response.headers.update(ALWAYS_HEADERS)
     body = response.body
     if response.status_code >= 400 and isinstance(body, dict) and set(body) == {"Code", "Message"}:
         code = re.sub(r"(?<!^)(?=[A-Z])", "_", str(body["Code"])).lower()

@@ -120,6 +120,8 @@ class Ticket:
     resolution_cause: str | None = None
     charge: charges.Charge | None = None  # C1-C4, DX1-DX5; None: the policy does not bill
     version: int | None = None  # the store's optimistic lock
+    # The id of its newest history event, as read (the store orders new ones after it).
+    last_event: str | None = None
 
     # ------------------------------------------------------------------ opening
 
