@@ -28,19 +28,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal, cast, get_args
 from zoneinfo import ZoneInfo
 
-from chalicelib.domain.policy import (
-    BillingSpec,
-    Intake,
-    Plan,
-    Policy,
-    TenantTerms,
-    calendar_for,
-    plan_matches,
-)
+from chalicelib.domain.intake import Intake
+from chalicelib.domain.planning import Plan, plan_matches
+from chalicelib.domain.policy import BillingSpec, Policy
+from chalicelib.domain.terms import BillingTerms, SlaBasis
 
 ChargeKind = Literal["fixed_fee", "hours"]
 ChargeStatus = Literal["quoted", "approved", "invoiced", "paid", "waived", "not_billable"]
@@ -158,41 +153,6 @@ def from_stored(doc: Mapping[str, Any] | None) -> Charge | None:
 
 
 # ---------------------------------------------------------------------- inputs
-
-
-def _amount(value: Any) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    try:
-        return money(str(value))
-    except InvalidOperation:
-        return None
-
-
-@dataclass(frozen=True)
-class BillingTerms:
-    """What the charge rules read from the tenant (API.md, Tenant): `billing`
-    (currency, ticket_fee, hourly_rate), `flags`, `authorized_contacts`, `locale`."""
-
-    currency: str | None = None
-    ticket_fee: Decimal | None = None
-    hourly_rate: Decimal | None = None
-    flags: frozenset[str] = frozenset()
-    authorized_contacts: tuple[str, ...] = ()
-    locale: str = "en"
-
-    @classmethod
-    def from_tenant_doc(cls, doc: Mapping[str, Any]) -> BillingTerms:
-        billing = doc.get("billing") or {}
-        locale = doc.get("locale")
-        return cls(
-            currency=billing.get("currency") or None,
-            ticket_fee=_amount(billing.get("ticket_fee")),
-            hourly_rate=_amount(billing.get("hourly_rate")),
-            flags=frozenset(str(f) for f in doc.get("flags") or ()),
-            authorized_contacts=tuple(str(c) for c in doc.get("authorized_contacts") or ()),
-            locale=locale if locale in LOCALES else "en",
-        )
 
 
 @dataclass(frozen=True)
@@ -354,9 +314,7 @@ def fixed_fee_opening(
 
 
 def open_charge(
-    policy: Policy,
-    terms: TenantTerms,
-    billing: BillingTerms,
+    basis: SlaBasis,
     intake: Intake,
     plan: Plan,
     reported_at: datetime,
@@ -365,7 +323,9 @@ def open_charge(
     ticket_id: str,
 ) -> Opening:
     """The charge side of opening a ticket (after `plan_ticket` accepted it): no
-    charge under a policy that does not bill; else the rules in this module's docstring."""
+    charge under a policy that does not bill; else the rules in this module's
+    docstring. Also what re-planning a ticket compares with (E7, E9, `replanned`)."""
+    policy, terms, billing = basis.policy, basis.terms, basis.billing
     spec = policy.billing
     if spec is None or not spec.bills:
         return Opening(charge=None)
@@ -378,7 +338,8 @@ def open_charge(
         return fixed_fee_opening(
             spec, billing, contact, ticket_id=ticket_id, response_hours=paid_hours
         )
-    zone = ZoneInfo(calendar_for(policy, terms).timezone)
+    calendar = basis.calendar or policy.calendar
+    zone = ZoneInfo(calendar.timezone)
     reported_on = reported_at.astimezone(zone).date()  # C3: days of the provider's calendar
     charge = hourly_charge(policy, spec, billing, intake, reported_on, terms.operation_started_on)
     return Opening(charge=charge)

@@ -3,8 +3,9 @@ status to which status, with which parameters, and what each action does to the
 SLA targets (E5, E6, A4, A5, A6, K5, DX2). Pure: no I/O, `now` passed in.
 
 The tables are the whole state machine; `decide` reads them and returns what an
-action changes, and the service stores it. Re-targeting on `set_priority` (E7)
-needs the policy and the tenant, so the service does it after `decide`.
+action changes, and the Ticket aggregate applies it (`Ticket.act`). Re-targeting
+on `set_priority` (E7) needs the policy and the tenant's terms in force, so it is
+`Ticket.change_priority`, with the basis the service reads.
 """
 
 from __future__ import annotations
@@ -219,7 +220,7 @@ def _met(before: Sequence[sla.Target], after: Sequence[sla.Target]) -> list[str]
 
 @dataclass(frozen=True)
 class Outcome:
-    """What an action changes on a ticket (the service stores it)."""
+    """What an action changes on a ticket (`Ticket.act` applies it)."""
 
     status: str
     targets: list[sla.Target]
@@ -238,7 +239,7 @@ def decide(
     now: datetime,
     *,
     fields: Mapping[str, Any],
-    charge: Mapping[str, Any] | None = None,
+    charge: charges.Charge | None = None,
 ) -> Outcome:
     """Apply one action to a ticket's status and targets: role and parameters
     (`check_request`), status (`check_status`), then the action's SLA effect.
@@ -278,15 +279,13 @@ def decide(
         changes["fields"] = {**fields, LOGGED_MINUTES: total}
         # C4: an hours charge counts the minutes agents log on it (its own count: a
         # client may have put anything in fields.logged_minutes when opening).
-        was = charges.from_stored(charge)
-        now_charge = charges.add_minutes(was, int(params["minutes"]))
-        if now_charge is not None and now_charge != was:
-            changes["charge"] = now_charge.to_dict()
+        logged = charges.add_minutes(charge, int(params["minutes"]))
+        if logged != charge:
+            changes["charge"] = logged
     if action in charges.ACTIONS and charge is not None:  # DX2: approved, then paid
-        was = charges.from_stored(charge)
-        now_charge = charges.ACTIONS[action](was)
-        if now_charge is not None and now_charge != was:
-            changes["charge"] = now_charge.to_dict()
+        settled = charges.ACTIONS[action](charge)
+        if settled != charge:
+            changes["charge"] = settled
     return Outcome(
         status=to, targets=new, changes=changes, met=_met(targets, new), alert=ALERTS.get(action)
     )

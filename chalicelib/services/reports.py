@@ -14,10 +14,9 @@ from chalicelib.domain import charges
 from chalicelib.domain.instants import format_instant
 from chalicelib.domain.policy import Policy
 from chalicelib.errors import BadRequest, TenantNotFound
-from chalicelib.services import policies
 from chalicelib.services.auth import Caller
-from chalicelib.services.tenants import tenant_doc
-from chalicelib.services.tickets import target_views, tenant_for
+from chalicelib.services.tickets import tenant_for
+from chalicelib.store import policies
 from chalicelib.store import tenants as tenant_store
 from chalicelib.store import tickets as store
 
@@ -87,15 +86,15 @@ def sla_report(
     every, tenants = _tenants(caller, tenant_id)
     rows: dict[str, _Row] = {}
     for one in tenants:
-        tenant = tenant_store.get_tenant(one)
-        if tenant is None or tenant.kind != "customer":
+        tenant = tenant_store.get_customer(one)
+        if tenant is None:
             raise TenantNotFound(one)
-        for priority in _priorities(tenant_doc(tenant.doc)["policy"]):
+        for priority in _priorities(tenant_store.doc_of(tenant)["policy"]):
             rows.setdefault(priority, _Row())
         for ticket in store.reported_between(one, start, end):
             row = rows.setdefault(ticket.priority, _Row())
             row.tickets += 1
-            verdict = judge(v["state"] for v in target_views(ticket, now))
+            verdict = judge(v["state"] for v in ticket.target_views(now))
             if verdict == "met":
                 row.met += 1
             elif verdict == "breached":
@@ -133,17 +132,16 @@ def charges_report(
     found: dict[str, Policy | None] = {}
     items: list[dict[str, Any]] = []
     for one in tenants:
-        tenant = tenant_store.get_tenant(one)
-        if tenant is None or tenant.kind != "customer":
+        tenant = tenant_store.get_customer(one)
+        if tenant is None:
             raise TenantNotFound(one)
-        doc = tenant_doc(tenant.doc)
+        doc = tenant_store.doc_of(tenant)
         policy_id = str(doc.get("policy"))
         if policy_id not in found:
             found[policy_id] = policies.find(policy_id)
         tickets = store.reported_between(one, start, end)
-        stored = (charges.from_stored(t.charge) for t in tickets)
         rows = charges.report_rows(
-            one, _currency(found[policy_id], doc), (c for c in stored if c is not None)
+            one, _currency(found[policy_id], doc), (t.charge for t in tickets if t.charge)
         )
         items += [row.item() for row in rows]
     return {

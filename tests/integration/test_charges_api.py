@@ -12,10 +12,9 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import Api, Customer
+from tests.integration.conftest import Api, Customer, assert_error, done
 from tests.integration.test_checker import Alerts, iso, run_checker
-from tests.integration.test_lifecycle_api import done, history
-from tests.integration.test_skeleton_api import assert_error
+from tests.integration.test_lifecycle_api import history
 from tests.integration.test_sla_api import Clock
 
 

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import INCIDENT, Api
+from tests.integration.conftest import INCIDENT, Api, act, done
 from tests.integration.test_checker import Alerts, run_checker
-from tests.integration.test_lifecycle_api import act, done, history, targets
+from tests.integration.test_lifecycle_api import history, targets
 from tests.integration.test_sla_api import Clock
 
 

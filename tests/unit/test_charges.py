@@ -17,15 +17,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chalicelib.domain import charges
-from chalicelib.domain.charges import BillingTerms, Charge, Opening
-from chalicelib.domain.policy import (
-    Intake,
-    IntakeError,
-    Policy,
-    TenantTerms,
-    plan_ticket,
-    validate_policy_document,
-)
+from chalicelib.domain.charges import Charge, Opening
+from chalicelib.domain.errors import IntakeError
+from chalicelib.domain.intake import Intake
+from chalicelib.domain.planning import plan_ticket
+from chalicelib.domain.policy import Policy, validate_policy_document
+from chalicelib.domain.terms import SlaBasis
 from chalicelib.policies import load_shipped
 
 # Wednesday 2026-11-18 12:00 in Mexico City (UTC-6 all year since 2022).
@@ -52,19 +49,10 @@ def opening(
     **intake: Any,
 ) -> Opening:
     doc = {"id": "acme", "name": "Acme SA", "policy": policy.id, **(tenant or {})}
-    terms = TenantTerms.from_tenant_doc(doc)
+    basis = SlaBasis.of(policy, doc)
     ticket = Intake(kind=kind, **intake)
-    plan = plan_ticket(policy, terms, ticket, at)
-    return charges.open_charge(
-        policy,
-        terms,
-        BillingTerms.from_tenant_doc(doc),
-        ticket,
-        plan,
-        at,
-        contact=contact,
-        ticket_id="tkt_1",
-    )
+    plan = plan_ticket(policy, basis.terms, ticket, at)
+    return charges.open_charge(basis, ticket, plan, at, contact=contact, ticket_id="tkt_1")
 
 
 def service_request(product: str, action: str) -> dict[str, Any]:

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib.domain.policy import IntakeError, validate_policy_document
+from chalicelib.domain.errors import IntakeError
+from chalicelib.domain.policy import validate_policy_document
 from chalicelib.policies import load_shipped
 
 JSON = st.recursive(
