@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Literal, cast, get_args
+from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.intake import Intake
@@ -39,7 +39,6 @@ from chalicelib.domain.terms import BillingTerms, SlaBasis
 
 ChargeKind = Literal["fixed_fee", "hours"]
 ChargeStatus = Literal["quoted", "approved", "invoiced", "paid", "waived", "not_billable"]
-STATUSES: tuple[str, ...] = get_args(ChargeStatus)
 # Charged = the customer owes it or paid it (API.md, /reports/charges).
 CHARGED: frozenset[str] = frozenset({"approved", "invoiced", "paid"})
 # E9: a policy change never touches a charge the customer already agreed to or
@@ -47,7 +46,6 @@ CHARGED: frozenset[str] = frozenset({"approved", "invoiced", "paid"})
 SETTLED: frozenset[str] = frozenset({"approved", "invoiced", "paid", "waived"})
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
-LOCALES: tuple[str, ...] = ("en", "es")
 COMMERCIAL_REVIEW = "commercial_review"
 REVIEW_ALERT = "commercial.review_required"
 WAIVED_ALERT = "charge.waived"
@@ -103,11 +101,6 @@ class Charge:
     def amount_due(self) -> Decimal:
         """What the customer still owes: a charged amount not yet paid."""
         return self.amount if self.status in ("approved", "invoiced") else ZERO
-
-    @property
-    def billable_hours(self) -> Decimal:
-        """C4: the hours billed (an hours charge that is charged), else 0."""
-        return hours_of(self.minutes) if self.kind == "hours" and self.charged else ZERO
 
     def to_dict(self) -> dict[str, Any]:
         """The contract's JSON, money and hours as decimal strings (also the stored form)."""
@@ -462,13 +455,13 @@ def auto_reply(
 ) -> str:
     """DX2: the automatic reply stating the fee and how to approve it, in the
     tenant's language (the policy's own text, `billing.auto_reply`, else ours)."""
-    locale = "es" if locale == "es" else "en"
-    template = (spec.auto_reply or {}).get("es" if locale == "es" else "en") or REPLIES[locale]
+    lang: Literal["en", "es"] = "es" if locale == "es" else "en"
+    template = (spec.auto_reply or {}).get(lang) or REPLIES[lang]
     values = {
         "ticket_id": ticket_id,
-        "fee": _number_text(money(fee), locale),
+        "fee": _number_text(money(fee), lang),
         "currency": currency,
-        "hours": _number_text((hours or Decimal(3)).normalize(), locale),
+        "hours": _number_text((hours or Decimal(3)).normalize(), lang),
     }
     return template.format_map(values)
 
