@@ -144,7 +144,8 @@ class TenantBody(Strict):
     operation_started_on: date | None = None
     flags: list[Flag] = []
     authorized_contacts: list[Annotated[str, StringConstraints(max_length=200)]] = []
-    locale: Literal["en", "es"] | None = None  # the customer's language (DX2 reply); null: en
+    # The language of its alerts' summaries and of the DX2 automatic reply.
+    locale: Literal["en", "es"] = "en"
 
 
 class TenantPatch(BaseModel):
