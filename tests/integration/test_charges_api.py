@@ -362,9 +362,10 @@ def test_charge_affecting_requests_cost_what_the_others_do(
     aws_calls: Counter[str],
 ) -> None:
     """The charge rides in the ticket's own transaction: opening reads the tenant
-    and the policy and writes one TransactWriteItems (plus one PublishBatch and one
-    BatchWriteItem when an alert goes out); an action reads the ticket and writes
-    one TransactWriteItems. (The API key is read once, then cached warm.)"""
+    and the policy and writes one TransactWriteItems; an action reads the ticket
+    and writes one TransactWriteItems (an alert adds a BatchGetItem of the tenant
+    for its summary, one PublishBatch and one BatchWriteItem). The API key is read
+    once, then cached warm."""
     clock.set("2026-11-17T13:00:00Z")
     dx = new_customer(policy="digital_express", contract={"active": False})
     aws_calls.clear()
@@ -375,6 +376,7 @@ def test_charge_affecting_requests_cost_what_the_others_do(
     assert dict(aws_calls) == {
         "GetItem": 1,
         "TransactWriteItems": 1,
+        "BatchGetItem": 1,  # the tenant's name and locale for the alert's summary
         "PublishBatch": 1,
         "BatchWriteItem": 1,
     }
