@@ -1,5 +1,6 @@
 """Integration fixtures: one moto mock for the session (tables created once), the
-Chalice test client on the `test` stage, and helpers that act as API users."""
+Chalice test client on the `test` stage, a provider, its keys and customers.
+The helpers tests import live in `tests.integration.helpers`."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from typing import Any
 
 import pytest
 from moto import mock_aws
+
+from tests.integration.helpers import Api, Customer
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -74,46 +77,6 @@ def aws_mock() -> Iterator[None]:
     reset_connections()
 
 
-class Api:
-    """A thin HTTP user of the app through Chalice's test client."""
-
-    def __init__(self, client: Any) -> None:
-        self.client = client
-
-    def call(
-        self,
-        method: str,
-        path: str,
-        key: str | None = None,
-        body: Any = None,
-        headers: dict[str, str] | None = None,
-        raw: bytes | str | None = None,
-    ) -> tuple[int, Any]:
-        h = {"Content-Type": "application/json"}
-        if key is not None:
-            h["Authorization"] = f"Bearer {key}"
-        h.update(headers or {})
-        data = raw if raw is not None else (None if body is None else json.dumps(body))
-        kwargs: dict[str, Any] = {"headers": h}
-        if data is not None:
-            kwargs["body"] = data
-        response = getattr(self.client.http, method.lower())(path, **kwargs)
-        payload = json.loads(response.body) if response.body else None
-        return response.status_code, payload
-
-    def get(self, path: str, key: str | None = None, **kw: Any) -> tuple[int, Any]:
-        return self.call("GET", path, key, **kw)
-
-    def post(self, path: str, key: str | None, body: Any = None, **kw: Any) -> tuple[int, Any]:
-        return self.call("POST", path, key, body, **kw)
-
-    def patch(self, path: str, key: str | None, body: Any = None, **kw: Any) -> tuple[int, Any]:
-        return self.call("PATCH", path, key, body, **kw)
-
-    def put(self, path: str, key: str | None, body: Any = None, **kw: Any) -> tuple[int, Any]:
-        return self.call("PUT", path, key, body, **kw)
-
-
 @pytest.fixture(scope="session")
 def api(aws_mock: None) -> Iterator[Api]:
     from chalice.test import Client
@@ -146,12 +109,6 @@ def agent_key(api: Api, admin_key: str, provider: dict[str, str]) -> str:
     )
     assert status == 201, body
     return str(body["api_key"])
-
-
-class Customer:
-    def __init__(self, tenant_id: str, key: str) -> None:
-        self.tenant_id = tenant_id
-        self.key = key
 
 
 @pytest.fixture
@@ -200,32 +157,3 @@ def aws_calls() -> Iterator[Counter[str]]:
         yield counter
     finally:
         botocore.client.BaseClient._make_api_call = original
-
-
-INCIDENT = {
-    "title": "Bot down",
-    "description": "The bot does not answer",
-    "kind": "incident",
-    "priority": "high",
-}
-
-
-def assert_error(status: int, body: Any, expected: int, code: str | None = None) -> None:
-    """The contract's error shape (API.md, Errors) with that status (and code)."""
-    assert status == expected, body
-    assert set(body) == {"error"}, body
-    assert isinstance(body["error"]["message"], str)
-    if code is not None:
-        assert body["error"]["code"] == code, body
-
-
-def act(api: Api, key: str, ticket_id: str, action: str, **params: Any) -> tuple[int, Any]:
-    """POST /tickets/{id}/actions `{action, **params}`: (status, body)."""
-    return api.post(f"/tickets/{ticket_id}/actions", key, {"action": action, **params})
-
-
-def done(api: Api, key: str, ticket_id: str, action: str, **params: Any) -> dict[str, Any]:
-    """An action that must succeed: the ticket after it."""
-    status, ticket = act(api, key, ticket_id, action, **params)
-    assert status == 200, ticket
-    return dict(ticket)

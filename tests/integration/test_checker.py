@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.integration.conftest import Api, Customer
+from tests.integration.helpers import Api, Customer, run_checker
 
 BASE = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=30)
 _day = iter(range(1, 300))
@@ -95,20 +95,6 @@ def wall(monkeypatch: pytest.MonkeyPatch) -> Wall:
     clock = Wall()
     monkeypatch.setattr(outbox, "wall_clock", clock)
     return clock
-
-
-def run_checker(api: Api, at: datetime) -> dict[str, int]:
-    """Invoke `breach_checker` exactly as EventBridge does, with `at` as the event time."""
-    event = api.client.events.generate_cw_event(
-        source="aws.events",
-        detail_type="Scheduled Event",
-        detail={},
-        resources=["arn:aws:events:us-east-1:123456789012:rule/breach_checker"],
-        region="us-east-1",
-    )
-    event["time"] = iso(at)
-    result: dict[str, int] = api.client.lambda_.invoke("breach_checker", event).payload
-    return result
 
 
 def open_blocker(api: Api, agent_key: str, tenant_id: str, t0: datetime) -> str:

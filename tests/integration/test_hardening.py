@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from chalicelib.commands import MAX_FIELD_DEPTH, MAX_FIELDS
-from tests.integration.conftest import INCIDENT, Api, Customer
+from tests.integration.helpers import INCIDENT, Api, Customer
 
 
 def assert_400_naming(status: int, body: Any, field: str) -> None:

@@ -6,7 +6,7 @@ import copy
 import json
 from typing import Any
 
-from tests.integration.conftest import Api, Customer
+from tests.integration.helpers import Api, Customer
 
 
 def test_deeply_nested_json_is_400(api: Api, customer: Customer) -> None:

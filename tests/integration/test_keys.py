@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from chalicelib.services import auth
-from tests.integration.conftest import INCIDENT, Api, Customer
+from tests.integration.helpers import INCIDENT, Api, Customer
 
 
 def issue(api: Api, admin_key: str, tenant_id: str, **headers: str) -> tuple[int, Any, Any]:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import INCIDENT, Api, Customer, act, assert_error, done
+from tests.integration.helpers import INCIDENT, Api, Customer, act, assert_error, done
 
 
 def targets(ticket: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import INCIDENT, Api, Customer
+from tests.integration.helpers import INCIDENT, Api, Customer
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 H = 3600

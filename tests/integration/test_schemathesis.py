@@ -31,7 +31,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.integration.conftest import INCIDENT, Api, Customer
+from tests.integration.helpers import INCIDENT, Api, Customer
 
 EXAMPLES = 20  # per operation, mode and variant
 FUZZ_TENANT = "fuzz-tenant"
