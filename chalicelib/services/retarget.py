@@ -20,7 +20,7 @@ from chalicelib.domain.instants import format_instant
 from chalicelib.domain.policy import Policy
 from chalicelib.domain.terms import SlaBasis
 from chalicelib.domain.ticket import Ticket
-from chalicelib.errors import Conflict
+from chalicelib.errors import Conflict, TicketUnreadable
 from chalicelib.services import unit_of_work
 from chalicelib.services.unit_of_work import SYSTEM_ACTOR, event, retrying
 from chalicelib.store import jobs, policies
@@ -207,6 +207,8 @@ def _commit_one(
         return retrying(attempt)
     except Conflict:
         return "failed"
+    except TicketUnreadable:  # logged with its key by the store: skipped, never retried
+        return "gone"
 
 
 def _refresh(
