@@ -473,3 +473,16 @@ def test_values_that_could_not_be_stored_are_400_not_500(api: Api, admin_key: st
     assert f"target_rules.{index}.targets.0.seconds" in fields, fields
     assert any(f.startswith("kinds.incident.fields.deep.required_if") for f in fields), fields
     assert api.get(path, admin_key)[0] == 404  # nothing stored
+
+
+@pytest.mark.parametrize("pct", ["75", True, 75.0])
+def test_a_policy_document_is_strict_about_types(api: Api, admin_key: str, pct: Any) -> None:
+    """Types are strict in a policy PUT too: a percent sent as text, a boolean or
+    a float is a 400 naming its path, and nothing is stored."""
+    doc = aivo_doc(api, admin_key)
+    policy_id = new_policy_id()
+    ladder = [{"pct": pct, "type": "sla.warning", "level": 1}]
+    status, body = api.put(f"/admin/policies/{policy_id}", admin_key, {**doc, "ladder": ladder})
+    assert "ladder.0.pct" in error_fields(status, body), body
+    status, _ = api.get(f"/admin/policies/{policy_id}", admin_key)
+    assert status == 404
