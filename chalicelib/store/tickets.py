@@ -218,6 +218,10 @@ def write(
     read_last = ticket.last_event
     ticket.last_event = stamp_events(read_last, events) or read_last
     item = to_item(ticket)
+    # No ClientRequestToken of ours: botocore fills one in per call (the model marks
+    # it an idempotency token), the same across its own retries of that call, so a
+    # retry of a transaction whose answer was lost is acknowledged by DynamoDB, not
+    # failed on the version check (tests/integration/test_exactly_once.py).
     try:
         with TransactWrite(connection=_connection()) as tx:
             if new:
