@@ -16,9 +16,8 @@ from ulid import ULID
 
 from chalicelib.commands import ActionBody, CommentBody
 from chalicelib.domain import lifecycle
-from chalicelib.domain.terms import SlaBasis
 from chalicelib.domain.ticket import Ticket
-from chalicelib.errors import BadRequest
+from chalicelib.services import retarget
 from chalicelib.services.auth import Caller
 from chalicelib.services.tickets import visible_ticket
 from chalicelib.services.unit_of_work import (
@@ -28,18 +27,7 @@ from chalicelib.services.unit_of_work import (
     event,
     retrying,
 )
-from chalicelib.store import policies
-from chalicelib.store import tenants as tenant_store
 from chalicelib.store import tickets as store
-
-
-def _current_basis(ticket: Ticket, priority: str) -> SlaBasis:
-    """What a re-plan of this ticket reads (E7): its policy, its tenant's terms."""
-    tenant = tenant_store.get_tenant(ticket.tenant_id)
-    policy = policies.find(ticket.sla.policy)
-    if tenant is None or policy is None:
-        raise BadRequest("the ticket's tenant or policy no longer exists", {"priority": priority})
-    return SlaBasis.of(policy, tenant_store.doc_of(tenant))
 
 
 def apply_action(caller: Caller, ticket_id: str, body: ActionBody, now: datetime) -> dict[str, Any]:
@@ -76,7 +64,7 @@ def take_action(
         outcome = ticket.act(action, params, role, now)
         if action == "set_priority":  # E7
             priority = params["priority"]
-            ticket.change_priority(priority, _current_basis(ticket, priority), now)
+            ticket.change_priority(priority, retarget.basis_in_force(ticket.tenant_id), now)
         event_id = str(ULID())
         data = {**params, "status": ticket.status, "previous_status": previous_status}
         data["met"] = outcome.met

@@ -20,7 +20,7 @@ from chalicelib.domain.instants import format_instant
 from chalicelib.domain.policy import Policy
 from chalicelib.domain.terms import SlaBasis
 from chalicelib.domain.ticket import Ticket
-from chalicelib.errors import Conflict, TicketUnreadable
+from chalicelib.errors import Conflict, RuleRefused, TicketUnreadable
 from chalicelib.services import unit_of_work
 from chalicelib.services.unit_of_work import SYSTEM_ACTOR, event, retrying
 from chalicelib.store import jobs, policies
@@ -77,6 +77,20 @@ class Lookups:
         if key not in self._bases:
             self._bases[key] = SlaBasis.of(policy, tenant)
         return self._bases[key]
+
+
+def basis_in_force(tenant_id: str, lookups: Lookups | None = None) -> SlaBasis:
+    """What a re-plan of a ticket of this tenant reads (E7, E9), the one answer to
+    "which policy is in force": its tenant's current policy and terms, not the
+    policy the ticket was last planned on. RuleRefused (422) when the tenant or
+    its policy is gone."""
+    basis = (lookups or Lookups()).basis(tenant_id)
+    if basis is None:
+        raise RuleRefused(
+            f"tenant {tenant_id} or its policy no longer exists: the ticket cannot be re-planned",
+            code="policy_unavailable",
+        )
+    return basis
 
 
 def refresh_if_stale(

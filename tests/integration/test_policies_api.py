@@ -486,3 +486,58 @@ def test_a_policy_document_is_strict_about_types(api: Api, admin_key: str, pct: 
     assert "ladder.0.pct" in error_fields(status, body), body
     status, _ = api.get(f"/admin/policies/{policy_id}", admin_key)
     assert status == 404
+
+
+def test_set_priority_after_a_tenant_switched_policy_plans_under_the_new_one(
+    api: Api,
+    admin_key: str,
+    agent_key: str,
+    custom: tuple[str, dict[str, Any], Customer],
+    frozen: datetime,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """E7 and E9 read one answer to "which policy is in force": the tenant's current
+    one. A ticket the tenant PATCH did not reach (outside its batch) re-planned by
+    set_priority takes the new policy's targets, not the old policy's."""
+    from chalicelib.services import retarget
+
+    monkeypatch.setattr(retarget, "BATCH_SIZE", 1)
+    old_id, stored, tenant = custom
+    older, newer = (api.post("/tickets", tenant.key, INCIDENT)[1]["id"] for _ in range(2))
+    doc = {k: v for k, v in stored.items() if k not in ("retargeted", "remaining")}
+    rule(doc, "A2.high")["targets"][0]["hours"] = 5
+    new_id = new_policy_id()
+    put(api, admin_key, new_id, {**doc, "id": new_id})
+    status, _ = api.patch(f"/admin/tenants/{tenant.tenant_id}", admin_key, {"policy": new_id})
+    assert status == 200
+    _, before = api.get(f"/tickets/{older}", tenant.key)
+    assert before["sla"]["policy"] == old_id  # the PATCH re-planned only the newest
+
+    status, after = api.post(
+        f"/tickets/{older}/actions", agent_key, {"action": "set_priority", "priority": "high"}
+    )
+
+    assert status == 200, after
+    assert after["sla"]["policy"] == new_id
+    assert targets(after)["first_response"]["target_seconds"] == 5 * H
+    assert api.get(f"/tickets/{newer}", tenant.key)[1]["sla"]["policy"] == new_id
+
+
+def test_set_priority_when_the_tenant_is_gone_is_422_not_a_priority_error(
+    api: Api, agent_key: str, customer: Customer
+) -> None:
+    from chalicelib import aws
+    from chalicelib.settings import get_settings
+    from chalicelib.store.models import TenantItem
+
+    _, ticket = api.post("/tickets", customer.key, INCIDENT)
+    key = {"pk": {"S": TenantItem.key(customer.tenant_id)}, "sk": {"S": "TENANT"}}
+    aws.client("dynamodb").delete_item(TableName=get_settings().table_name, Key=key)
+
+    status, body = api.post(
+        f"/tickets/{ticket['id']}/actions", agent_key, {"action": "set_priority", "priority": "low"}
+    )
+
+    assert status == 422, body
+    assert body["error"]["code"] == "policy_unavailable"
+    assert "priority" not in body["error"]["fields"]
