@@ -9,15 +9,13 @@ import os
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from moto import mock_aws
 
-from tests.integration.helpers import Api, Customer
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.integration.helpers import ROOT, Api, Customer, reset_connections
+from tests.integration.operations import OPERATIONS, Operations
 
 
 def _stage_env() -> dict[str, str]:
@@ -25,12 +23,6 @@ def _stage_env() -> dict[str, str]:
     env = dict(config.get("environment_variables", {}))
     env.update(config["stages"]["test"]["environment_variables"])
     return env
-
-
-def reset_connections() -> None:
-    from chalicelib.aws import reset_connections as reset
-
-    reset()
 
 
 def cheap_transaction_snapshots() -> None:
@@ -58,7 +50,7 @@ def cheap_transaction_snapshots() -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def aws_mock() -> Iterator[None]:
+def aws_mock(record_operations: Operations) -> Iterator[None]:
     # mock_aws intercepts nothing while AWS_ENDPOINT_URL is set (STACK-NOTES).
     os.environ.pop("AWS_ENDPOINT_URL", None)
     os.environ.update(_stage_env())
@@ -157,3 +149,25 @@ def aws_calls() -> Iterator[Counter[str]]:
         yield counter
     finally:
         botocore.client.BaseClient._make_api_call = original
+
+
+@pytest.fixture(scope="session", autouse=True)
+def record_operations() -> Iterator[Operations]:
+    import botocore.session
+
+    original = botocore.session.Session.create_client
+
+    def create_client(self: Any, *args: Any, **kwargs: Any) -> Any:
+        client = original(self, *args, **kwargs)
+        client.meta.events.register("before-parameter-build", OPERATIONS.before_parameter_build)
+        return client
+
+    botocore.session.Session.create_client = create_client
+    yield OPERATIONS
+    botocore.session.Session.create_client = original
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The IAM test reads what the whole suite did: it runs last."""
+    last = [i for i in items if i.nodeid.endswith("test_iam.py::" + i.name)]
+    items[:] = [i for i in items if i not in last] + last

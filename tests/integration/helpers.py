@@ -5,8 +5,18 @@ and the breach checker invoked as EventBridge does."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]  # the repository
+
+
+def reset_connections() -> None:
+    """Forget cached AWS clients and PynamoDB connections (a fresh mock)."""
+    from chalicelib.aws import reset_connections as reset
+
+    reset()
 
 
 class Api:
@@ -93,6 +103,80 @@ def run_checker(api: Api, at: datetime) -> dict[str, int]:
         resources=["arn:aws:events:us-east-1:123456789012:rule/breach_checker"],
         region="us-east-1",
     )
-    event["time"] = at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    event["time"] = iso(at)
     result: dict[str, int] = api.client.lambda_.invoke("breach_checker", event).payload
     return result
+
+
+# --- the breach checker's tests (and the alert and dashboard tests built on them)
+
+BASE = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=30)
+_day = iter(range(1, 300))
+
+
+def fresh_t0() -> datetime:
+    """A distinct back-dated report instant per test, so tests don't share instants."""
+    return BASE - timedelta(days=next(_day))
+
+
+def iso(at: datetime) -> str:
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Alerts:
+    """An SQS queue subscribed to the alerts topic (raw delivery)."""
+
+    def __init__(self, filter_policy: dict[str, Any] | None = None) -> None:
+        from chalicelib import aws
+        from chalicelib.settings import get_settings
+
+        self.sqs = aws.client("sqs")
+        name = f"alerts-{next(_day)}-{id(self)}"
+        self.url = self.sqs.create_queue(QueueName=name)["QueueUrl"]
+        arn = self.sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])
+        attributes = {"RawMessageDelivery": "true"}
+        if filter_policy:
+            attributes["FilterPolicy"] = json.dumps(filter_policy)
+        aws.client("sns").subscribe(
+            TopicArn=get_settings().alerts_topic_arn,
+            Protocol="sqs",
+            Endpoint=arn["Attributes"]["QueueArn"],
+            Attributes=attributes,
+        )
+
+    def drain(self, ticket_ids: set[str]) -> list[dict[str, Any]]:
+        got: list[dict[str, Any]] = []
+        while True:
+            r = self.sqs.receive_message(
+                QueueUrl=self.url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+            )
+            messages = r.get("Messages", [])
+            if not messages:
+                break
+            for m in messages:
+                body = json.loads(m["Body"])
+                body["_attributes"] = {
+                    k: v["StringValue"] for k, v in m.get("MessageAttributes", {}).items()
+                }
+                if body["ticket_id"] in ticket_ids:
+                    got.append(body)
+                self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=m["ReceiptHandle"])
+        return got
+
+
+def open_blocker(api: Api, agent_key: str, tenant_id: str, t0: datetime) -> str:
+    """A2: an Aivo blocker, first response 1 h and resolution 6 h on 24x7 clocks."""
+    status, ticket = api.post(
+        "/tickets",
+        agent_key,
+        {
+            "tenant_id": tenant_id,
+            "title": "Platform down",
+            "description": "All customers",
+            "kind": "incident",
+            "priority": "blocker",
+            "reported_at": iso(t0),
+        },
+    )
+    assert status == 201, ticket
+    return str(ticket["id"])
