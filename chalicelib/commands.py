@@ -23,7 +23,8 @@ from chalicelib.domain.lifecycle import Status
 
 M = TypeVar("M", bound=BaseModel)
 
-TenantId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
+TENANT_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"  # the shape of every tenant id
+TenantId = Annotated[str, StringConstraints(pattern=TENANT_ID_PATTERN)]
 Money = Annotated[str, StringConstraints(pattern=r"^\d{1,9}(\.\d{1,2})?$")]
 Tier = Literal["prime", "premium", "standard", "preferred", "on_demand"]
 Role = Literal["customer", "agent", "admin"]
