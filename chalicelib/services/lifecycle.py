@@ -12,8 +12,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from ulid import ULID
-
 from chalicelib.commands import ActionBody, CommentBody
 from chalicelib.domain import lifecycle
 from chalicelib.domain.ticket import Ticket
@@ -27,7 +25,6 @@ from chalicelib.services.unit_of_work import (
     event,
     retrying,
 )
-from chalicelib.store import tickets as store
 
 
 def apply_action(caller: Caller, ticket_id: str, body: ActionBody, now: datetime) -> dict[str, Any]:
@@ -65,7 +62,6 @@ def take_action(
         if action == "set_priority":  # E7
             priority = params["priority"]
             ticket.change_priority(priority, retarget.basis_in_force(ticket.tenant_id), now)
-        event_id = str(ULID())
         data = {**params, "status": ticket.status, "previous_status": previous_status}
         data["met"] = outcome.met
         if action == "set_priority":  # the policy may force another one (K2, DX6)
@@ -74,12 +70,15 @@ def take_action(
             data["resolution_cause"] = ticket.resolution_cause
         elif action == "log_time":
             data["total_minutes"] = ticket.fields[lifecycle.LOGGED_MINUTES]
-        raised: list[dict[str, Any]] = []
-        if outcome.alert is not None:
+        entry = event(f"action.{action}", actor, data, now)
+
+        def raised() -> list[dict[str, Any]]:  # once `entry` has its id (commit)
+            if outcome.alert is None:
+                return []
             once = outcome.alert in lifecycle.ONCE_PER_TICKET
-            key = outcome.alert if once else f"{outcome.alert}#{event_id}"
-            raised.append(alert_message(ticket, outcome.alert, now, key=key))
-        entry = store.event(event_id, now, f"action.{action}", actor, data)
+            key = outcome.alert if once else f"{outcome.alert}#{entry['id']}"
+            return [alert_message(ticket, outcome.alert, now, key=key)]
+
         commit(ticket, [entry], now, raised=raised)
         return ticket
 

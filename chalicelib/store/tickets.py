@@ -203,6 +203,14 @@ def _connection() -> Connection:
     return TicketItem._get_connection().connection
 
 
+def stamp(ticket: Ticket, events: list[dict[str, Any]]) -> None:
+    """Give new history events their ids and instants, after the ticket's newest
+    (`stamp_events`), and move its `last_event` to the newest. Run on the ticket
+    as read for the write that commits them (its version condition then holds
+    `last_event` to the newest committed)."""
+    ticket.last_event = stamp_events(ticket.last_event, events) or ticket.last_event
+
+
 def write(
     ticket: Ticket,
     events: list[dict[str, Any]],
@@ -210,13 +218,10 @@ def write(
     *,
     new: bool = False,
 ) -> None:
-    """Store a ticket, its new history entries and the alerts it raised, all or
-    nothing. A new ticket must not exist; a changed one must still be at the
-    `version` it was read at; an alert must not have been written before (the
-    outbox's exactly-once point). Any of those failing is a Conflict. The events
-    get their ids and instants here, in commit order (`stamp_events`)."""
-    read_last = ticket.last_event
-    ticket.last_event = stamp_events(read_last, events) or read_last
+    """Store a ticket, its new history entries (already `stamp`ed) and the alerts
+    it raised, all or nothing. A new ticket must not exist; a changed one must
+    still be at the `version` it was read at; an alert must not have been written
+    before (the outbox's exactly-once point). Any of those failing is a Conflict."""
     item = to_item(ticket)
     # No ClientRequestToken of ours: botocore fills one in per call (the model marks
     # it an idempotency token), the same across its own retries of that call, so a
@@ -233,7 +238,6 @@ def write(
             for alert in alerts or ():
                 tx.save(alert, condition=OutboxItem.pk.does_not_exist())
     except TransactWriteError as e:
-        ticket.last_event = read_last
         if e.cause_response_code == "TransactionCanceledException":
             raise Conflict(
                 "the ticket changed while this request ran; retry", code="concurrent_update"
@@ -367,7 +371,7 @@ def list_events(
 
 
 def event(
-    event_id: str, at: Any, type_: str, actor: dict[str, Any], data: dict[str, Any]
+    event_id: str | None, at: Any, type_: str, actor: dict[str, Any], data: dict[str, Any]
 ) -> dict[str, Any]:
     return {"id": event_id, "at": format_instant(at), "type": type_, "actor": actor, "data": data}
 
