@@ -85,7 +85,9 @@ def _bounded_fields(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
-FieldName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+# (An empty name is refused by `chalicelib.storable`, at every depth, before any
+# body is validated: DynamoDB keeps no empty map key.)
+FieldName = Annotated[str, StringConstraints(max_length=100)]
 IntakeFields = Annotated[
     dict[FieldName, Annotated[Any, AfterValidator(_bounded_field)]],
     Field(max_length=MAX_FIELDS),

@@ -235,12 +235,10 @@ def _refresh(
     *,
     force: bool,
 ) -> bool:
-    if ticket.status == "closed":
-        return False
     basis = lookups.basis(ticket.tenant_id)
     if basis is None:
         return False
-    entry = ticket.refresh(basis, now, cause, force=force)
+    entry = ticket.refresh(basis, now, cause, force=force)  # never for a closed ticket
     if entry is None:
         return False
     if events is not None:
