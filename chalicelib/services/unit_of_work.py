@@ -37,16 +37,20 @@ SYSTEM_ACTOR: dict[str, Any] = {"role": "system", "key_id": None, "partner_id": 
 T = TypeVar("T")
 
 
-def retrying(attempt: Callable[[], T]) -> T:
+def retrying(attempt: Callable[[], T], *, deadline: float | None = None) -> T:
     """Run a read-decide-commit `attempt` again while another writer wins the race
-    (Conflict), by the policy above."""
+    (Conflict), by the policy above; with a `deadline` (a `time.monotonic()`
+    instant), the Conflict stands once waiting would pass it."""
     for number in range(1, MAX_ATTEMPTS + 1):
         try:
             return attempt()
         except Conflict:
-            if number == MAX_ATTEMPTS:
+            wait = random.uniform(0, BACKOFF_SECONDS * 2**number)  # noqa: S311 (jitter only)
+            if number == MAX_ATTEMPTS or (
+                deadline is not None and time.monotonic() + wait > deadline
+            ):
                 raise
-            time.sleep(random.uniform(0, BACKOFF_SECONDS * 2**number))  # noqa: S311 (jitter only)
+            time.sleep(wait)
     raise AssertionError("unreachable")
 
 

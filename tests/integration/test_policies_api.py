@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.helpers import INCIDENT, Api, Customer
+from tests.integration.helpers import INCIDENT, Api, Customer, run_checker
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 H = 3600
@@ -541,3 +541,29 @@ def test_set_priority_when_the_tenant_is_gone_is_422_not_a_priority_error(
     assert status == 422, body
     assert body["error"]["code"] == "policy_unavailable"
     assert "priority" not in body["error"]["fields"]
+
+
+def test_e9_a_put_out_of_time_leaves_the_batch_to_the_checker(
+    api: Api,
+    admin_key: str,
+    custom: tuple[str, dict[str, Any], Customer],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A request spends at most BATCH_SECONDS on re-targeting (API Gateway stops
+    waiting at 29 s): with no time left the PUT answers at once with every open
+    ticket remaining, and the next checker run re-targets them."""
+    from chalicelib.services import retarget
+
+    monkeypatch.setattr(retarget, "BATCH_SECONDS", 0.0)
+    policy_id, stored, tenant = custom
+    opened = [api.post("/tickets", tenant.key, INCIDENT)[1]["id"] for _ in range(2)]
+    changed = {k: v for k, v in stored.items() if k not in ("retargeted", "remaining")}
+    rule(changed, "A2.high")["targets"][0]["hours"] = 3
+
+    result = put(api, admin_key, policy_id, changed)
+
+    assert (result["retargeted"], result["remaining"]) == (0, 2)
+    run_checker(api, datetime.now(UTC))
+    for ticket_id in opened:
+        _, seen = api.get(f"/tickets/{ticket_id}", tenant.key)
+        assert seen["sla"]["policy_version"] == 2
