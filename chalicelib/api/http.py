@@ -11,7 +11,7 @@ import functools
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -81,7 +81,6 @@ class Call:
     body: Any = None
     query: Any = None
     raw_body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def who(self) -> Caller:
@@ -290,7 +289,7 @@ def _handle(
         if caller.role not in spec.roles:
             allowed = " or ".join(sorted(spec.roles))
             raise Forbidden(f"this needs a key of role {allowed}; this one is {caller.role}")
-    call = Call(caller=caller, now=utcnow(), raw_body=raw_bytes, headers=dict(request.headers))
+    call = Call(caller=caller, now=utcnow(), raw_body=raw_bytes)
     if spec.body is not None:
         check_media_type(request.headers.get("content-type"), raw_bytes)
         by_service = (spec.method, spec.path) in STORAGE_CHECKED_BY_SERVICE

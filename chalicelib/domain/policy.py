@@ -23,6 +23,7 @@ Nothing here does I/O or reads the clock.
 
 from __future__ import annotations
 
+import json
 import re
 import string
 from collections.abc import Mapping
@@ -397,13 +398,16 @@ def _template_problem(template: str) -> str:
 def validate_policy_document(doc: Mapping[str, Any]) -> Policy:
     """Parse a policy document (a custom policy PUT, or a shipped file).
 
-    Raises IntakeError (code `invalid_policy`) naming every bad field by its path,
+    Types are strict (JSON values as sent). Raises IntakeError (code
+    `invalid_policy`) naming every bad field by its path,
     e.g. `calendar.timezone`, `kinds.incident.priorities`, `target_rules.2.targets.0`:
     the shape's errors and the cross-references' together, in one answer (the
     references are checked on the parts whose shape is valid, see `_salvage`).
     """
     try:
-        policy = Policy.model_validate(doc)
+        # Strict, as JSON: a number, boolean or string is taken as it was sent
+        # (`"pct": "75"` or `true` is not a percent), RFC 3339 text still makes dates.
+        policy = Policy.model_validate_json(json.dumps(doc), strict=True)
     except ValidationError as e:
         errors = validation_fields(e)
         if isinstance(doc, Mapping):
@@ -449,8 +453,9 @@ _REFERRING: dict[str, re.Pattern[str]] = {
 
 
 def _part(update: dict[str, Any]) -> Policy | None:
+    """The base document with `update` in place, if valid (as strict as the whole)."""
     try:
-        return Policy.model_validate({**_BASE, **update})
+        return Policy.model_validate_json(json.dumps({**_BASE, **update}), strict=True)
     except ValidationError:
         return None
 

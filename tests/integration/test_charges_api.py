@@ -12,18 +12,25 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import Api, Customer, assert_error, done
-from tests.integration.test_checker import Alerts, iso, run_checker
-from tests.integration.test_lifecycle_api import history
-from tests.integration.test_sla_api import Clock
+from tests.integration.helpers import (
+    Alerts,
+    Api,
+    Customer,
+    RequestClock,
+    assert_error,
+    done,
+    history,
+    iso,
+    run_checker,
+)
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+def clock(monkeypatch: pytest.MonkeyPatch) -> RequestClock:
     from chalicelib.api import http
 
-    frozen = Clock()
-    monkeypatch.setattr(http, "utcnow", lambda: frozen.now)
+    frozen = RequestClock()
+    monkeypatch.setattr(http, "utcnow", frozen)
     return frozen
 
 
@@ -54,7 +61,7 @@ def request(product: str, action: str) -> dict[str, Any]:
 
 
 def test_c4_hours_follow_the_time_logged_exactly_and_each_change_is_in_the_history(
-    api: Api, new_customer: Any, agent_key: str, clock: Clock
+    api: Api, new_customer: Any, agent_key: str, clock: RequestClock
 ) -> None:
     """15 minutes at 10.10/h is 2.525, billed 2.53 (floats say 2.52); 45 more
     minutes make 60 minutes, 10.10."""
@@ -95,7 +102,7 @@ def test_c4_hours_follow_the_time_logged_exactly_and_each_change_is_in_the_histo
 
 
 def test_c1_c2_free_tickets_say_why_and_stay_free(
-    api: Api, new_customer: Any, agent_key: str, clock: Clock
+    api: Api, new_customer: Any, agent_key: str, clock: RequestClock
 ) -> None:
     clock.set("2026-11-16T16:00:00Z")
     tenant = new_customer(policy="clever_ideas", operation_started_on="2025-01-06")
@@ -113,7 +120,9 @@ def test_c1_c2_free_tickets_say_why_and_stay_free(
     assert types == ["created", "charge.not_billable", "action.log_time"]
 
 
-def test_c3_the_nesting_period_and_retraining(api: Api, new_customer: Any, clock: Clock) -> None:
+def test_c3_the_nesting_period_and_retraining(
+    api: Api, new_customer: Any, clock: RequestClock
+) -> None:
     clock.set("2026-11-16T16:00:00Z")
     tenant = new_customer(policy="clever_ideas", operation_started_on="2026-11-02")
     training = opened(api, tenant.key, request("line_pbx", "training"))
@@ -126,7 +135,7 @@ def test_c3_the_nesting_period_and_retraining(api: Api, new_customer: Any, clock
 
 
 def test_dx2_the_automatic_reply_is_a_public_system_comment_in_the_tenants_language(
-    api: Api, new_customer: Any, clock: Clock
+    api: Api, new_customer: Any, clock: RequestClock
 ) -> None:
     clock.set("2026-11-10T13:00:00Z")
     tenant = new_customer(
@@ -157,7 +166,7 @@ def test_dx2_the_automatic_reply_is_a_public_system_comment_in_the_tenants_langu
     assert ticket["id"] in body
 
 
-def test_dx1_contract_tickets_are_free(api: Api, new_customer: Any, clock: Clock) -> None:
+def test_dx1_contract_tickets_are_free(api: Api, new_customer: Any, clock: RequestClock) -> None:
     tenant = new_customer(policy="digital_express", contract={"active": True})
     ticket = opened(api, tenant.key, {**QUERY, "priority": "urgent"})
     assert ticket["charge"]["status"] == "not_billable"
@@ -177,7 +186,7 @@ def test_dx1_contract_tickets_are_free(api: Api, new_customer: Any, clock: Clock
     ],
 )
 def test_dx5_every_block_goes_to_commercial_review_with_one_alert(
-    api: Api, new_customer: Any, clock: Clock, tenant: dict[str, Any], reasons: list[str]
+    api: Api, new_customer: Any, clock: RequestClock, tenant: dict[str, Any], reasons: list[str]
 ) -> None:
     clock.set("2026-11-10T13:00:00Z")
     customer = new_customer(policy="digital_express", contract={"active": False}, **tenant)
@@ -197,7 +206,7 @@ def test_dx5_every_block_goes_to_commercial_review_with_one_alert(
 
 
 def test_dx4_the_checker_waives_the_fee_once_and_credits_a_payment(
-    api: Api, new_customer: Any, agent_key: str, admin_key: str, clock: Clock
+    api: Api, new_customer: Any, agent_key: str, admin_key: str, clock: RequestClock
 ) -> None:
     clock.set("2026-11-10T13:00:00Z")
     tenant = new_customer(policy="digital_express", contract={"active": False})
@@ -242,7 +251,7 @@ def test_dx4_the_checker_waives_the_fee_once_and_credits_a_payment(
 
 
 def test_dx4_an_assignment_after_the_due_instant_waives_before_the_checker_runs(
-    api: Api, new_customer: Any, agent_key: str, admin_key: str, clock: Clock
+    api: Api, new_customer: Any, agent_key: str, admin_key: str, clock: RequestClock
 ) -> None:
     clock.set("2026-11-11T13:00:00Z")
     tenant = new_customer(policy="digital_express", contract={"active": False})
@@ -263,7 +272,7 @@ def test_the_charges_report_per_tenant_never_scans(
     new_customer: Any,
     agent_key: str,
     admin_key: str,
-    clock: Clock,
+    clock: RequestClock,
     aws_calls: Counter[str],
 ) -> None:
     clock.set("2026-11-12T13:00:00Z")
@@ -314,7 +323,7 @@ def test_the_charges_report_per_tenant_never_scans(
 
 
 def test_a_tenant_whose_policy_does_not_bill_has_no_rows(
-    api: Api, customer: Customer, clock: Clock
+    api: Api, customer: Customer, clock: RequestClock
 ) -> None:
     status, report = charges_report(api, customer.key, RANGE)
     assert status == 200, report
@@ -325,7 +334,7 @@ def test_a_tenant_whose_policy_does_not_bill_has_no_rows(
 
 
 def test_e9_a_new_fee_reaches_quoted_tickets_and_not_approved_ones(
-    api: Api, new_customer: Any, admin_key: str, clock: Clock
+    api: Api, new_customer: Any, admin_key: str, clock: RequestClock
 ) -> None:
     clock.set("2026-11-13T13:00:00Z")
     status, policy = api.get("/admin/policies/digital_express", admin_key)
@@ -358,7 +367,7 @@ def test_charge_affecting_requests_cost_what_the_others_do(
     new_customer: Any,
     agent_key: str,
     admin_key: str,
-    clock: Clock,
+    clock: RequestClock,
     aws_calls: Counter[str],
 ) -> None:
     """The charge rides in the ticket's own transaction: opening reads the tenant
@@ -391,7 +400,7 @@ def test_charge_affecting_requests_cost_what_the_others_do(
 
 
 def test_e9_a_tenants_new_fee_reaches_its_quoted_tickets(
-    api: Api, new_customer: Any, admin_key: str, clock: Clock
+    api: Api, new_customer: Any, admin_key: str, clock: RequestClock
 ) -> None:
     clock.set("2026-11-18T13:00:00Z")
     tenant = new_customer(policy="digital_express", contract={"active": False})

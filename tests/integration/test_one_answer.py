@@ -7,8 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.integration.conftest import INCIDENT, Api, Customer
-from tests.integration.test_scenarios import FAILURE
+from tests.integration.helpers import INCIDENT, KEYBE_FAILURE, Api, Customer
 
 
 def bad_fields(status: int, body: Any) -> dict[str, str]:
@@ -30,8 +29,8 @@ def test_intake_fields_come_with_the_shape_errors(
     api: Api, new_customer: Any, agent_key: str
 ) -> None:
     brand = new_customer(policy="keybe", tier="premium")
-    failure = {**FAILURE, "tenant_id": brand.tenant_id, "channel": "fax"}
-    failure["fields"] = {k: v for k, v in FAILURE["fields"].items() if k != "evidence"}
+    failure = {**KEYBE_FAILURE, "tenant_id": brand.tenant_id, "channel": "fax"}
+    failure["fields"] = {k: v for k, v in KEYBE_FAILURE["fields"].items() if k != "evidence"}
     fields = bad_fields(*api.post("/tickets", agent_key, failure))
     assert set(fields) == {"channel", "fields.evidence"}  # K4
     assert fields["channel"].startswith("Input should be")  # the shape's message wins

@@ -15,18 +15,26 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import INCIDENT, Api, act, done
-from tests.integration.test_checker import Alerts, run_checker
-from tests.integration.test_lifecycle_api import history, targets
-from tests.integration.test_sla_api import Clock
+from tests.integration.helpers import (
+    INCIDENT,
+    KEYBE_FAILURE,
+    Alerts,
+    Api,
+    RequestClock,
+    act,
+    done,
+    history,
+    run_checker,
+)
+from tests.integration.helpers import targets_by_metric as targets
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+def clock(monkeypatch: pytest.MonkeyPatch) -> RequestClock:
     from chalicelib.api import http
 
-    frozen = Clock()
-    monkeypatch.setattr(http, "utcnow", lambda: frozen.now)
+    frozen = RequestClock()
+    monkeypatch.setattr(http, "utcnow", frozen)
     return frozen
 
 
@@ -69,7 +77,7 @@ def types(api: Api, key: str, ticket_id: str) -> list[str]:
 
 
 def test_aivo_a_high_incident_on_a_friday_evening(
-    api: Api, new_customer: Any, agent_key: str, clock: Clock
+    api: Api, new_customer: Any, agent_key: str, clock: RequestClock
 ) -> None:
     """A1 calendar, A2 high (first response 2 business h, resolution 8 business h),
     A5 (a reply without assignment does not meet first response), A6/E6 pause,
@@ -140,23 +148,11 @@ def test_aivo_a_high_incident_on_a_friday_evening(
 # --------------------------------------------------------------- 001 Keybe
 
 
-FAILURE: dict[str, Any] = {
-    "title": "Contacts do not load",
-    "description": "Agents see an empty list",
-    "kind": "failure",
-    "fields": {
-        "affected_users": ["maria@brand.example"],
-        "module": "contacts",
-        "device": "pc",
-        "occurred_at": "2026-11-10T13:50:00Z",
-        "verifications": ["cleared the cache"],
-        "evidence": ["https://files.brand.example/contacts.png"],
-    },
-}
+FAILURE = KEYBE_FAILURE
 
 
 def test_keybe_a_premium_failure_and_an_emergency(
-    api: Api, new_customer: Any, agent_key: str, clock: Clock
+    api: Api, new_customer: Any, agent_key: str, clock: RequestClock
 ) -> None:
     """K1 (tier from the contract plan: 30,000 daily chats is premium, 2 h 24x7),
     K4 intake, E6 pause, K3 emergency (1 h; 75 %, 100 %, 300 %, no 200 % rung)."""
@@ -239,7 +235,7 @@ def request(product: str, action: str) -> dict[str, Any]:
 
 
 def test_clever_ideas_the_nesting_period_then_billable_hours(
-    api: Api, new_customer: Any, agent_key: str, clock: Clock
+    api: Api, new_customer: Any, agent_key: str, clock: RequestClock
 ) -> None:
     """C1 incidents free, C2 provider actions free, C3 30-day nesting period (from
     2026-10-12: covers up to 2026-11-10, in Mexico City) never covering retraining,
@@ -328,7 +324,7 @@ def test_clever_ideas_the_nesting_period_then_billable_hours(
 
 
 def test_digital_express_a_customer_without_contract_pays_and_the_fee_is_waived(
-    api: Api, new_customer: Any, agent_key: str, admin_key: str, clock: Clock
+    api: Api, new_customer: Any, agent_key: str, admin_key: str, clock: RequestClock
 ) -> None:
     """DX2 flow (email only, automatic reply in Spanish, approve, pay, then the
     3 h first response), DX3 fee, DX4 waiver with a credit, DX5 an unauthorized
