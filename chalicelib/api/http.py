@@ -11,7 +11,7 @@ import functools
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -49,6 +49,9 @@ else:  # deferred for cold start (chalicelib.lazy): the first request loads them
     idempotency = lazy_module("chalicelib.services.idempotency")
 
 MAX_BODY_BYTES = 256 * 1024
+# A service function naming the bad fields of a body that failed its shape check
+# which only the service can judge (the policy's kinds, priorities, intake fields).
+MoreErrors: TypeAlias = "Callable[[Caller, dict[str, Any]], dict[str, str]]"
 # A body is JSON when its media type is application/json or any `+json` one
 # (RFC 6839; e.g. application/merge-patch+json, RFC 7386, the tenant PATCH), in
 # UTF-8. Chalice is told to accept every type so that this check, not Chalice's,
@@ -76,6 +79,7 @@ class RouteSpec:
     # Response fields holding a secret shown once (a clear API key): never stored
     # with an Idempotency-Key record, and the response is `Cache-Control: no-store`.
     secrets: tuple[str, ...] = ()
+    more_errors: MoreErrors | None = None
 
     @property
     def body(self) -> type[BaseModel] | None:
@@ -108,7 +112,6 @@ class Call:
     body: Any = None
     query: Any = None
     raw_body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def who(self) -> Caller:
@@ -207,18 +210,27 @@ def _parse_json(raw: bytes, *, storage_checked_by_service: bool = False) -> Any:
     return data
 
 
-def _validate(model: type[BaseModel], data: Any, what: str, *, strict: bool = False) -> BaseModel:
+def _validate(
+    model: type[BaseModel],
+    data: Any,
+    what: str,
+    *,
+    strict: bool = False,
+    more: MoreErrors | None = None,
+    caller: Caller | None = None,
+) -> BaseModel:
+    """The input as `model`, or one 400 naming every bad field: the shape's, and
+    (for a body declared with `more_errors`) the service's own on the same body."""
     if not isinstance(data, dict):
         raise BadRequest(f"the {what} must be a JSON object", {what: "must be an object"})
     try:
         # Bodies are JSON and strict; a query string is text, read laxly ("limit=5").
         return commands.validate_json(model, data) if strict else model.model_validate(data)
     except ValidationError as e:
-        raise BadRequest(
-            "the request has invalid fields",
-            validation_fields(e, root=what),
-            code="invalid_request",
-        ) from e
+        fields = validation_fields(e, root=what)
+        if more is not None and caller is not None:
+            fields = {**more(caller, data), **fields}  # the shape's message wins on a field
+        raise BadRequest("the request has invalid fields", fields, code="invalid_request") from e
 
 
 def route(
@@ -235,9 +247,11 @@ def route(
     summary: str = "",
     errors: tuple[int, ...] = (),
     secrets: tuple[str, ...] = (),
+    more_errors: MoreErrors | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
     """Declare a route: `handler(call, **path_params)` returns a JSON-able value
-    (None for a 204). `secrets` names response fields shown once (see RouteSpec)."""
+    (None for a 204). `secrets` names response fields shown once (see RouteSpec);
+    `more_errors(caller, body)` adds the service's own checks to a body's 400."""
     spec = RouteSpec(
         path=path,
         method=method,
@@ -249,6 +263,7 @@ def route(
         status=status,
         errors=errors,
         secrets=secrets,
+        more_errors=more_errors,
     )
     REGISTRY.append(spec)
 
@@ -288,14 +303,21 @@ def _handle(
         if caller.role not in spec.roles:
             allowed = " or ".join(sorted(spec.roles))
             raise Forbidden(f"this needs a key of role {allowed}; this one is {caller.role}")
-    call = Call(caller=caller, now=utcnow(), raw_body=raw_bytes, headers=dict(request.headers))
+    call = Call(caller=caller, now=utcnow(), raw_body=raw_bytes)
     if spec.body is not None:
         check_media_type(request.headers.get("content-type"), raw_bytes)
         by_service = (spec.method, spec.path) in STORAGE_CHECKED_BY_SERVICE
         parsed = _parse_json(raw_bytes, storage_checked_by_service=by_service)
         # (a policy document may still hold NaN there, which strict JSON cannot carry;
         # its service validates the whole document itself)
-        call.body = _validate(spec.body, parsed, "body", strict=not by_service)
+        call.body = _validate(
+            spec.body,
+            parsed,
+            "body",
+            strict=not by_service,
+            more=spec.more_errors,
+            caller=caller,
+        )
     if spec.query is not None:
         call.query = _validate(spec.query, dict(request.query_params or {}), "query")
 

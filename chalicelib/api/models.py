@@ -3,9 +3,9 @@ them. Request models live in `chalicelib.commands`, where services import them t
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from chalicelib.commands import Channel, Role, TenantBody
 from chalicelib.domain.policy import Policy as Policy  # a response model of its own routes
@@ -57,6 +57,28 @@ class Sla(BaseModel):
     targets: list[Target]
 
 
+Decimal2 = Annotated[str, StringConstraints(pattern=r"^\d+\.\d{2}$")]
+
+
+class ChargeOut(BaseModel):
+    """A ticket's charge (C1-C4, DX1-DX5): money and hours as decimal strings; `rule`
+    is the rule that decided it. Hours charges carry `hourly_rate`, `minutes` and
+    `hours`; a fee waived after payment its `credit` (DX4); a fee that a breach
+    waives names the metric in `waived_if_breached`."""
+
+    kind: Literal["fixed_fee", "hours"] | None
+    amount: Decimal2
+    currency: str
+    status: Literal["quoted", "approved", "invoiced", "paid", "waived", "not_billable"]
+    reason: str
+    rule: str
+    hourly_rate: Decimal2 | None = None
+    minutes: int | None = None
+    hours: Decimal2 | None = None
+    credit: Decimal2 | None = None
+    waived_if_breached: str | None = None
+
+
 class TicketOut(BaseModel):
     id: str
     tenant_id: str
@@ -76,7 +98,7 @@ class TicketOut(BaseModel):
     integration: dict[str, Any] | None
     resolution_cause: str | None
     sla: Sla
-    charge: dict[str, Any] | None
+    charge: ChargeOut | None
 
 
 class TicketPage(BaseModel):
@@ -168,3 +190,21 @@ class PolicyStored(Policy):
 
     retargeted: int
     remaining: int
+
+
+class ChargesReportItem(BaseModel):
+    """A tenant's charges in one currency; money and hours as decimal strings."""
+
+    tenant_id: str
+    currency: str
+    tickets_charged: int
+    tickets_waived: int
+    hours: str = Field(pattern=r"^\d+\.\d{2}$", examples=["12.50"])
+    amount_due: str = Field(pattern=r"^\d+\.\d{2}$", examples=["540.00"])
+
+
+class ChargesReport(BaseModel):
+    from_: str = Field(alias="from")
+    to: str
+    tenant_id: str | None  # null: every customer tenant
+    items: list[ChargesReportItem]

@@ -34,3 +34,18 @@ bp = Blueprint(__name__)
 def sla_report(call: Call) -> dict[str, Any]:
     q = call.query
     return reports.sla_report(call.who, q.tenant_id, q.from_, q.to, call.now)
+
+
+@route(
+    bp,
+    "/reports/charges",
+    "GET",
+    roles={"customer", "agent", "admin"},
+    query=lambda: commands.SlaReportQuery,
+    response=lambda: models.ChargesReport,
+    summary="Charges per tenant and currency of the tickets reported in [from, to) (C4, DX3, DX4)",
+    errors=(400, 403, 404),
+)
+def charges_report(call: Call) -> dict[str, Any]:
+    q = call.query
+    return reports.charges_report(call.who, q.tenant_id, q.from_, q.to)

@@ -35,10 +35,10 @@ from chalicelib.domain.instants import format_instant, parse_instant, to_utc
 from chalicelib.domain.policy import Policy
 from chalicelib.domain.terms import SlaBasis
 from chalicelib.domain.ticket import Ticket
-from chalicelib.errors import Conflict
+from chalicelib.errors import Conflict, TicketUnreadable
 from chalicelib.services import retarget
 from chalicelib.services.outbox import publish_items, retry_unsent
-from chalicelib.services.unit_of_work import alert_message, commit, retrying
+from chalicelib.services.unit_of_work import alert_message, commit, retrying, waiver
 from chalicelib.settings import get_settings
 from chalicelib.store import due
 from chalicelib.store import tickets as ticket_store
@@ -85,6 +85,9 @@ def evaluate(ticket: Ticket, at: datetime, lookups: retarget.Lookups) -> list[Ou
         events: list[dict[str, Any]] = []
         changed = retarget.refresh_if_stale(current, at, lookups, events)  # E9 first
         raised = _alerts(current, at)
+        waived, waived_alerts = waiver(current, at)  # DX4: nobody took it in time
+        events += waived
+        raised += waived_alerts
         if not raised and not changed:
             return []
         return commit(current, events, at, raised=raised, publish=False)
@@ -93,6 +96,8 @@ def evaluate(ticket: Ticket, at: datetime, lookups: retarget.Lookups) -> list[Ou
         return retrying(attempt)
     except Conflict:
         logger.warning("ticket kept changing; left for the next run", ticket_id=ticket.id)
+        return []
+    except TicketUnreadable:  # logged with its key by the store; the others go on
         return []
 
 

@@ -15,9 +15,9 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from ulid import ULID
-
 from chalicelib import alerts
+from chalicelib.domain import charges
+from chalicelib.domain.charges import Charge
 from chalicelib.domain.instants import format_instant
 from chalicelib.domain.ticket import Ticket
 from chalicelib.errors import Conflict
@@ -39,16 +39,20 @@ SYSTEM_ACTOR: dict[str, Any] = {"role": "system", "key_id": None, "partner_id": 
 T = TypeVar("T")
 
 
-def retrying(attempt: Callable[[], T]) -> T:
+def retrying(attempt: Callable[[], T], *, deadline: float | None = None) -> T:
     """Run a read-decide-commit `attempt` again while another writer wins the race
-    (Conflict), by the policy above."""
+    (Conflict), by the policy above; with a `deadline` (a `time.monotonic()`
+    instant), the Conflict stands once waiting would pass it."""
     for number in range(1, MAX_ATTEMPTS + 1):
         try:
             return attempt()
         except Conflict:
-            if number == MAX_ATTEMPTS:
+            wait = random.uniform(0, BACKOFF_SECONDS * 2**number)  # noqa: S311 (jitter only)
+            if number == MAX_ATTEMPTS or (
+                deadline is not None and time.monotonic() + wait > deadline
+            ):
                 raise
-            time.sleep(random.uniform(0, BACKOFF_SECONDS * 2**number))  # noqa: S311 (jitter only)
+            time.sleep(wait)
     raise AssertionError("unreachable")
 
 
@@ -58,8 +62,8 @@ def actor_of(caller: Caller) -> dict[str, Any]:
 
 
 def event(type_: str, actor: dict[str, Any], data: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """A new history entry (its id sorts by time)."""
-    return store.event(str(ULID()), now, type_, actor, data)
+    """A new history entry; `commit` gives it its id (ids sort by time)."""
+    return store.event(None, now, type_, actor, data)
 
 
 def alert_message(
@@ -94,19 +98,40 @@ def commit(
     events: list[dict[str, Any]],
     now: datetime,
     *,
-    raised: Sequence[dict[str, Any]] = (),
+    raised: Sequence[dict[str, Any]] | Callable[[], Sequence[dict[str, Any]]] = (),
     new: bool = False,
     publish: bool = True,
 ) -> list[OutboxItem]:
     """Write a ticket change with its history and the alerts it raised, all or
     nothing (Conflict when the ticket moved on meanwhile), then publish the
-    alerts. Each alert is also a history entry of its own type."""
+    alerts. Each alert is also a history entry of its own type. The events get
+    their ids first; `raised` may be a function, called after that, so an alert
+    can be keyed on the id its history entry has (`store.stamp`)."""
+    read_last = ticket.last_event
+    # An alert that a change event records (DX4: the `charge.waived` charge change
+    # names its `alert_id`) is that event, placed where the alert goes; any other
+    # alert is an event of its own type.
+    recorders: dict[str, dict[str, Any] | None] = {
+        e["data"]["alert_id"]: e for e in events if e["data"].get("alert_id")
+    }
+    changes = [e for e in events if not e["data"].get("alert_id")]
+    store.stamp(ticket, changes)
+    messages = list(raised() if callable(raised) else raised)
+    alert_events = [
+        recorders.pop(m["id"], None) or event(m["type"], SYSTEM_ACTOR, _alert_data(m), now)
+        for m in messages
+    ]
+    alert_events += [e for e in recorders.values() if e is not None]  # none left, normally
+    store.stamp(ticket, alert_events)
     items = [
         outbox.new_item(ticket.id, m["id"].split(":", 1)[1], m, format_instant(now), claim_until())
-        for m in raised
+        for m in messages
     ]
-    history = events + [event(m["type"], SYSTEM_ACTOR, _alert_data(m), now) for m in raised]
-    store.write(ticket, history, items, new=new)
+    try:
+        store.write(ticket, changes + alert_events, items, new=new)
+    except Conflict:
+        ticket.last_event = read_last
+        raise
     if publish and items:
         publish_items(items, now)
     return items
@@ -114,3 +139,26 @@ def commit(
 
 def _alert_data(message: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in message.items() if k not in ("type", "tenant_id", "ticket_id")}
+
+
+def charge_events(
+    before: Charge | None, ticket: Ticket, now: datetime, actor: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Every charge change is a history entry `charge.<status>` (the charge, its
+    previous status and amount), committed in the transaction of the change."""
+    type_ = charges.event_type(before, ticket.charge)
+    if type_ is None or ticket.charge is None:
+        return []
+    return [event(type_, actor, charges.event_data(before, ticket.charge), now)]
+
+
+def waiver(ticket: Ticket, now: datetime) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """DX4 after a change or at a checker run: when the ticket's fee is waived now
+    (`Ticket.waive_if_breached`), its `charge.waived` entry and alert, raised once
+    per ticket (outbox key `charge.waived`); nothing otherwise."""
+    before = ticket.charge
+    if before is None or not ticket.waive_if_breached(now) or ticket.charge is None:
+        return [], []
+    alert = alert_message(ticket, charges.WAIVED_ALERT, now, metric=before.waive_on)
+    data = {**charges.event_data(before, ticket.charge), "alert_id": alert["id"]}
+    return [event(charges.WAIVED_ALERT, SYSTEM_ACTOR, data, now)], [alert]

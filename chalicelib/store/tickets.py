@@ -15,24 +15,27 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 from ulid import ULID
 
+from chalicelib.domain import charges
 from chalicelib.domain.calendar import CalendarSpec
 from chalicelib.domain.instants import format_instant, parse_instant
 from chalicelib.domain.sla import Target
 from chalicelib.domain.ticket import SlaState, Ticket
-from chalicelib.errors import Conflict
+from chalicelib.errors import Conflict, TicketUnreadable
 from chalicelib.settings import get_settings
 from chalicelib.store.models import EventItem, OutboxItem, TicketItem, plain
-from chalicelib.store.pages import decode_cursor, key_cursor
+from chalicelib.store.pages import decode_cursor, key_cursor, raw_cursor
 
 TICKET_SK = "TICKET"
 logger = Logger(service="slaguard-store")
-# What mapping a stored item that does not have the shape we write raises.
+# What mapping a stored item that does not have the shape we write raises
+# (PynamoDB's AttributeDeserializationError, a wrong-typed attribute, is a TypeError).
 UNREADABLE = (KeyError, ValueError, TypeError, AttributeError)
+Raw = dict[str, Any]  # an item as DynamoDB returns it: {"name": {"S": "..."}, ...}
 
 
 def due_shard(ticket_id: str) -> str:
@@ -98,7 +101,7 @@ def to_item(t: Ticket) -> TicketItem:
         fields=t.fields,
         integration=t.integration,
         sla=_sla_doc(t.sla),
-        charge=t.charge,
+        charge=t.charge.to_dict() if t.charge is not None else None,
         due_shard=due_shard(t.id) if due is not None else None,
         due_at=int(due.timestamp()) if due is not None else None,
         policy_key=f"POLICY#{t.sla.policy}" if t.status != "closed" else None,
@@ -121,7 +124,7 @@ def from_item(item: TicketItem) -> Ticket:
         id=item.ticket_id,
         fields=plain(item.fields) or {},
         integration=plain(item.integration),
-        charge=plain(item.charge),
+        charge=charges.from_stored(plain(item.charge)),
         sla=_sla_state(plain(item.sla)),
         version=item.version,
         last_event=item.last_event,
@@ -129,15 +132,39 @@ def from_item(item: TicketItem) -> Ticket:
     )
 
 
-def readable(items: Iterable[TicketItem]) -> Iterator[Ticket]:
-    """The tickets of a list, an item that cannot be mapped back (not the shape
+def _key_of(raw: Raw) -> dict[str, Any]:
+    return {name: raw.get(name, {}).get("S") for name in ("pk", "sk")}
+
+
+def _ticket_of(raw: Raw) -> Ticket:
+    """The ticket of a raw item; UNREADABLE when it is not the shape we write."""
+    return from_item(TicketItem.from_raw_data(raw))
+
+
+def readable(raws: Iterable[Raw]) -> Iterator[Ticket]:
+    """The tickets of raw items, an item that cannot be mapped back (not the shape
     we write: hand-edited, or written by an older, laxer version) logged with its
-    key and skipped, so one bad item never breaks a whole list or report."""
-    for item in items:
+    key and skipped, so one bad item never breaks a whole list or report. Raw
+    items, because PynamoDB deserializes a query's items while it is iterated,
+    where a wrong-typed attribute would escape any try around the mapping."""
+    for raw in raws:
         try:
-            yield from_item(item)
+            ticket = _ticket_of(raw)
         except UNREADABLE as e:
-            logger.error("unreadable ticket item skipped", pk=item.pk, sk=item.sk, error=repr(e))
+            logger.error("unreadable ticket item skipped", **_key_of(raw), error=repr(e))
+            continue
+        yield ticket
+
+
+def _raw_items(result: Any, limit: int | None = None) -> Iterator[Raw]:
+    """The raw items of a PynamoDB query, page by page, at most `limit` of them."""
+    count = 0
+    for page in result.page_iter:
+        for raw in page.get("Items", []):
+            if limit is not None and count == limit:
+                return
+            count += 1
+            yield raw
 
 
 def event_item(ticket_id: str, event: dict[str, Any]) -> EventItem:
@@ -177,6 +204,14 @@ def _connection() -> Connection:
     return TicketItem._get_connection().connection
 
 
+def stamp(ticket: Ticket, events: list[dict[str, Any]]) -> None:
+    """Give new history events their ids and instants, after the ticket's newest
+    (`stamp_events`), and move its `last_event` to the newest. Run on the ticket
+    as read for the write that commits them (its version condition then holds
+    `last_event` to the newest committed)."""
+    ticket.last_event = stamp_events(ticket.last_event, events) or ticket.last_event
+
+
 def write(
     ticket: Ticket,
     events: list[dict[str, Any]],
@@ -184,14 +219,15 @@ def write(
     *,
     new: bool = False,
 ) -> None:
-    """Store a ticket, its new history entries and the alerts it raised, all or
-    nothing. A new ticket must not exist; a changed one must still be at the
-    `version` it was read at; an alert must not have been written before (the
-    outbox's exactly-once point). Any of those failing is a Conflict. The events
-    get their ids and instants here, in commit order (`stamp_events`)."""
-    read_last = ticket.last_event
-    ticket.last_event = stamp_events(read_last, events) or read_last
+    """Store a ticket, its new history entries (already `stamp`ed) and the alerts
+    it raised, all or nothing. A new ticket must not exist; a changed one must
+    still be at the `version` it was read at; an alert must not have been written
+    before (the outbox's exactly-once point). Any of those failing is a Conflict."""
     item = to_item(ticket)
+    # No ClientRequestToken of ours: botocore fills one in per call (the model marks
+    # it an idempotency token), the same across its own retries of that call, so a
+    # retry of a transaction whose answer was lost is acknowledged by DynamoDB, not
+    # failed on the version check (tests/integration/test_exactly_once.py).
     try:
         with TransactWrite(connection=_connection()) as tx:
             if new:
@@ -203,7 +239,6 @@ def write(
             for alert in alerts or ():
                 tx.save(alert, condition=OutboxItem.pk.does_not_exist())
     except TransactWriteError as e:
-        ticket.last_event = read_last
         if e.cause_response_code == "TransactionCanceledException":
             raise Conflict(
                 "the ticket changed while this request ran; retry", code="concurrent_update"
@@ -213,10 +248,17 @@ def write(
 
 
 def get(ticket_id: str) -> Ticket | None:
-    try:
-        return from_item(TicketItem.get(TicketItem.key(ticket_id), TICKET_SK, consistent_read=True))
-    except DoesNotExist:
+    """The ticket (consistent read), None when it does not exist; TicketUnreadable
+    (logged with its key) when its item is not the shape we write."""
+    key = TicketItem.key(ticket_id)
+    raw = TicketItem._get_connection().get_item(key, TICKET_SK, consistent_read=True).get("Item")
+    if raw is None:
         return None
+    try:
+        return _ticket_of(raw)
+    except UNREADABLE as e:
+        logger.error("unreadable ticket item", **_key_of(raw), error=repr(e))
+        raise TicketUnreadable(ticket_id) from e
 
 
 FILTERED_PAGE = 100  # index entries read per Query page when a filter drops some
@@ -264,29 +306,27 @@ def list_for_tenant(
     # One more than a page: the extra one only tells whether a next page exists
     # (one Query when nothing is filtered; pages of the index until `limit + 1`
     # match or it ends when a FilterExpression drops some).
-    items = list(
-        index.query(
-            key,
-            filter_condition=condition,
-            scan_index_forward=False,
-            limit=limit + 1,
-            page_size=limit + 1 if condition is None else max(limit + 1, FILTERED_PAGE),
-            last_evaluated_key=start,
-        )
+    query = index.query(
+        key,
+        filter_condition=condition,
+        scan_index_forward=False,
+        page_size=limit + 1 if condition is None else max(limit + 1, FILTERED_PAGE),
+        last_evaluated_key=start,
     )
+    items = list(_raw_items(query, limit + 1))
     page = items[:limit]
-    next_cursor = key_cursor(page[-1], page_keys) if len(items) > limit else None
+    next_cursor = raw_cursor(page[-1], page_keys) if len(items) > limit else None
     return list(readable(page)), next_cursor
 
 
 def reported_between(tenant_id: str, start: datetime, end: datetime) -> Iterator[Ticket]:
     """A tenant's tickets reported in [start, end), every page of the by_reported
     index (the sort key `<reported_at>#<id>` orders them by the reported instant)."""
-    items = TicketItem.by_reported.query(
+    query = TicketItem.by_reported.query(
         f"TENANT#{tenant_id}",
         TicketItem.reported_sk.between(format_instant(start), format_instant(end)),
     )
-    return readable(items)
+    return readable(_raw_items(query))
 
 
 _EVENT_PAGE_KEYS = {"pk", "sk"}
@@ -332,7 +372,7 @@ def list_events(
 
 
 def event(
-    event_id: str, at: Any, type_: str, actor: dict[str, Any], data: dict[str, Any]
+    event_id: str | None, at: Any, type_: str, actor: dict[str, Any], data: dict[str, Any]
 ) -> dict[str, Any]:
     return {"id": event_id, "at": format_instant(at), "type": type_, "actor": actor, "data": data}
 
@@ -368,11 +408,26 @@ def count_open_by_policy(policy_id: str, after: str | None = None, cap: int = 10
     return int(page["Count"])
 
 
+BATCH_GET_KEYS = 100  # DynamoDB's BatchGetItem limit
+
+
 def get_many(ticket_ids: list[str]) -> dict[str, Ticket]:
-    """The tickets of these ids that exist, by id (consistent BatchGetItem, 100 a call)."""
-    keys = [(TicketItem.key(t), TICKET_SK) for t in ticket_ids]
-    found = readable(TicketItem.batch_get(keys, consistent_read=True))
-    return {ticket.id: ticket for ticket in found}
+    """The tickets of these ids that exist and are readable, by id (consistent
+    BatchGetItem, 100 keys a call, unprocessed keys asked again)."""
+    connection = TicketItem._get_connection()
+    table = TicketItem.Meta.table_name
+    wanted = [
+        {"pk": {"S": TicketItem.key(t)}, "sk": {"S": TICKET_SK}} for t in dict.fromkeys(ticket_ids)
+    ]
+    raws: list[Raw] = []
+    while wanted:
+        keys, wanted = wanted[:BATCH_GET_KEYS], wanted[BATCH_GET_KEYS:]
+        while keys:
+            # Typed keys are what Model.batch_get passes too; PynamoDB's hint says str.
+            data = connection.batch_get_item(keys, consistent_read=True)  # type: ignore[arg-type]
+            raws += data.get("Responses", {}).get(table, [])
+            keys = data.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
+    return {ticket.id: ticket for ticket in readable(raws)}
 
 
 def open_for_tenant(tenant_id: str, limit: int, max_pages: int = 3) -> tuple[list[Ticket], bool]:
@@ -387,7 +442,7 @@ def open_for_tenant(tenant_id: str, limit: int, max_pages: int = 3) -> tuple[lis
     ).page_iter
     found: list[Ticket] = []
     for number, page in enumerate(pages, start=1):
-        found += readable(TicketItem.from_raw_data(raw) for raw in page.get("Items", []))
+        found += readable(page.get("Items", []))
         if len(found) > limit:
             return found[:limit], True
         if number == max_pages:

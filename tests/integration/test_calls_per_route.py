@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tests.integration.conftest import INCIDENT, ROOT, Api
+from tests.integration.helpers import INCIDENT, ROOT, Api
 
 _today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 REPORT_FROM = (_today - timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
