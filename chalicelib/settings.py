@@ -22,6 +22,8 @@ class Settings:
     alerts_topic_arn: str
     due_shards: int
     endpoint_url: str | None
+    # The KMS key (id, ARN or alias) that encrypts partner webhook secrets at rest.
+    webhook_key_id: str
 
 
 def get_settings() -> Settings:
@@ -38,4 +40,10 @@ def get_settings() -> Settings:
         ),
         due_shards=int(env.get("DUE_SHARDS", "8")),
         endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
+        webhook_key_id=env.get("WEBHOOK_KEY_ID", webhook_key_alias(stage)),
     )
+
+
+def webhook_key_alias(stage: str) -> str:
+    """The alias of the stage's webhook-secret KMS key when WEBHOOK_KEY_ID is unset."""
+    return f"alias/slaguard-{stage}-webhooks"
