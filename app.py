@@ -7,7 +7,7 @@ from typing import Any
 
 from chalice.app import Chalice, Rate
 
-from chalicelib.api import admin, lifecycle, meta, policies, reports, tickets
+from chalicelib.api import admin, lifecycle, meta, partners, policies, reports, tickets
 from chalicelib.api.http import contract_errors
 
 app = Chalice(app_name="slaguard", configure_logs=False)
@@ -19,6 +19,7 @@ app.register_blueprint(tickets.bp)
 app.register_blueprint(lifecycle.bp)
 app.register_blueprint(reports.bp)
 app.register_blueprint(policies.bp)
+app.register_blueprint(partners.bp)
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES), name="breach_checker")

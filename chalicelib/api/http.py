@@ -60,6 +60,21 @@ class RouteSpec:
     response: type[BaseModel] | None
     status: int
     errors: tuple[int, ...]
+    # Other success statuses a handler may answer with a `Reply` (documented too).
+    also: tuple[int, ...] = ()
+    # The body may be left out (then `call.body` is None).
+    body_optional: bool = False
+    # A JSON body the handler reads itself from `call.raw_body` (webhooks: the
+    # signature is checked over the raw bytes before anything parses them).
+    raw_json: bool = False
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A handler's answer with a status of its own (one of the route's `also`)."""
+
+    status: int
+    body: Any
 
 
 REGISTRY: list[RouteSpec] = []
@@ -259,8 +274,12 @@ def route(
     idempotent: bool = False,
     summary: str = "",
     errors: tuple[int, ...] = (),
+    also: tuple[int, ...] = (),
+    body_optional: bool = False,
+    raw_json: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
-    """Declare a route: `handler(call, **path_params)` returns a JSON-able value."""
+    """Declare a route: `handler(call, **path_params)` returns a JSON-able value
+    (or a `Reply` with one of the `also` statuses)."""
     spec = RouteSpec(
         path=path,
         method=method,
@@ -271,6 +290,9 @@ def route(
         response=response,
         status=status,
         errors=errors,
+        also=also,
+        body_optional=body_optional,
+        raw_json=raw_json,
     )
     REGISTRY.append(spec)
 
@@ -311,7 +333,7 @@ def _handle(
             allowed = " or ".join(sorted(spec.roles))
             raise Forbidden(f"this needs a key of role {allowed}; this one is {caller.role}")
     call = Call(caller=caller, now=utcnow(), raw_body=raw_bytes, headers=dict(request.headers))
-    if spec.body is not None:
+    if spec.body is not None and not (spec.body_optional and not raw_bytes.strip()):
         parsed = _parse_json(
             raw_bytes,
             numbers_checked_by_service=(spec.method, spec.path) in NUMBERS_CHECKED_BY_SERVICE,
@@ -321,7 +343,10 @@ def _handle(
         call.query = _validate(spec.query, dict(request.query_params or {}), "query")
 
     def effect() -> dict[str, Any]:
-        return {"status": spec.status, "body": handler(call, **params)}
+        answer = handler(call, **params)
+        if isinstance(answer, Reply):
+            return {"status": answer.status, "body": answer.body}
+        return {"status": spec.status, "body": answer}
 
     key = request.headers.get("idempotency-key")
     if idempotent and key is not None and caller is not None:

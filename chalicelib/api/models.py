@@ -275,3 +275,53 @@ class SlaReport(BaseModel):
     to: str
     tenant_id: str | None  # null: every customer tenant
     items: list[SlaReportItem]
+
+
+# --- partner helpdesks and their webhooks (issue 12) ---------------------------
+
+PartnerFormat = Literal["generic", "zendesk", "jira", "freshdesk"]
+PartnerSecret = Annotated[str, StringConstraints(min_length=16, max_length=256)]
+
+
+class PartnerBody(Strict):
+    """POST /admin/partners. `secret` (optional, additive): a secret the partner's
+    helpdesk generated itself (Zendesk does) instead of one slaguard issues;
+    `default_kind` (optional): the kind of the tickets its native payloads open."""
+
+    id: TenantId
+    tenant_id: TenantId
+    format: PartnerFormat
+    priority_map: (
+        dict[
+            Annotated[str, StringConstraints(min_length=1, max_length=100)],
+            PriorityName,
+        ]
+        | None
+    ) = Field(default=None, max_length=50)
+    secret: PartnerSecret | None = None
+    default_kind: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = None
+
+
+class PartnerIssued(BaseModel):
+    id: str
+    format: PartnerFormat
+    secret: str
+    tenant_id: str
+    priority_map: dict[str, str]
+    default_kind: str
+
+
+class SecretBody(Strict):
+    """POST /admin/partners/{partner_id}/secrets (the body is optional)."""
+
+    secret: PartnerSecret | None = None
+
+
+class SecretIssued(BaseModel):
+    secret: str
+    previous_valid_until: str | None
+
+
+class WebhookAnswer(BaseModel):
+    ticket_id: str | None
+    applied: bool

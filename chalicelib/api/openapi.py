@@ -37,6 +37,7 @@ ERROR_TEXT = {
     422: "Valid JSON, refused by a rule",
     503: "AWS throttled the request; retry after `Retry-After` seconds",
 }
+SUCCESS_TEXT = {202: "Accepted: an event slaguard does not use, recorded"}
 
 
 def _models() -> list[type[BaseModel]]:
@@ -78,8 +79,13 @@ def _operation(spec: RouteSpec, refs: dict[str, Any]) -> dict[str, Any]:
         op["parameters"] = params
     if spec.body is not None:
         op["requestBody"] = {
-            "required": True,
+            "required": not spec.body_optional,
             "content": {"application/json": {"schema": refs[spec.body.__name__]}},
+        }
+    elif spec.raw_json:
+        op["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": {"type": "object"}}},
         }
     ok: dict[str, Any] = {"description": "OK"}
     if spec.response is not None:
@@ -87,11 +93,13 @@ def _operation(spec: RouteSpec, refs: dict[str, Any]) -> dict[str, Any]:
     else:
         ok["content"] = {"application/json": {"schema": {"type": "object"}}}
     responses: dict[str, Any] = {str(spec.status): ok}
+    for status in spec.also:
+        responses[str(status)] = {**ok, "description": SUCCESS_TEXT.get(status, "OK")}
     codes = set(spec.errors)
     if spec.roles:
         op["security"] = [{"apiKey": []}]
         codes |= {401, 403, 503}
-    if spec.body is not None:
+    if spec.body is not None or spec.raw_json:
         codes |= {400, 413, 415}
     if spec.query is not None:
         codes |= {400}

@@ -42,7 +42,7 @@ BACKOFF_SECONDS = 0.025  # a retry waits up to this, doubled each time (full jit
 T = TypeVar("T")
 
 
-def _retrying(attempt: Callable[[], T]) -> T:
+def retrying(attempt: Callable[[], T]) -> T:
     """Run a read-decide-commit attempt again when another writer won the race."""
     for number in range(1, MAX_ATTEMPTS + 1):
         try:
@@ -110,7 +110,7 @@ def apply_action(caller: Caller, ticket_id: str, body: ActionBody, now: datetime
         commit(ticket, [event], now, raised=raised)
         return view(ticket, now)
 
-    return _retrying(attempt)
+    return retrying(attempt)
 
 
 def add_comment(caller: Caller, ticket_id: str, body: CommentBody, now: datetime) -> dict[str, Any]:
@@ -141,4 +141,4 @@ def add_comment(caller: Caller, ticket_id: str, body: CommentBody, now: datetime
             "author_role": caller.role,
         }
 
-    return _retrying(attempt)
+    return retrying(attempt)

@@ -120,10 +120,12 @@ def commit(
     raised: Sequence[dict[str, Any]] = (),
     new: bool = False,
     publish: bool = True,
+    extra: Sequence[store.TxItem] = (),
 ) -> list[OutboxItem]:
-    """Write a ticket change with its history and the alerts it raised, all or
-    nothing (Conflict when the ticket moved on meanwhile), then publish the
-    alerts. Each alert is also a history entry of its own type."""
+    """Write a ticket change with its history, the alerts it raised and `extra`
+    items of other stores (a webhook's link and delivery), all or nothing
+    (Conflict when the ticket moved on meanwhile), then publish the alerts. Each
+    alert is also a history entry of its own type."""
     items = [
         outbox.new_item(ticket.id, m["id"].split(":", 1)[1], m, format_instant(now), claim_until())
         for m in raised
@@ -131,7 +133,7 @@ def commit(
     history = events + [
         store.event(str(ULID()), now, m["type"], SYSTEM_ACTOR, _alert_data(m)) for m in raised
     ]
-    store.write(ticket, history, items, new=new)
+    store.write(ticket, history, items, new=new, extra=extra)
     if publish and items:
         publish_items(items, now)
     return items
@@ -148,7 +150,16 @@ def view(ticket: Ticket, now: datetime) -> dict[str, Any]:
     return ticket.view(target_views(ticket, now))
 
 
-def open_ticket(caller: Caller, body: TicketBody, now: datetime) -> dict[str, Any]:
+def open_ticket(
+    caller: Caller,
+    body: TicketBody,
+    now: datetime,
+    *,
+    actor: dict[str, Any] | None = None,
+    extra: Callable[[Ticket], Sequence[store.TxItem]] | None = None,
+) -> dict[str, Any]:
+    """POST /tickets. A webhook opens tickets too: `actor` is then the partner and
+    `extra(ticket)` the items written in the same transaction (its link)."""
     from chalicelib.domain.policy import Intake, TenantTerms, calendar_for, plan_ticket
 
     tenant_id = tenant_for(caller, body.tenant_id)
@@ -211,9 +222,10 @@ def open_ticket(caller: Caller, body: TicketBody, now: datetime) -> dict[str, An
         ),
     )
     set_targets(ticket, sla.start_targets(plan.targets, reported_at))
-    created = store.event(str(ULID()), now, "created", actor_of(caller), {"status": ticket.status})
+    who = actor if actor is not None else actor_of(caller)
+    created = store.event(str(ULID()), now, "created", who, {"status": ticket.status})
     raised = [alert_message(ticket, alert, now) for alert in plan.alerts]  # K2
-    commit(ticket, [created], now, raised=raised, new=True)
+    commit(ticket, [created], now, raised=raised, new=True, extra=extra(ticket) if extra else ())
     return view(ticket, now)
 
 

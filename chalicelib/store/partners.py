@@ -20,12 +20,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError
-from pynamodb.expressions.condition import Condition
-from pynamodb.models import Model
 
 from chalicelib import aws
 from chalicelib.settings import get_settings
 from chalicelib.store.models import DeliveryItem, PartnerItem, PartnerLinkItem, plain
+from chalicelib.store.tickets import TxItem
 
 PARTNER_SK = "PARTNER"
 SECRET_CACHE_SECONDS = 300.0
@@ -266,9 +265,6 @@ def lookup(
             expires_at=int(delivery_item.expires_at),
         )
     return link, delivery
-
-
-TxItem = tuple[Model, Condition | None]
 
 
 def link_write(link: Link, now: str, *, new: bool) -> TxItem:

@@ -4,7 +4,7 @@ events), a per-tenant index for lists, conditional writes on `version`."""
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -12,6 +12,7 @@ from typing import Any
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.condition import Condition
+from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.instants import format_instant, parse_instant
@@ -121,17 +122,24 @@ def _connection() -> Connection:
     return TicketItem._get_connection().connection
 
 
+# An item another store adds to a ticket's transaction, with its condition (a
+# partner link and a handled delivery, `store.partners`).
+TxItem = tuple[Model, Condition | None]
+
+
 def write(
     ticket: Ticket,
     events: list[dict[str, Any]],
     alerts: list[OutboxItem] | None = None,
     *,
     new: bool = False,
+    extra: Sequence[TxItem] = (),
 ) -> None:
-    """Store a ticket, its new history entries and the alerts it raised, all or
-    nothing. A new ticket must not exist; a changed one must still be at the
-    `version` it was read at; an alert must not have been written before (the
-    outbox's exactly-once point). Any of those failing is a Conflict."""
+    """Store a ticket, its new history entries, the alerts it raised and the
+    `extra` items, all or nothing. A new ticket must not exist; a changed one must
+    still be at the `version` it was read at; an alert must not have been written
+    before (the outbox's exactly-once point); each extra item's condition must
+    hold. Any of those failing is a Conflict."""
     item = _to_item(ticket)
     try:
         with TransactWrite(connection=_connection()) as tx:
@@ -143,6 +151,8 @@ def write(
                 tx.save(event_item(ticket.id, event))
             for alert in alerts or ():
                 tx.save(alert, condition=OutboxItem.pk.does_not_exist())
+            for model, condition in extra:
+                tx.save(model, condition=condition)
     except TransactWriteError as e:
         if e.cause_response_code == "TransactionCanceledException":
             raise Conflict(
