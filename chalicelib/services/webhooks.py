@@ -22,7 +22,7 @@ anything is written, so nothing is half-applied.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -32,7 +32,7 @@ from ulid import ULID
 from chalicelib.api.models import TicketBody
 from chalicelib.domain import lifecycle
 from chalicelib.domain.errors import DomainError
-from chalicelib.domain.instants import format_instant, parse_instant
+from chalicelib.domain.instants import format_instant
 from chalicelib.domain.ticket import Ticket
 from chalicelib.errors import BadRequest, NotFound, Unauthorized
 from chalicelib.services import partners, policies
@@ -72,6 +72,12 @@ def actor(partner_id: str) -> dict[str, Any]:
 
 def _epoch(at: datetime) -> int:
     return int(at.timestamp())
+
+
+def _precise(at: datetime) -> str:
+    """An event time as the link keeps it: to the microsecond, so two partner
+    events in the same second still order."""
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def ingest(partner_id: str, raw: bytes, headers: dict[str, str], now: datetime) -> Answer:
@@ -229,7 +235,7 @@ def _open(partner: store.Partner, event: PartnerEvent, now: datetime) -> Answer:
     if snap.assignee and not later.assignee:
         later.assignee = snap.assignee
     later.solved = later.solved or snap.solved
-    seen = {a: format_instant(event.occurred_at) for a in ASPECTS} if event.occurred_at else {}
+    seen = {a: _precise(event.occurred_at) for a in ASPECTS} if event.occurred_at else {}
     made: dict[str, Any] = {}
 
     def linked(ticket: Ticket) -> list[ticket_store.TxItem]:
@@ -270,7 +276,7 @@ def _newer(link: store.Link, aspect: str, event: PartnerEvent) -> bool:
     event without a time, Freshdesk's, applies in arrival order)."""
     if event.occurred_at is None or aspect not in link.seen:
         return True
-    return event.occurred_at > parse_instant(link.seen[aspect])
+    return event.occurred_at > datetime.fromisoformat(link.seen[aspect])
 
 
 def _data(event: PartnerEvent, **more: Any) -> dict[str, Any]:
@@ -327,7 +333,7 @@ def _change(
     who = actor(partner.id)
     history: list[dict[str, Any]] = []
     seen = dict(link.seen)
-    stamp = format_instant(event.occurred_at) if event.occurred_at else None
+    stamp = _precise(event.occurred_at) if event.occurred_at else None
 
     def record(type_: str, data: dict[str, Any]) -> None:
         history.append(ticket_store.event(str(ULID()), now, type_, who, _data(event, **data)))
