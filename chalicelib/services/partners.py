@@ -7,6 +7,7 @@ makes the new secret valid at once and the previous one for 24 more hours.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -29,9 +30,20 @@ DEFAULT_TARGETS = frozenset({"blocker", "high", "medium", "low"})
 NATIVE_KINDS = ("incident", "query")
 
 
+# The shape of a partner id (PartnerBody.id): anything else is not looked up.
+PARTNER_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
+
+
 class PartnerNotFound(NotFound):
     def __init__(self, partner_id: str) -> None:
-        super().__init__(f"partner {partner_id} not found", code="partner_not_found")
+        super().__init__(f"partner {partner_id[:64]} not found", code="partner_not_found")
+
+
+def _stored(partner_id: str) -> store.Partner:
+    partner = store.get_partner(partner_id) if PARTNER_ID.fullmatch(partner_id) else None
+    if partner is None:
+        raise PartnerNotFound(partner_id)
+    return partner
 
 
 def _policy_of(tenant_id: str) -> Any:
@@ -142,9 +154,7 @@ def register(
 def rotate(partner_id: str, now: datetime, *, secret: str | None = None) -> dict[str, Any]:
     """POST /admin/partners/{id}/secrets: a new secret, valid at once; the current
     one stays valid for ROTATION_GRACE (an older previous one ends now)."""
-    partner = store.get_partner(partner_id)
-    if partner is None:
-        raise PartnerNotFound(partner_id)
+    partner = _stored(partner_id)
     clear, stored = _new_secret(partner_id, partner.format, secret, now)
     until = format_instant(now + ROTATION_GRACE)
     previous = [replace(s, valid_until=until) for s in partner.secrets if s.valid_until is None]
@@ -163,7 +173,5 @@ def valid_secrets(partner: store.Partner, now: datetime) -> list[str]:
 
 
 def get(partner_id: str) -> store.Partner:
-    partner = store.get_partner(partner_id)
-    if partner is None:
-        raise PartnerNotFound(partner_id)
-    return partner
+    """The partner of that id (404 when there is none, or the id is not one)."""
+    return _stored(partner_id)

@@ -214,6 +214,59 @@ def test_cli_check_prints_exactly_one_json_line_and_the_alerts_arrive(stack: Sta
     assert sorted(ids) == sorted(f"{ticket_id}:first_response#{p}" for p in (75, 100, 150, 200))
 
 
+def test_a_partner_helpdesk_posts_a_signed_webhook_over_http(stack: Stack) -> None:
+    """A Standard Webhooks sender signs with the `standardwebhooks` library, as a
+    partner would; the ticket it reports is opened and linked."""
+    from datetime import UTC, datetime
+
+    from standardwebhooks import Webhook
+
+    boot = json.loads(next(line for line in stack.lines if line.startswith("{")))
+    admin = boot["api_key"]
+    r = stack.call(
+        "POST",
+        "/admin/partners",
+        admin,
+        {"id": "e2e-helpdesk", "tenant_id": "e2e-acme", "format": "generic"},
+    )
+    assert r.status_code == 201, r.text
+    secret = r.json()["secret"]
+    now = datetime.now(UTC)
+    body = json.dumps(
+        {
+            "type": "ticket.created",
+            "external_id": "HD-1",
+            "occurred_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "ticket": {"title": "Export fails", "description": "Timeouts", "priority": "high"},
+        }
+    )
+    headers = {
+        "Content-Type": "application/json",
+        "webhook-id": "msg_e2e_1",
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": Webhook(secret).sign("msg_e2e_1", now, body),
+    }
+    r = requests.post(stack.api + "/webhooks/e2e-helpdesk", data=body, headers=headers, timeout=10)
+    assert r.status_code == 200, r.text
+    assert r.json()["applied"] is True
+    again = requests.post(
+        stack.api + "/webhooks/e2e-helpdesk", data=body, headers=headers, timeout=10
+    )
+    assert again.json() == {"ticket_id": r.json()["ticket_id"], "applied": False}
+    headers["webhook-signature"] = Webhook(secret).sign("msg_e2e_1", now, body + " ")
+    refused = requests.post(
+        stack.api + "/webhooks/e2e-helpdesk", data=body, headers=headers, timeout=10
+    )
+    assert refused.status_code == 401
+    r = stack.call("POST", f"/admin/tenants/{boot['tenant_id']}/keys", admin, {"role": "agent"})
+    ticket = stack.call("GET", f"/tickets/{again.json()['ticket_id']}", r.json()["api_key"]).json()
+    assert (ticket["channel"], ticket["priority"], ticket["tenant_id"]) == (
+        "webhook",
+        "high",
+        "e2e-acme",
+    )
+
+
 def test_ctrl_c_stops_everything(stack: Stack) -> None:
     os.killpg(stack.proc.pid, signal.SIGINT)
     assert stack.proc.wait(timeout=20) == 0
