@@ -675,3 +675,28 @@ def test_dynamodb_calls_and_time_per_delivery(
             f"duplicate {duplicate}; ms: {t_new * 1000:.0f}/{t_update * 1000:.0f}/"
             f"{t_assign * 1000:.0f}/{t_dup * 1000:.0f}"
         )
+
+
+@pytest.mark.parametrize(
+    "ticket",
+    [
+        {"title": "Lone \ud800 surrogate", "description": "x"},
+        {
+            "title": "Deep",
+            "description": "x",
+            "fields": {"a": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]},
+        },
+        {"title": "Huge", "description": "x", "fields": {"n": 10**200}},
+    ],
+)
+def test_a_signed_body_we_could_not_store_is_a_400_not_a_500(
+    ticket: dict[str, Any], helpdesk: Callable[..., Helpdesk], api: Api, agent_key: str
+) -> None:
+    import json
+
+    desk = helpdesk("generic")
+    data = retimed(fixture("generic", "ticket_created"), desk.start)
+    data["ticket"] = {**data["ticket"], **ticket}
+    status, body = desk.post(json.dumps(data).encode())
+    assert status == 400, body
+    assert api.get(f"/tickets?tenant_id={desk.tenant_id}", agent_key)[1]["items"] == []
