@@ -46,6 +46,11 @@ class PayloadTooLarge(SlaguardError):
     code = "payload_too_large"
 
 
+class UnsupportedMediaType(SlaguardError):
+    status = 415
+    code = "unsupported_media_type"
+
+
 class RuleRefused(SlaguardError):
     status = 422
     code = "rule_refused"

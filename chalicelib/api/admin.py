@@ -7,7 +7,15 @@ from typing import Any
 from chalice.app import Blueprint
 
 from chalicelib.api.http import Call, route
-from chalicelib.api.models import KeyBody, KeyIssued, TenantBody, TenantOut, TenantPatch
+from chalicelib.api.models import (
+    KeyBody,
+    KeyIssued,
+    KeyPage,
+    PageQuery,
+    TenantBody,
+    TenantOut,
+    TenantPatch,
+)
 from chalicelib.services import tenants
 
 bp = Blueprint(__name__)
@@ -66,8 +74,39 @@ def patch_tenant(call: Call, tenant_id: str) -> dict[str, Any]:
     response=KeyIssued,
     status=201,
     idempotent=True,
-    summary="Issue an API key (the clear key is shown once)",
+    summary=(
+        "Issue an API key (the clear key is shown once: a replay of the same "
+        "Idempotency-Key answers 201 with the same key_id and api_key null)"
+    ),
     errors=(400, 404, 409, 422),
+    secrets=("api_key",),
 )
 def issue_key(call: Call, tenant_id: str) -> dict[str, Any]:
     return tenants.issue_key(tenant_id, call.body.role, call.body.contact, call.now)
+
+
+@route(
+    bp,
+    "/admin/tenants/{tenant_id}/keys",
+    "GET",
+    roles=ADMIN,
+    query=PageQuery,
+    response=KeyPage,
+    summary="A tenant's API keys, in issue order (never a clear key or its hash)",
+    errors=(404,),
+)
+def list_keys(call: Call, tenant_id: str) -> dict[str, Any]:
+    return tenants.list_keys(tenant_id, call.query.limit, call.query.cursor)
+
+
+@route(
+    bp,
+    "/admin/tenants/{tenant_id}/keys/{key_id}",
+    "DELETE",
+    roles=ADMIN,
+    status=204,
+    summary="Revoke an API key: it answers 401 within 60 seconds",
+    errors=(404,),
+)
+def revoke_key(call: Call, tenant_id: str, key_id: str) -> None:
+    tenants.revoke_key(tenant_id, key_id, call.now)

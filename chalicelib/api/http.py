@@ -30,16 +30,19 @@ from chalicelib.errors import (
     SlaguardError,
     Unauthorized,
     Unavailable,
+    UnsupportedMediaType,
 )
 from chalicelib.services.auth import Caller, authenticate
 
 MAX_BODY_BYTES = 256 * 1024
-JSON_TYPES = [
-    "application/json",
-    "application/merge-patch+json",  # RFC 7386, the tenant PATCH
-    "text/plain",
-    "application/x-www-form-urlencoded",
-]
+# A body is JSON when its media type is application/json or any `+json` one
+# (RFC 6839; e.g. application/merge-patch+json, RFC 7386, the tenant PATCH), in
+# UTF-8. Chalice is told to accept every type so that this check, not Chalice's,
+# answers 415, in the contract's error shape and with a message that helps.
+JSON_MEDIA_TYPE = re.compile(r"^application/(?:json|[a-z0-9!#$&^_.-]+\+json)$")
+# Headers on every response; routes that return a secret add NO_STORE.
+ALWAYS_HEADERS = {"X-Content-Type-Options": "nosniff"}
+NO_STORE = {"Cache-Control": "no-store"}
 # What DynamoDB can store (a body we could not store is a client error, not a 500).
 MAX_JSON_DEPTH = 32
 MAX_DIGITS = 38
@@ -60,6 +63,9 @@ class RouteSpec:
     response: type[BaseModel] | None
     status: int
     errors: tuple[int, ...]
+    # Response fields holding a secret shown once (a clear API key): never stored
+    # with an Idempotency-Key record, and the response is `Cache-Control: no-store`.
+    secrets: tuple[str, ...] = ()
     # Other success statuses a handler may answer with a `Reply` (documented too).
     also: tuple[int, ...] = ()
     # The body may be left out (then `call.body` is None).
@@ -113,7 +119,9 @@ def validation_fields(e: ValidationError, prefix: str = "", root: str = "body") 
     """Every bad field of a pydantic error, by dotted path (`root` for the whole input)."""
     fields: dict[str, str] = {}
     for err in e.errors(include_url=False):
-        loc = ".".join(str(p) for p in err["loc"]) or root
+        # A dict key's own error ends in "[key]": the field is named by the key itself.
+        parts = [str(p) for p in err["loc"] if p != "[key]"]
+        loc = ".".join(parts) or root
         fields.setdefault(prefix + loc, err["msg"])
     return fields
 
@@ -176,7 +184,8 @@ def _printable(key: str) -> str:
 def _storage_problems(value: Any, limit: int = 20) -> dict[str, str]:
     """What DynamoDB could not store, by path (at most `limit` of them): numbers
     parsed as _BadNumber, strings and keys that are not valid UTF-8 (a lone
-    surrogate), containers nested over MAX_JSON_DEPTH. Iterative: no recursion."""
+    surrogate) and empty keys (a stored map with one could not be read back),
+    containers nested over MAX_JSON_DEPTH. Iterative: no recursion."""
     problems: dict[str, str] = {}
     stack: list[tuple[Any, str, int]] = [(value, "", 1)]
     while stack and len(problems) < limit:
@@ -199,6 +208,8 @@ def _storage_problems(value: Any, limit: int = 20) -> dict[str, str]:
                 child_path = f"{path}.{shown}" if path else shown
                 if isinstance(name, str) and shown != name and len(problems) < limit:
                     problems[child_path] = "the key is not valid UTF-8 (a lone surrogate)"
+                elif name == "" and len(problems) < limit:  # DynamoDB keeps no empty map key
+                    problems[child_path] = "an empty name: every key must have 1 character or more"
                 stack.append((child, child_path, depth + 1))
     return problems
 
@@ -220,6 +231,46 @@ def _throttled(e: PynamoDBException | ClientError) -> bool:
     return e.response.get("Error", {}).get("Code") in THROTTLING
 
 
+def check_media_type(content_type: str | None, raw: bytes) -> None:
+    """A body must be declared JSON (application/json or `+json`), in UTF-8: else
+    415. No Content-Type at all with a body is a 415 too (never guessed)."""
+    if content_type is None or not content_type.strip():
+        if raw:
+            raise UnsupportedMediaType(
+                "a body needs Content-Type: application/json",
+                {"Content-Type": "required with a body: application/json"},
+            )
+        return
+    media, _, parameters = content_type.partition(";")
+    if not JSON_MEDIA_TYPE.match(media.strip().lower()):
+        raise UnsupportedMediaType(
+            f"the body must be application/json (or a +json type), not {media.strip()[:100]}",
+            {"Content-Type": "application/json"},
+        )
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset" and value.strip().strip('"').lower() != "utf-8":
+            raise UnsupportedMediaType(
+                "JSON bodies are UTF-8 only", {"Content-Type": "charset must be utf-8"}
+            )
+
+
+def _utf8_text(raw: bytes) -> str:
+    """The body as UTF-8 text: no byte order mark, no UTF-16/32 (RFC 8259 8.1)."""
+    if raw.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        raise BadRequest(
+            "the body starts with a byte order mark: send UTF-8 without one",
+            {"body": "UTF-8 without a byte order mark"},
+            code="malformed_json",
+        )
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise BadRequest(
+            "the body is not UTF-8", {"body": "must be UTF-8"}, code="malformed_json"
+        ) from e
+
+
 def _parse_json(raw: bytes, *, numbers_checked_by_service: bool = False) -> Any:
     """The body as JSON that DynamoDB can store: anything else is a 400 naming each
     bad value by path. `numbers_checked_by_service` leaves non-finite and
@@ -228,14 +279,15 @@ def _parse_json(raw: bytes, *, numbers_checked_by_service: bool = False) -> Any:
         raise PayloadTooLarge(f"the body is over {MAX_BODY_BYTES // 1024} KiB")
     if not raw.strip():
         raise BadRequest("a JSON body is required", {"body": "required"}, code="malformed_json")
+    text = _utf8_text(raw)
     hooks: dict[str, Any] = (
         {}
         if numbers_checked_by_service
         else {"parse_constant": _no_constant, "parse_int": _parse_int, "parse_float": _parse_float}
     )
     try:
-        data = json.loads(raw, **hooks)
-    except (ValueError, UnicodeDecodeError, RecursionError) as e:
+        data = json.loads(text, **hooks)
+    except (ValueError, RecursionError) as e:
         raise BadRequest(f"the body is not valid JSON: {e}", code="malformed_json") from e
     problems = _storage_problems(data)
     if problems:
@@ -248,11 +300,19 @@ def _parse_json(raw: bytes, *, numbers_checked_by_service: bool = False) -> Any:
     return data
 
 
-def _validate(model: type[BaseModel], data: Any, what: str) -> BaseModel:
+def strict_body(model: type[BaseModel], data: Any) -> Any:
+    """Validate parsed JSON strictly, as JSON: a number, boolean or string is taken
+    as it was sent (`true` or `"1"` is not a number of minutes), while RFC 3339
+    strings still make instants and arrays tuples."""
+    return model.model_validate_json(json.dumps(data), strict=True)
+
+
+def _validate(model: type[BaseModel], data: Any, what: str, *, strict: bool = False) -> BaseModel:
     if not isinstance(data, dict):
         raise BadRequest(f"the {what} must be a JSON object", {what: "must be an object"})
     try:
-        return model.model_validate(data)
+        # Bodies are JSON and strict; a query string is text, read laxly ("limit=5").
+        return strict_body(model, data) if strict else model.model_validate(data)
     except ValidationError as e:
         raise BadRequest(
             "the request has invalid fields",
@@ -277,9 +337,11 @@ def route(
     also: tuple[int, ...] = (),
     body_optional: bool = False,
     raw_json: bool = False,
+    secrets: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
     """Declare a route: `handler(call, **path_params)` returns a JSON-able value
-    (or a `Reply` with one of the `also` statuses)."""
+    (None for a 204; a `Reply` for one of the `also` statuses). `secrets` names
+    response fields shown once (see RouteSpec)."""
     spec = RouteSpec(
         path=path,
         method=method,
@@ -293,6 +355,7 @@ def route(
         also=also,
         body_optional=body_optional,
         raw_json=raw_json,
+        secrets=secrets,
     )
     REGISTRY.append(spec)
 
@@ -308,7 +371,7 @@ def route(
                     return to_response(Unavailable("the service is busy; retry shortly"))
                 raise
 
-        bp.route(path, methods=[method], content_types=JSON_TYPES)(view)
+        bp.route(path, methods=[method], content_types=["*/*"])(view)  # see JSON_MEDIA_TYPE
         return view
 
     return decorate
@@ -334,19 +397,27 @@ def _handle(
             raise Forbidden(f"this needs a key of role {allowed}; this one is {caller.role}")
     call = Call(caller=caller, now=utcnow(), raw_body=raw_bytes, headers=dict(request.headers))
     if spec.body is not None and not (spec.body_optional and not raw_bytes.strip()):
-        parsed = _parse_json(
-            raw_bytes,
-            numbers_checked_by_service=(spec.method, spec.path) in NUMBERS_CHECKED_BY_SERVICE,
-        )
-        call.body = _validate(spec.body, parsed, "body")
+        check_media_type(request.headers.get("content-type"), raw_bytes)
+        by_service = (spec.method, spec.path) in NUMBERS_CHECKED_BY_SERVICE
+        parsed = _parse_json(raw_bytes, numbers_checked_by_service=by_service)
+        # (a policy document may still hold NaN there, which strict JSON cannot carry;
+        # its service validates the whole document itself)
+        call.body = _validate(spec.body, parsed, "body", strict=not by_service)
     if spec.query is not None:
         call.query = _validate(spec.query, dict(request.query_params or {}), "query")
 
+    shown_once: dict[str, Any] = {}
+
     def effect() -> dict[str, Any]:
         answer = handler(call, **params)
-        if isinstance(answer, Reply):
-            return {"status": answer.status, "body": answer.body}
-        return {"status": spec.status, "body": answer}
+        status, body = (
+            (answer.status, answer.body) if isinstance(answer, Reply) else (spec.status, answer)
+        )
+        if spec.secrets and isinstance(body, dict):
+            # What run_once stores (and a replay answers) holds null in their place.
+            shown_once.update({name: body[name] for name in spec.secrets if name in body})
+            body = {**body, **dict.fromkeys(shown_once)}
+        return {"status": status, "body": body}
 
     key = request.headers.get("idempotency-key")
     if idempotent and key is not None and caller is not None:
@@ -355,26 +426,31 @@ def _handle(
         # The same key on another route or resource is another request; the body is
         # compared as JSON, so whitespace or key order do not make it "another body".
         scope = f"{spec.method} {spec.path} {json.dumps(params, sort_keys=True)}"
-        body = json.dumps(
+        compared = json.dumps(
             call.body.model_dump(mode="json") if call.body else None,
             sort_keys=True,
             separators=(",", ":"),
         ).encode()
-        result = run_once(caller.key_id, key, scope, body, effect, bp.lambda_context)
+        result = run_once(caller.key_id, key, scope, compared, effect, bp.lambda_context)
     else:
         result = effect()
-    return Response(
-        body=result["body"],
-        status_code=result["status"],
-        headers={"Content-Type": "application/json"},
-    )
+    body = result["body"]
+    if shown_once:  # this request ran the effect: the secret is shown this once
+        body = {**body, **shown_once}
+    headers: dict[str, str | list[str]] = {"Content-Type": "application/json"}
+    if spec.secrets:
+        headers.update(NO_STORE)
+    if result["status"] == 204:  # no content: not even "null"
+        return Response(body="", status_code=204, headers={})
+    return Response(body=body, status_code=result["status"], headers=headers)
 
 
 def contract_errors(event: Any, get_response: Callable[[Any], Response]) -> Response:
     """HTTP middleware: the errors Chalice itself answers before any route runs
-    (405 method not allowed, 415 unsupported media type, `{"Code", "Message"}`)
-    take the contract's shape too."""
+    (405 method not allowed, `{"Code", "Message"}`) take the contract's shape too,
+    and every response carries ALWAYS_HEADERS."""
     response = get_response(event)
+    response.headers.update(ALWAYS_HEADERS)
     body = response.body
     if response.status_code >= 400 and isinstance(body, dict) and set(body) == {"Code", "Message"}:
         code = re.sub(r"(?<!^)(?=[A-Z])", "_", str(body["Code"])).lower()

@@ -3,6 +3,7 @@ document is generated from them."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
@@ -41,6 +42,49 @@ def _in_range(value: datetime) -> datetime:
         raise ValueError(f"must be an instant between the years {MIN_YEAR} and {MAX_YEAR} (UTC)")
     return value
 
+
+# A ticket's `fields` (the policy's intake fields, K4/K5/C2, and whatever else a
+# client keeps there) are free JSON, bounded so that one ticket cannot hold
+# what a read could not hand back: named keys, a bounded count, depth and size.
+MAX_FIELDS = 50
+MAX_FIELD_DEPTH = 4  # containers nested in one field's value
+MAX_FIELD_BYTES = 8 * 1024  # one field's value as compact JSON
+MAX_FIELDS_BYTES = 32 * 1024  # all of them
+
+
+def _json_bytes(value: Any) -> int:
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+def _bounded_field(value: Any) -> Any:
+    depth, stack = 0, [(value, 0)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            level += 1
+            depth = max(depth, level)
+            if depth > MAX_FIELD_DEPTH:
+                raise ValueError(f"nested more than {MAX_FIELD_DEPTH} levels deep")
+            stack += [
+                (child, level) for child in (item.values() if isinstance(item, dict) else item)
+            ]
+    if _json_bytes(value) > MAX_FIELD_BYTES:
+        raise ValueError(f"over {MAX_FIELD_BYTES // 1024} KiB as JSON")
+    return value
+
+
+def _bounded_fields(value: dict[str, Any]) -> dict[str, Any]:
+    if _json_bytes(value) > MAX_FIELDS_BYTES:
+        raise ValueError(f"over {MAX_FIELDS_BYTES // 1024} KiB as JSON in all")
+    return value
+
+
+FieldName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+IntakeFields = Annotated[
+    dict[FieldName, Annotated[Any, AfterValidator(_bounded_field)]],
+    Field(max_length=MAX_FIELDS),
+    AfterValidator(_bounded_fields),
+]
 
 # Every instant a request carries: an RFC 3339 time with an offset, in range.
 Instant = Annotated[AwareDatetime, AfterValidator(_in_range)]
@@ -98,10 +142,30 @@ class KeyBody(Strict):
 
 
 class KeyIssued(BaseModel):
+    """The issued key. `api_key` is the clear key, shown in this answer only: a
+    retry with the same Idempotency-Key answers 201 with the same `key_id` and
+    `api_key: null` (the clear key is stored nowhere, the idempotency record
+    included); a client that lost it revokes that key and issues another."""
+
     key_id: str
-    api_key: str
+    api_key: str | None
     tenant_id: str
     role: Role
+
+
+class KeyOut(BaseModel):
+    """A key as listed: never the clear key or its hash."""
+
+    key_id: str
+    role: Role
+    contact: str | None
+    created_at: str
+    revoked_at: str | None
+
+
+class KeyPage(BaseModel):
+    items: list[KeyOut]
+    next_cursor: str | None
 
 
 class Integration(Strict):
@@ -117,7 +181,7 @@ class TicketBody(Strict):
     kind: Annotated[str, StringConstraints(min_length=1, max_length=40)]
     priority: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = None
     channel: Channel = "api"
-    fields: dict[str, Any] = {}
+    fields: IntakeFields = {}
     integration: Integration | None = None
     tier: Tier | None = None
     contact: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
@@ -305,7 +369,7 @@ class PartnerBody(Strict):
 class PartnerIssued(BaseModel):
     id: str
     format: PartnerFormat
-    secret: str
+    secret: str | None  # null on an Idempotency-Key replay: shown once
     tenant_id: str
     priority_map: dict[str, str]
     default_kind: str
@@ -318,7 +382,7 @@ class SecretBody(Strict):
 
 
 class SecretIssued(BaseModel):
-    secret: str
+    secret: str | None  # null on an Idempotency-Key replay: shown once
     previous_valid_until: str | None
 
 

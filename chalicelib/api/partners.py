@@ -20,9 +20,8 @@ from chalicelib.services import partners, webhooks
 bp = Blueprint(__name__)
 ADMIN = {"admin"}
 
-# No Idempotency-Key on these two: their answer carries a secret, which must not
-# be kept anywhere in clear (an idempotency record would). A repeated
-# registration is a 409 and changes nothing.
+# Their answer carries a secret shown once: an Idempotency-Key replay answers the
+# same with `secret: null` (the record never holds it), and no cache keeps it.
 
 
 @route(
@@ -33,6 +32,8 @@ ADMIN = {"admin"}
     body=PartnerBody,
     response=PartnerIssued,
     status=201,
+    idempotent=True,
+    secrets=("secret",),
     summary="Register a partner helpdesk (its secret is shown once)",
     errors=(400, 409, 422),
 )
@@ -58,6 +59,8 @@ def register(call: Call) -> dict[str, Any]:
     body_optional=True,
     response=SecretIssued,
     status=201,
+    idempotent=True,
+    secrets=("secret",),
     summary="Rotate a partner's secret: the new one at once, the previous one 24 h more",
     errors=(400, 404, 409),
 )

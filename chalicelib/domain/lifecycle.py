@@ -275,7 +275,9 @@ def decide(
     elif action == "mark_paid":  # DX2: the clock starts on payment
         new = _each(targets, None, lambda t, _c, at: sla.start_pending(t, at), clocks, now)
     elif action == "log_time":  # C4: the total stays on the ticket, each entry in history
-        total = int(fields.get(LOGGED_MINUTES) or 0) + int(params["minutes"])
+        logged = fields.get(LOGGED_MINUTES)  # a client may have opened it with anything there
+        before = logged if isinstance(logged, int) and not isinstance(logged, bool) else 0
+        total = max(before, 0) + int(params["minutes"])
         changes["fields"] = {**fields, LOGGED_MINUTES: total}
     if action in CHARGE_STATUS and charge is not None:
         changes["charge"] = {**charge, "status": CHARGE_STATUS[action]}

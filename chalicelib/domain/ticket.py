@@ -47,6 +47,8 @@ class Ticket:
     version: int | None = None
     # Epoch second of the next alert threshold (the due index's sort key), or None.
     due_at: int | None = None
+    # The id of its newest history event, as read (the store orders new ones after it).
+    last_event: str | None = None
 
     def view(self, targets: list[dict[str, Any]]) -> dict[str, Any]:
         """The contract's Ticket JSON, with the targets' views as of some instant."""

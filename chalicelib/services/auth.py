@@ -1,16 +1,31 @@
-"""API keys: issued once in clear, stored as SHA-256, resolved to (tenant, role)."""
+"""API keys: issued once in clear, stored as SHA-256, resolved to (tenant, role).
+
+A warm container remembers the keys it resolved for KEY_CACHE_SECONDS, so a
+request costs no key lookup on a warm Lambda; a revoked key stops working
+everywhere within that time (at once in the container that revoked it).
+"""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 
+from cachetools import TTLCache
+
 from chalicelib.errors import Unauthorized
+from chalicelib.settings import get_settings
 
 ROLES = ("customer", "agent", "admin")
 PROVIDER_ROLES = frozenset({"agent", "admin"})
 KEY_PREFIX = "sgk_"
+KEY_CACHE_SECONDS = 30  # revocation takes effect within this (API.md: within 60 s)
+KEY_CACHE_SIZE = 4096
+_clock = time.monotonic  # the cache's timer (tests move it forward)
+_lock = threading.Lock()  # TTLCache is not thread-safe; `chalice local` serves threads
 
 
 @dataclass(frozen=True)
@@ -34,8 +49,21 @@ def new_clear_key() -> str:
     return KEY_PREFIX + secrets.token_urlsafe(32)
 
 
+@functools.cache
+def _resolved() -> TTLCache[tuple[str, str], Caller]:
+    """Callers by (table, key hash); built on first use, kept while the container lives."""
+    return TTLCache(maxsize=KEY_CACHE_SIZE, ttl=KEY_CACHE_SECONDS, timer=lambda: _clock())
+
+
+def forget(key_hash: str) -> None:
+    """Drop a key from this container's cache (it was just revoked here)."""
+    with _lock:
+        _resolved().pop((get_settings().table_name, key_hash), None)
+
+
 def authenticate(authorization: str | None) -> Caller:
-    """Resolve `Authorization: Bearer <key>` (one GetItem)."""
+    """Resolve `Authorization: Bearer <key>`: one GetItem, none on a warm container
+    that resolved the same key less than KEY_CACHE_SECONDS ago."""
     from chalicelib.store.tenants import get_key
 
     if not authorization:
@@ -44,9 +72,20 @@ def authenticate(authorization: str | None) -> Caller:
     token = token.strip()
     if scheme.lower() != "bearer" or not token or len(token) > 200:
         raise Unauthorized("the Authorization header must be 'Bearer <api key>'")
-    item = get_key(hash_key(token))
+    key_hash = hash_key(token)
+    remembered = (get_settings().table_name, key_hash)
+    with _lock:
+        caller = _resolved().get(remembered)
+    if caller is not None:
+        return caller
+    item = get_key(key_hash)
     if item is None:
         raise Unauthorized("unknown API key", code="bad_credentials")
-    return Caller(
+    if item.revoked_at is not None:
+        raise Unauthorized("this API key was revoked", code="key_revoked")
+    caller = Caller(
         key_id=item.key_id, tenant_id=item.tenant_id, role=item.role, contact=item.contact
     )
+    with _lock:
+        _resolved()[remembered] = caller
+    return caller

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +11,7 @@ from ulid import ULID
 
 from chalicelib.api.models import TenantBody
 from chalicelib.domain.instants import format_instant
-from chalicelib.errors import BadRequest, Conflict, RuleRefused, TenantNotFound
+from chalicelib.errors import BadRequest, Conflict, NotFound, RuleRefused, TenantNotFound
 from chalicelib.services import auth, policies
 from chalicelib.store import tenants as store
 
@@ -96,7 +97,8 @@ def patch_tenant(tenant_id: str, patch: dict[str, Any], now: datetime) -> dict[s
     before = tenant_doc(item.doc)
     merged = merge_patch(before, patch)
     try:
-        tenant = TenantBody.model_validate(merged)
+        # strictly, as JSON (as every body is): `"active": "yes"` is no boolean
+        tenant = TenantBody.model_validate_json(json.dumps(merged), strict=True)
     except ValidationError as e:
         from chalicelib.api.http import validation_fields
 
@@ -138,6 +140,34 @@ def issue_key(tenant_id: str, role: str, contact: str | None, now: datetime) -> 
     key_id = f"key_{ULID()}"
     store.put_key(auth.hash_key(clear), key_id, tenant_id, role, contact, format_instant(now))
     return {"key_id": key_id, "api_key": clear, "tenant_id": tenant_id, "role": role}
+
+
+def _key_view(item: Any) -> dict[str, Any]:
+    """A key as the list shows it: never the clear key, never its hash."""
+    return {
+        "key_id": item.key_id,
+        "role": item.role,
+        "contact": item.contact,
+        "created_at": item.created_at,
+        "revoked_at": item.revoked_at,
+    }
+
+
+def list_keys(tenant_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    if store.get_tenant(tenant_id) is None:
+        raise TenantNotFound(tenant_id)
+    items, next_cursor = store.list_keys(tenant_id, limit, cursor)
+    return {"items": [_key_view(item) for item in items], "next_cursor": next_cursor}
+
+
+def revoke_key(tenant_id: str, key_id: str, now: datetime) -> None:
+    """Revoke a key: it answers 401 at once here, within KEY_CACHE_SECONDS on every
+    other warm container. Revoking it again is no error (the first instant stays)."""
+    item = store.find_key(tenant_id, key_id) if len(key_id) <= 64 else None
+    if item is None:
+        raise NotFound(f"key {key_id} not found on tenant {tenant_id}", code="key_not_found")
+    store.revoke_key(item, format_instant(now))
+    auth.forget(item.pk.removeprefix("KEY#"))
 
 
 def ensure_provider(tenant_id: str, name: str, now: datetime) -> None:

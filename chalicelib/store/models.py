@@ -91,6 +91,15 @@ class TenantItem(Model):
         return f"TENANT#{tenant_id}"
 
 
+class KeysByTenantIndex(GlobalSecondaryIndex["ApiKeyItem"]):
+    class Meta(_IndexMeta):
+        index_name = schema.KEYS_INDEX
+        projection = AllProjection()
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    key_id = UnicodeAttribute(range_key=True)
+
+
 class ApiKeyItem(Model):
     class Meta(_TableMeta):
         pass
@@ -102,6 +111,9 @@ class ApiKeyItem(Model):
     role = UnicodeAttribute()
     contact = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
+    revoked_at = UnicodeAttribute(null=True)  # set once by DELETE; the key then answers 401
+
+    by_tenant = KeysByTenantIndex()
 
     @staticmethod
     def key(key_hash: str) -> str:
@@ -209,6 +221,7 @@ class TicketItem(Model):
     priority_key = UnicodeAttribute(null=True)
     breached_key = UnicodeAttribute(null=True)
     reported_sk = UnicodeAttribute(null=True)
+    last_event = UnicodeAttribute(null=True)  # the newest EVENT#<id> of its partition
     version = VersionAttribute()
 
     by_tenant = ByTenantIndex()

@@ -15,6 +15,7 @@ BY_STATUS_INDEX = "by_status"
 BY_PRIORITY_INDEX = "by_priority"
 BREACHED_INDEX = "breached"
 BY_REPORTED_INDEX = "by_reported"
+KEYS_INDEX = "keys_by_tenant"
 
 
 def _s(name: str) -> dict[str, str]:
@@ -51,6 +52,7 @@ MAIN_TABLE: dict[str, Any] = {
         _s("priority_key"),
         _s("breached_key"),
         _s("reported_sk"),
+        _s("key_id"),
     ],
     "KeySchema": _key("pk", "sk"),
     "GlobalSecondaryIndexes": [
@@ -99,6 +101,13 @@ MAIN_TABLE: dict[str, Any] = {
         {
             "IndexName": BY_REPORTED_INDEX,
             "KeySchema": _key("gsi1pk", "reported_sk"),
+            "Projection": {"ProjectionType": "ALL"},
+        },
+        # Sparse: only API key items (the only ones with a `key_id`), a tenant's keys
+        # in issue order (key ids are ULIDs), for the key list and revocation.
+        {
+            "IndexName": KEYS_INDEX,
+            "KeySchema": _key("tenant_id", "key_id"),
             "Projection": {"ProjectionType": "ALL"},
         },
         # Sparse: only outbox items not yet published.

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from chalicelib.store.models import ApiKeyItem, TenantItem
+from chalicelib.store.pages import decode_cursor, key_cursor
 
 
 def _conditional_failed(e: PutError) -> bool:
@@ -80,3 +81,41 @@ def put_key(
         contact=contact,
         created_at=now,
     ).save(condition=ApiKeyItem.pk.does_not_exist())
+
+
+_KEY_PAGE_KEYS = {"pk", "sk", "tenant_id", "key_id"}
+
+
+def list_keys(
+    tenant_id: str, limit: int, cursor: str | None
+) -> tuple[list[ApiKeyItem], str | None]:
+    """A page of a tenant's keys in issue order: one Query of the sparse
+    keys_by_tenant index (`limit + 1`: the extra one says whether a next page exists)."""
+    start = decode_cursor(cursor, {"tenant_id": tenant_id}, _KEY_PAGE_KEYS)
+    items = list(
+        ApiKeyItem.by_tenant.query(
+            tenant_id, limit=limit + 1, page_size=limit + 1, last_evaluated_key=start
+        )
+    )
+    page = items[:limit]
+    next_cursor = key_cursor(page[-1], _KEY_PAGE_KEYS) if len(items) > limit else None
+    return page, next_cursor
+
+
+def find_key(tenant_id: str, key_id: str) -> ApiKeyItem | None:
+    """A tenant's key by its id (one Query of the keys_by_tenant index)."""
+    for item in ApiKeyItem.by_tenant.query(tenant_id, ApiKeyItem.key_id == key_id, limit=1):
+        return item
+    return None
+
+
+def revoke_key(item: ApiKeyItem, now: str) -> None:
+    """Mark a key revoked (once: a second revocation keeps the first instant)."""
+    try:
+        item.update(
+            actions=[ApiKeyItem.revoked_at.set(now)],
+            condition=ApiKeyItem.pk.exists() & ApiKeyItem.revoked_at.does_not_exist(),
+        )
+    except UpdateError as e:
+        if e.cause_response_code != "ConditionalCheckFailedException":
+            raise

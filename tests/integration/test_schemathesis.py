@@ -12,12 +12,15 @@ tenant) are pinned to throwaway ids.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Ok
@@ -141,3 +144,61 @@ def test_schemathesis_finds_no_5xx_and_no_undocumented_response(
                     assert mode is GenerationMode.NEGATIVE, operation.label
     print(f"\nschemathesis: {wsgi.requests} requests over {len(operations)} operations")
     assert wsgi.requests >= len(operations) * EXAMPLES
+
+
+JSON_LEAF = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)
+ANY_JSON = st.recursive(
+    JSON_LEAF,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=40,
+)
+
+
+def test_fields_with_arbitrary_keys_never_break_a_read(
+    api: Api, wsgi: ChaliceWsgi, agent_key: str, new_customer: Any
+) -> None:
+    """`fields` with any keys (empty, huge, surrogates, deep, many) and any values:
+    POST /tickets is 201 or 400, never a 5xx, and every read that shows the ticket
+    (GET one, the tenant list, the every-customer list, the report) stays 200."""
+    customer: Customer = new_customer()
+    tried, server_errors = 0, 0
+
+    @settings(
+        max_examples=150,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(fields=st.dictionaries(st.text(max_size=12), ANY_JSON, max_size=60))
+    def run(fields: dict[str, Any]) -> None:
+        nonlocal tried, server_errors
+        raw = json.dumps({**INCIDENT, "fields": fields})  # lone surrogates escaped, as sent
+        status, ticket = api.call("POST", "/tickets", customer.key, raw=raw)
+        tried += 1
+        server_errors += status >= 500
+        assert status in (201, 400, 413), (status, ticket)
+        if status == 201:
+            status, read = api.get(f"/tickets/{ticket['id']}", customer.key)
+            tried += 1
+            assert status == 200, read
+
+    run()
+    today = datetime.now(UTC).date()
+    since, until = (
+        f"{today - timedelta(days=1)}T00:00:00Z",
+        f"{today + timedelta(days=2)}T00:00:00Z",
+    )
+    reads = [
+        ("/tickets?limit=100", customer.key),  # the tenant's list
+        ("/tickets?limit=100", agent_key),  # every customer's
+        (f"/reports/sla?tenant_id={customer.tenant_id}&from={since}&to={until}", agent_key),
+    ]
+    for path, key in reads:
+        status, body = api.get(path, key)
+        tried += 1
+        assert status == 200, (path, body)
+    print(f"\nfields fuzz: {tried} requests, {server_errors} 5xx")
+    assert server_errors == 0

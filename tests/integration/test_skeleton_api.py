@@ -301,8 +301,10 @@ def test_dynamodb_calls_per_request(api: Api, customer: Customer, aws_calls: Cou
     listed = dict(aws_calls)
     # key + tenant + policy + one transaction
     assert opened <= 4, opened
-    assert read == {"GetItem": 2}, read  # the key, the ticket
-    assert listed == {"GetItem": 1, "Query": 1}, listed
+    # the key was resolved by the POST: a warm container does not look it up again
+    # (cold: 2 GetItem for a read, see test_keys)
+    assert read == {"GetItem": 1}, read  # the ticket
+    assert listed == {"Query": 1}, listed
 
 
 # --- the generated OpenAPI document ---------------------------------------

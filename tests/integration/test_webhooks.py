@@ -700,3 +700,26 @@ def test_a_signed_body_we_could_not_store_is_a_400_not_a_500(
     status, body = desk.post(json.dumps(data).encode())
     assert status == 400, body
     assert api.get(f"/tickets?tenant_id={desk.tenant_id}", agent_key)[1]["items"] == []
+
+
+def test_a_replayed_registration_or_rotation_never_shows_the_secret_again(
+    api: Api, admin_key: str, customer: Any
+) -> None:
+    from chalicelib import aws
+    from chalicelib.settings import get_settings
+
+    partner = {"id": f"p-{uuid.uuid4().hex[:8]}", "tenant_id": customer.tenant_id, "format": "jira"}
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+    status, first = api.post("/admin/partners", admin_key, partner, headers=key)
+    assert status == 201, first
+    assert first["secret"]
+    status, again = api.post("/admin/partners", admin_key, partner, headers=key)
+    assert status == 201, again
+    assert again == {**first, "secret": None}
+    path = f"/admin/partners/{partner['id']}/secrets"
+    rotated = api.post(path, admin_key, headers=key)[1]
+    assert rotated["secret"]
+    assert api.post(path, admin_key, headers=key)[1] == {**rotated, "secret": None}
+    records = aws.client("dynamodb").scan(TableName=get_settings().idempotency_table_name)
+    assert first["secret"] not in str(records)
+    assert rotated["secret"] not in str(records)
