@@ -13,12 +13,13 @@ ciphertext on the item, read on every delivery) is seen at once.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 
+from cachetools import TTLCache
 from pynamodb.exceptions import DoesNotExist, PutError
 
 from chalicelib import aws
@@ -62,34 +63,37 @@ def encrypt_secret(partner_id: str, secret: str) -> str:
     return base64.b64encode(blob).decode()
 
 
-_cache: dict[tuple[str, str], tuple[str, float]] = {}
-_cache_lock = threading.Lock()
+SECRET_CACHE_SIZE = 1024
+_lock = threading.Lock()  # TTLCache is not thread-safe; `chalice local` serves threads
+
+
+@functools.cache
+def _decrypted() -> TTLCache[tuple[str, str], str]:
+    """Clear secrets by (partner, ciphertext); built on first use."""
+    return TTLCache(maxsize=SECRET_CACHE_SIZE, ttl=SECRET_CACHE_SECONDS)
 
 
 def decrypt_secret(partner_id: str, ciphertext: str) -> str:
     """The clear secret of a stored ciphertext (a KMS Decrypt at most every
     SECRET_CACHE_SECONDS per secret and warm container)."""
     key = (partner_id, ciphertext)
-    now = time.monotonic()
-    with _cache_lock:
-        hit = _cache.get(key)
-        if hit is not None and hit[1] > now:
-            return hit[0]
+    with _lock:
+        hit = _decrypted().get(key)
+    if hit is not None:
+        return hit
     clear: bytes = aws.client("kms").decrypt(
         CiphertextBlob=base64.b64decode(ciphertext), EncryptionContext=_context(partner_id)
     )["Plaintext"]
     secret = clear.decode()
-    with _cache_lock:
-        for stale in [k for k, (_, until) in _cache.items() if until <= now]:
-            del _cache[stale]
-        _cache[key] = (secret, now + SECRET_CACHE_SECONDS)
+    with _lock:
+        _decrypted()[key] = secret
     return secret
 
 
 def forget_secrets() -> None:
     """Drop every decrypted secret this container holds (tests)."""
-    with _cache_lock:
-        _cache.clear()
+    with _lock:
+        _decrypted().clear()
 
 
 # ---------------------------------------------------------------- partners
