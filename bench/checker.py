@@ -66,7 +66,7 @@ def load(total: int, at: datetime) -> None:
     from moto.dynamodb.models import dynamodb_backends
     from ulid import ULID
 
-    from chalicelib.api.models import TicketBody
+    from chalicelib.commands import TicketBody
     from chalicelib.domain import sla
     from chalicelib.services import tickets
     from chalicelib.services.auth import Caller
@@ -89,7 +89,7 @@ def load(total: int, at: datetime) -> None:
     assert base is not None
     specs = [
         sla.TargetSpec(metric=t.metric, clock=t.clock, seconds=t.target_seconds)
-        for t in tickets.targets_of(base)
+        for t in base.sla.targets
     ]
     # Straight into moto's backend: loading is not what is measured, and going
     # through the API would take an hour for 100,000 tickets.
@@ -98,13 +98,13 @@ def load(total: int, at: datetime) -> None:
         ticket = replace(
             base, id=f"tkt_{ULID()}", reported_at=reported, version=1, sla=replace(base.sla)
         )
-        tickets.set_targets(ticket, sla.start_targets(specs, reported))
-        item = store._to_item(ticket)
+        ticket.sla.targets = sla.start_targets(specs, reported)
+        item = store.to_item(ticket)
         item.version = 1
         backend.put_item(table, item.serialize())
     # the template itself is reported at `at - 50 min` too, making DUE in all
     base.reported_at = at - timedelta(minutes=50)
-    tickets.set_targets(base, sla.start_targets(specs, base.reported_at))
+    base.sla.targets = sla.start_targets(specs, base.reported_at)
     store.write(base, [])
 
 

@@ -29,7 +29,7 @@ def reset_clients() -> None:
 def reset_connections() -> None:
     """Forget every cached client and PynamoDB connection (a test or bench starts a
     fresh mock; PynamoDB caches its connection on each model class)."""
-    from pynamodb.models import Model
+    from pynamodb.models import Model  # only tests and benches call this: no import cost
 
     reset_clients()
     pending: list[type[Model]] = list(Model.__subclasses__())

@@ -18,6 +18,10 @@ from typing import Any
 
 from chalicelib.domain.instants import parse_instant
 
+# The commands import what they use when they run, not here: Powertools loggers bind
+# stdout when their module is imported, and `main` first points stdout at stderr so
+# that stdout carries exactly one JSON line (no import cycle is involved).
+
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
@@ -88,7 +92,7 @@ def bootstrap(tenant_id: str, name: str) -> dict[str, str]:
 
 
 def create_tenant(doc: dict[str, Any]) -> dict[str, Any]:
-    from chalicelib.api.models import TenantBody
+    from chalicelib.commands import TenantBody
     from chalicelib.services import tenants
 
     return tenants.create_tenant(TenantBody.model_validate(doc), _now())

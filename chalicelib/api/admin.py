@@ -7,15 +7,8 @@ from typing import Any
 from chalice.app import Blueprint
 
 from chalicelib.api.http import Call, route
-from chalicelib.api.models import (
-    KeyBody,
-    KeyIssued,
-    KeyPage,
-    PageQuery,
-    TenantBody,
-    TenantOut,
-    TenantPatch,
-)
+from chalicelib.api.models import KeyIssued, KeyPage, TenantOut
+from chalicelib.commands import KeyBody, PageQuery, TenantBody, TenantPatch
 from chalicelib.services import tenants
 
 bp = Blueprint(__name__)

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -22,7 +20,9 @@ from chalice.app import Blueprint, Response
 from pydantic import BaseModel, ValidationError
 from pynamodb.exceptions import PynamoDBException
 
-from chalicelib.domain.errors import DomainError
+from chalicelib import storable
+from chalicelib.commands import validate_json
+from chalicelib.domain.errors import DomainError, validation_fields
 from chalicelib.errors import (
     BadRequest,
     Forbidden,
@@ -33,6 +33,7 @@ from chalicelib.errors import (
     UnsupportedMediaType,
 )
 from chalicelib.services.auth import Caller, authenticate
+from chalicelib.services.idempotency import run_once
 
 MAX_BODY_BYTES = 256 * 1024
 # A body is JSON when its media type is application/json or any `+json` one
@@ -43,13 +44,9 @@ JSON_MEDIA_TYPE = re.compile(r"^application/(?:json|[a-z0-9!#$&^_.-]+\+json)$")
 # Headers on every response; routes that return a secret add NO_STORE.
 ALWAYS_HEADERS = {"X-Content-Type-Options": "nosniff"}
 NO_STORE = {"Cache-Control": "no-store"}
-# What DynamoDB can store (a body we could not store is a client error, not a 500).
-MAX_JSON_DEPTH = 32
-MAX_DIGITS = 38
-MIN_MAGNITUDE, MAX_MAGNITUDE = Decimal("1E-130"), Decimal("1E126")
-# Routes whose service names each bad number by path, with its own stricter limits
-# (services.policies._storage_problems): the numbers reach it as parsed.
-NUMBERS_CHECKED_BY_SERVICE = {("PUT", "/admin/policies/{policy_id}")}
+# Routes whose service checks what DynamoDB can store itself (`chalicelib.storable`),
+# so that one 400 names those values and its own validation errors together.
+STORAGE_CHECKED_BY_SERVICE = {("PUT", "/admin/policies/{policy_id}")}
 
 
 @dataclass(frozen=True)
@@ -115,17 +112,6 @@ def error_body(code: str, message: str, fields: dict[str, str] | None = None) ->
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
 
-def validation_fields(e: ValidationError, prefix: str = "", root: str = "body") -> dict[str, str]:
-    """Every bad field of a pydantic error, by dotted path (`root` for the whole input)."""
-    fields: dict[str, str] = {}
-    for err in e.errors(include_url=False):
-        # A dict key's own error ends in "[key]": the field is named by the key itself.
-        parts = [str(p) for p in err["loc"] if p != "[key]"]
-        loc = ".".join(parts) or root
-        fields.setdefault(prefix + loc, err["msg"])
-    return fields
-
-
 def to_response(exc: SlaguardError | DomainError | ValidationError) -> Response:
     """Map a typed error to the contract's error shape (the only place that does)."""
     if isinstance(exc, SlaguardError):
@@ -139,79 +125,6 @@ def to_response(exc: SlaguardError | DomainError | ValidationError) -> Response:
     if status in (429, 503):
         headers["Retry-After"] = "1"
     return Response(body=error_body(code, message, fields), status_code=status, headers=headers)
-
-
-class _BadNumber:
-    """A JSON number DynamoDB cannot store, kept in place of its value while
-    parsing so that the check after it can name where it was."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-
-
-def _number(literal: str, value: int | float) -> int | float | _BadNumber:
-    """A JSON number as DynamoDB can hold it: finite, at most MAX_DIGITS
-    significant digits, a magnitude in its range (or zero); else a _BadNumber."""
-    mantissa = literal.lstrip("-").split("e")[0].split("E")[0].replace(".", "")
-    if len(mantissa.strip("0")) > MAX_DIGITS:
-        return _BadNumber(f"more than {MAX_DIGITS} significant digits")
-    if isinstance(value, float) and not math.isfinite(value):
-        return _BadNumber("must be a finite number")
-    magnitude = abs(Decimal(repr(value)) if isinstance(value, float) else Decimal(value))
-    if magnitude and not MIN_MAGNITUDE <= magnitude < MAX_MAGNITUDE:
-        return _BadNumber("out of range (1E-130 to 1E126)")
-    return value
-
-
-def _parse_int(literal: str) -> int | float | _BadNumber:
-    if len(literal.lstrip("-")) > 127:  # at least 1E127 (no leading zeros in JSON)
-        return _BadNumber("out of range (1E-130 to 1E126)")  # and no huge int() below
-    return _number(literal, int(literal))
-
-
-def _parse_float(literal: str) -> int | float | _BadNumber:
-    return _number(literal, float(literal))
-
-
-def _no_constant(name: str) -> _BadNumber:
-    return _BadNumber(f"{name} is not a JSON number")
-
-
-def _printable(key: str) -> str:
-    return key.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
-def _storage_problems(value: Any, limit: int = 20) -> dict[str, str]:
-    """What DynamoDB could not store, by path (at most `limit` of them): numbers
-    parsed as _BadNumber, strings and keys that are not valid UTF-8 (a lone
-    surrogate) and empty keys (a stored map with one could not be read back),
-    containers nested over MAX_JSON_DEPTH. Iterative: no recursion."""
-    problems: dict[str, str] = {}
-    stack: list[tuple[Any, str, int]] = [(value, "", 1)]
-    while stack and len(problems) < limit:
-        item, path, depth = stack.pop()
-        where = path or "body"
-        if isinstance(item, _BadNumber):
-            problems[where] = item.reason
-        elif isinstance(item, str):
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
-                problems[where] = "not valid UTF-8 (a lone surrogate)"
-        elif isinstance(item, dict | list):
-            if depth > MAX_JSON_DEPTH:
-                problems[where] = f"nested more than {MAX_JSON_DEPTH} levels deep"
-                continue
-            pairs = item.items() if isinstance(item, dict) else enumerate(item)
-            for name, child in reversed(list(pairs)):
-                shown = _printable(str(name))
-                child_path = f"{path}.{shown}" if path else shown
-                if isinstance(name, str) and shown != name and len(problems) < limit:
-                    problems[child_path] = "the key is not valid UTF-8 (a lone surrogate)"
-                elif name == "" and len(problems) < limit:  # DynamoDB keeps no empty map key
-                    problems[child_path] = "an empty name: every key must have 1 character or more"
-                stack.append((child, child_path, depth + 1))
-    return problems
 
 
 THROTTLING = frozenset(
@@ -271,25 +184,20 @@ def _utf8_text(raw: bytes) -> str:
         ) from e
 
 
-def _parse_json(raw: bytes, *, numbers_checked_by_service: bool = False) -> Any:
-    """The body as JSON that DynamoDB can store: anything else is a 400 naming each
-    bad value by path. `numbers_checked_by_service` leaves non-finite and
-    out-of-range numbers to a service that names them with stricter limits."""
+def _parse_json(raw: bytes, *, storage_checked_by_service: bool = False) -> Any:
+    """The body as JSON that DynamoDB can store (`chalicelib.storable`): anything
+    else is a 400 naming each bad value by path. `storage_checked_by_service`
+    leaves that check to a service that reports it with its own validation."""
     if len(raw) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"the body is over {MAX_BODY_BYTES // 1024} KiB")
     if not raw.strip():
         raise BadRequest("a JSON body is required", {"body": "required"}, code="malformed_json")
     text = _utf8_text(raw)
-    hooks: dict[str, Any] = (
-        {}
-        if numbers_checked_by_service
-        else {"parse_constant": _no_constant, "parse_int": _parse_int, "parse_float": _parse_float}
-    )
     try:
-        data = json.loads(text, **hooks)
+        data = json.loads(text) if storage_checked_by_service else storable.parse_json(text)
     except (ValueError, RecursionError) as e:
         raise BadRequest(f"the body is not valid JSON: {e}", code="malformed_json") from e
-    problems = _storage_problems(data)
+    problems = {} if storage_checked_by_service else storable.problems(data)
     if problems:
         raise BadRequest(
             "the body has values that cannot be stored "
@@ -300,19 +208,12 @@ def _parse_json(raw: bytes, *, numbers_checked_by_service: bool = False) -> Any:
     return data
 
 
-def strict_body(model: type[BaseModel], data: Any) -> Any:
-    """Validate parsed JSON strictly, as JSON: a number, boolean or string is taken
-    as it was sent (`true` or `"1"` is not a number of minutes), while RFC 3339
-    strings still make instants and arrays tuples."""
-    return model.model_validate_json(json.dumps(data), strict=True)
-
-
 def _validate(model: type[BaseModel], data: Any, what: str, *, strict: bool = False) -> BaseModel:
     if not isinstance(data, dict):
         raise BadRequest(f"the {what} must be a JSON object", {what: "must be an object"})
     try:
         # Bodies are JSON and strict; a query string is text, read laxly ("limit=5").
-        return strict_body(model, data) if strict else model.model_validate(data)
+        return validate_json(model, data) if strict else model.model_validate(data)
     except ValidationError as e:
         raise BadRequest(
             "the request has invalid fields",
@@ -398,8 +299,8 @@ def _handle(
     call = Call(caller=caller, now=utcnow(), raw_body=raw_bytes, headers=dict(request.headers))
     if spec.body is not None and not (spec.body_optional and not raw_bytes.strip()):
         check_media_type(request.headers.get("content-type"), raw_bytes)
-        by_service = (spec.method, spec.path) in NUMBERS_CHECKED_BY_SERVICE
-        parsed = _parse_json(raw_bytes, numbers_checked_by_service=by_service)
+        by_service = (spec.method, spec.path) in STORAGE_CHECKED_BY_SERVICE
+        parsed = _parse_json(raw_bytes, storage_checked_by_service=by_service)
         # (a policy document may still hold NaN there, which strict JSON cannot carry;
         # its service validates the whole document itself)
         call.body = _validate(spec.body, parsed, "body", strict=not by_service)
@@ -421,8 +322,6 @@ def _handle(
 
     key = request.headers.get("idempotency-key")
     if idempotent and key is not None and caller is not None:
-        from chalicelib.services.idempotency import run_once
-
         # The same key on another route or resource is another request; the body is
         # compared as JSON, so whitespace or key order do not make it "another body".
         scope = f"{spec.method} {spec.path} {json.dumps(params, sort_keys=True)}"

@@ -8,7 +8,8 @@ from typing import Any
 from chalice.app import Blueprint
 
 from chalicelib.api.http import Call, route
-from chalicelib.api.models import ActionBody, CommentBody, CommentOut, TicketOut
+from chalicelib.api.models import CommentOut, TicketOut
+from chalicelib.commands import ActionBody, CommentBody
 from chalicelib.services import lifecycle
 
 bp = Blueprint(__name__)

@@ -19,6 +19,7 @@ def health(call: Call) -> dict[str, Any]:
 
 @route(bp, "/openapi.json", "GET", summary="This OpenAPI 3 document")
 def openapi(call: Call) -> dict[str, Any]:
+    # Deferred for cold start: the JSON Schema generator is needed only here.
     from chalicelib.api.openapi import document
 
     return document()

@@ -8,13 +8,8 @@ from typing import Any
 from chalice.app import Blueprint
 
 from chalicelib.api.http import Call, Reply, route
-from chalicelib.api.models import (
-    PartnerBody,
-    PartnerIssued,
-    SecretBody,
-    SecretIssued,
-    WebhookAnswer,
-)
+from chalicelib.api.models import PartnerIssued, SecretIssued, WebhookAnswer
+from chalicelib.commands import PartnerBody, SecretBody
 from chalicelib.services import partners, webhooks
 
 bp = Blueprint(__name__)

@@ -8,7 +8,7 @@ from chalice.app import Blueprint
 from pydantic import BaseModel, ConfigDict
 
 from chalicelib.api.http import Call, route
-from chalicelib.api.models import PageQuery
+from chalicelib.commands import PageQuery
 from chalicelib.domain.policy import Policy
 from chalicelib.services import policies
 

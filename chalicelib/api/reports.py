@@ -7,7 +7,8 @@ from typing import Any
 from chalice.app import Blueprint
 
 from chalicelib.api.http import Call, route
-from chalicelib.api.models import SlaReport, SlaReportQuery
+from chalicelib.api.models import SlaReport
+from chalicelib.commands import SlaReportQuery
 from chalicelib.services import reports
 
 bp = Blueprint(__name__)

@@ -7,14 +7,8 @@ from typing import Any
 from chalice.app import Blueprint
 
 from chalicelib.api.http import Call, route
-from chalicelib.api.models import (
-    EventPage,
-    PageQuery,
-    TicketBody,
-    TicketListQuery,
-    TicketOut,
-    TicketPage,
-)
+from chalicelib.api.models import EventPage, TicketOut, TicketPage
+from chalicelib.commands import PageQuery, TicketBody, TicketListQuery
 from chalicelib.services import tickets
 
 bp = Blueprint(__name__)

@@ -211,7 +211,7 @@ class CalendarSpec(BaseModel):
 
 @lru_cache(maxsize=4096)
 def _country_holidays(country: str, year: int) -> frozenset[date]:
-    import holidays
+    import holidays  # on first use (see _supported_countries)
 
     return frozenset(holidays.country_holidays(country, years=year).keys())
 
@@ -522,3 +522,18 @@ def business_days(clock: Clock, days: int) -> int:
     if isinstance(clock, BusinessCalendar):
         return days * clock.business_day_seconds
     return days * DAY
+
+
+@lru_cache(maxsize=256)
+def _business_calendar(spec_json: str) -> BusinessCalendar:
+    return BusinessCalendar(CalendarSpec.model_validate_json(spec_json))
+
+
+def clock_for(kind: str, calendar: CalendarSpec) -> Clock:
+    """The clock of a target: `24x7` is continuous, `business` counts the calendar's
+    working hours (cached per calendar content)."""
+    if kind == "24x7":
+        return CONTINUOUS
+    if kind == "business":
+        return _business_calendar(calendar.model_dump_json())
+    raise ValueError(f"unknown clock {kind!r}")

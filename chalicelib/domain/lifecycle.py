@@ -3,8 +3,9 @@ status to which status, with which parameters, and what each action does to the
 SLA targets (E5, E6, A4, A5, A6, K5, DX2). Pure: no I/O, `now` passed in.
 
 The tables are the whole state machine; `decide` reads them and returns what an
-action changes, and the service stores it. Re-targeting on `set_priority` (E7)
-needs the policy and the tenant, so the service does it after `decide`.
+action changes, and the Ticket aggregate applies it (`Ticket.act`). Re-targeting
+on `set_priority` (E7) needs the policy and the tenant's terms in force, so it is
+`Ticket.change_priority`, with the basis the service reads.
 """
 
 from __future__ import annotations
@@ -222,7 +223,7 @@ def _met(before: Sequence[sla.Target], after: Sequence[sla.Target]) -> list[str]
 
 @dataclass(frozen=True)
 class Outcome:
-    """What an action changes on a ticket (the service stores it)."""
+    """What an action changes on a ticket (`Ticket.act` applies it)."""
 
     status: str
     targets: list[sla.Target]

@@ -1,11 +1,10 @@
-"""Policies as data (POLICIES.md E1, A*, K*, C*, DX*): the policy document schema and
-the pure functions that turn a policy, a tenant's terms and a ticket's intake into
-a plan (priority, initial status, targets, alerts to raise).
+"""The policy document (POLICIES.md E1, A*, K*, C*, DX*): its schema, and the
+checks of one part against another that the schema alone cannot make.
 
 A policy document is JSON. Its rules are lists of `{"when": <match>, ...}` entries;
 a match names conditions on the ticket and tenant (kind, priority, tier, channel,
 contract, integration, "reported outside working hours") and an absent condition
-matches anything. How each list is read:
+matches anything. How each list is read (`chalicelib.domain.planning` reads them):
 
 * `priority_rules`: the first match forces the priority (K1 emergency kind, K2 prime,
   DX6 no urgencies without contract). Conditions see the requested priority.
@@ -17,48 +16,23 @@ matches anything. How each list is read:
 * `target_rules`: per metric, the first rule that matches and defines that metric
   wins, so a narrow rule listed first overrides one metric of a broad rule (A3).
 
+A ticket's intake is checked against its kind in `chalicelib.domain.intake`; a
+tenant's terms (tier, contract, calendar) are read in `chalicelib.domain.terms`.
 Nothing here does I/O or reads the clock.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from collections.abc import Mapping
 from decimal import Decimal
-from functools import lru_cache
 from typing import Annotated, Any, Literal
-from urllib.parse import urlparse
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from chalicelib.domain.calendar import (
-    CONTINUOUS,
-    BusinessCalendar,
-    CalendarSpec,
-    Clock,
-    business_days,
-)
-from chalicelib.domain.errors import DomainError
-from chalicelib.domain.sla import DEFAULT_LADDER, TargetSpec, Threshold
-
-__all__ = [
-    "CHANNELS",
-    "ChannelRefused",
-    "Intake",
-    "IntakeError",
-    "Plan",
-    "Policy",
-    "TargetSpec",
-    "TenantTerms",
-    "Threshold",
-    "calendar_for",
-    "clock_for",
-    "plan_ticket",
-    "tier_for",
-    "validate_policy_document",
-]
+from chalicelib.domain.calendar import CalendarSpec
+from chalicelib.domain.errors import IntakeError, validation_fields
+from chalicelib.domain.sla import DEFAULT_LADDER, Threshold
 
 Metric = Literal["first_response", "resolution", "study", "next_response"]
 ClockKind = Literal["business", "24x7"]
@@ -75,37 +49,8 @@ BUILT_BY: tuple[str, ...] = ("provider", "self_service")
 
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,99}$")]
 AlertName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")]
-
-
-# ---------------------------------------------------------------------- errors
-
-
-class IntakeError(DomainError):
-    """A ticket (or policy document) with invalid fields: HTTP 400 naming each one
-    (`kind`, `priority`, `fields.module`, `calendar.timezone`, ...)."""
-
-    status = 400
-    code = "invalid_request"
-
-    def __init__(self, message: str, fields: dict[str, str], *, code: str | None = None) -> None:
-        super().__init__(message, fields)
-        if code is not None:
-            self.code = code
-
-
-class ChannelRefused(DomainError):
-    """DX2: the tenant's contract does not cover this channel: HTTP 403."""
-
-    status = 403
-    code = "channel_not_in_contract"
-
-    def __init__(self, channel: str, allowed: tuple[str, ...]) -> None:
-        super().__init__(
-            f"channel {channel!r} is not in this customer's contract; use {', '.join(allowed)}",
-            {"channel": f"allowed: {', '.join(allowed)}"},
-        )
-        self.channel = channel
-        self.allowed = allowed
+# The value a `required_if` condition compares an intake field with (a JSON scalar).
+FieldValue = str | bool | int | float | None
 
 
 # ---------------------------------------------------------------------- schema
@@ -142,7 +87,7 @@ class FieldSpec(_Doc):
 
     type: FieldType
     required: bool = True
-    required_if: dict[str, Any] | None = None
+    required_if: dict[str, FieldValue] | None = None
     choices: list[str] | None = None
     examples: list[str] = []
     min_items: int = Field(default=0, ge=0)
@@ -265,123 +210,7 @@ class Policy(_Doc):
     billing: BillingSpec | None = None
 
 
-# ---------------------------------------------------------------------- inputs
-
-
-class CalendarOverride(_Doc):
-    """A tenant's calendar: each field given replaces the policy's (A1, DX1)."""
-
-    timezone: str | None = None
-    country: str | None = None
-    hours: dict[str, list[tuple[str, str]]] | None = None
-    holidays: list[date] | None = None
-
-
-@dataclass(frozen=True)
-class TenantTerms:
-    """What a policy reads from the tenant (API.md, Tenant)."""
-
-    tier: str | None = None
-    contract_active: bool | None = None
-    plan: str | None = None
-    options: tuple[str, ...] = ()
-    calendar: CalendarOverride | None = None
-    operation_started_on: date | None = None
-
-    @classmethod
-    def from_tenant_doc(cls, doc: Mapping[str, Any]) -> TenantTerms:
-        """Read the Tenant JSON. Calendar fields that are absent, null or empty
-        inherit the policy's. Raises IntakeError on a malformed calendar or date."""
-        contract = doc.get("contract") or {}
-        calendar: CalendarOverride | None = None
-        given = {k: v for k, v in (doc.get("calendar") or {}).items() if v not in (None, {}, [])}
-        errors: dict[str, str] = {}
-        if given:
-            try:
-                calendar = CalendarOverride.model_validate(given)
-            except ValidationError as e:
-                errors.update(_error_fields(e, "calendar."))
-        started = doc.get("operation_started_on")
-        started_on: date | None = None
-        if isinstance(started, date):
-            started_on = started
-        elif started is not None:
-            try:
-                started_on = date.fromisoformat(str(started))
-            except ValueError:
-                errors["operation_started_on"] = "must be a date (YYYY-MM-DD)"
-        if errors:
-            raise IntakeError("the tenant has invalid fields", errors)
-        active = contract.get("active")
-        return cls(
-            tier=doc.get("tier"),
-            contract_active=None if active is None else bool(active),
-            plan=contract.get("plan"),
-            options=tuple(str(o) for o in contract.get("options") or ()),
-            calendar=calendar,
-            operation_started_on=started_on,
-        )
-
-
-@dataclass(frozen=True)
-class Intake:
-    """What a ticket brings at opening (or re-planning, E7). `tier` is a ticket-level
-    override of the tenant's; `description` is checked where a kind requires it (K5)."""
-
-    kind: str
-    priority: str | None = None
-    channel: str = "api"
-    fields: Mapping[str, Any] = field(default_factory=dict)
-    integration: Mapping[str, Any] | None = None
-    tier: str | None = None
-    description: str | None = None
-
-
-@dataclass(frozen=True)
-class Plan:
-    """The outcome of `plan_ticket`: what the ticket is and what it is owed."""
-
-    kind: str
-    priority: str
-    tier: str | None
-    status: str
-    targets: tuple[TargetSpec, ...]
-    alerts: tuple[str, ...]
-    first_response_met_by: str
-
-
-# ---------------------------------------------------------------------- calendars
-
-
-def calendar_for(policy: Policy, terms: TenantTerms) -> CalendarSpec:
-    """The effective calendar: the policy's, with each field the tenant set replacing
-    the policy's (A1: timezone, country, hours and holidays overridable)."""
-    if terms.calendar is None:
-        return policy.calendar
-    merged = policy.calendar.model_dump()
-    merged.update(terms.calendar.model_dump(exclude_none=True))
-    try:
-        return CalendarSpec.model_validate(merged)
-    except ValidationError as e:
-        raise IntakeError("the tenant's calendar is invalid", _error_fields(e, "calendar.")) from e
-
-
-@lru_cache(maxsize=256)
-def _business_calendar(spec_json: str) -> BusinessCalendar:
-    return BusinessCalendar(CalendarSpec.model_validate_json(spec_json))
-
-
-def clock_for(kind: str, calendar: CalendarSpec) -> Clock:
-    """The clock of a target: `24x7` is continuous, `business` counts the calendar's
-    working hours (cached per calendar content)."""
-    if kind == "24x7":
-        return CONTINUOUS
-    if kind == "business":
-        return _business_calendar(calendar.model_dump_json())
-    raise ValueError(f"unknown clock {kind!r}")
-
-
-# ---------------------------------------------------------------------- tiers
+# ---------------------------------------------------------------------- plans
 
 
 def plan_key(plan: str) -> str:
@@ -394,282 +223,7 @@ def plan_key(plan: str) -> str:
     return re.sub(r"[^a-z0-9+]", "", text)
 
 
-def tier_for(policy: Policy, terms: TenantTerms) -> str | None:
-    """K1: the tenant's tier, or the one its contract plan maps to."""
-    if terms.tier:
-        return terms.tier
-    if terms.plan:
-        wanted = plan_key(terms.plan)
-        for plan, tier in policy.plan_tiers.items():
-            if plan_key(plan) == wanted:
-                return tier
-    return None
-
-
-# ---------------------------------------------------------------------- intake checks
-
-_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
-
-
-def _is_url(value: Any) -> bool:
-    if not isinstance(value, str):
-        return False
-    parsed = urlparse(value.strip())
-    return parsed.scheme in ("http", "https") and bool(parsed.netloc)
-
-
-def _is_text(value: Any) -> bool:
-    return isinstance(value, str) and bool(value.strip())
-
-
-def _is_rfc3339(value: Any) -> bool:
-    if not isinstance(value, str) or not _RFC3339.match(value):
-        return False
-    try:
-        datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    return True
-
-
-def _list_problem(value: Any, spec: FieldSpec, item_ok: Callable[[Any], bool], what: str) -> str:
-    if not isinstance(value, list) or not all(item_ok(v) for v in value):
-        return f"must be a list of {what}"
-    if len(value) < spec.min_items:
-        return f"must hold at least {spec.min_items} {what}"
-    return ""
-
-
-def _field_problem(policy: Policy, spec: FieldSpec, value: Any, fields: Mapping[str, Any]) -> str:
-    """Why a present intake field is invalid, or "" when it is fine."""
-    if spec.type == "string":
-        if not _is_text(value):
-            return "must be a non-empty string"
-        if spec.choices is not None and value not in spec.choices:
-            return f"must be one of {', '.join(spec.choices)}"
-        return ""
-    if spec.type == "string_list":
-        return _list_problem(value, spec, _is_text, "non-empty strings")
-    if spec.type == "url":
-        return "" if _is_url(value) else "must be an http(s) URL"
-    if spec.type == "url_list":
-        return _list_problem(value, spec, _is_url, "http(s) URLs")
-    if spec.type == "datetime":
-        return "" if _is_rfc3339(value) else "must be an RFC 3339 date-time with an offset"
-    if spec.type == "boolean":
-        return "" if isinstance(value, bool) else "must be true or false"
-    # matrix_action (C2): an action of the product's row; any product's when the
-    # product itself is missing or wrong (that error is reported on its own field).
-    product = fields.get(spec.matrix_field or "")
-    row = policy.responsibility.get(product) if isinstance(product, str) else None
-    actions = (
-        set(row) if row is not None else {a for r in policy.responsibility.values() for a in r}
-    )
-    if not isinstance(value, str) or value not in actions:
-        where = f"for {product}" if row is not None else "in the policy"
-        return f"unknown action {where}; one of: {', '.join(sorted(actions))}"
-    return ""
-
-
-def _fields_errors(policy: Policy, kind: KindSpec, fields: Mapping[str, Any]) -> dict[str, str]:
-    """K4, K5, C2: every missing or invalid intake field, as `fields.<name>`."""
-    errors: dict[str, str] = {}
-    for name, spec in kind.fields.items():
-        key = f"fields.{name}"
-        value = fields.get(name)
-        if value is None:
-            required = spec.required or (
-                spec.required_if is not None
-                and all(fields.get(k) == v for k, v in spec.required_if.items())
-            )
-            if required:
-                errors[key] = "required"
-            continue
-        problem = _field_problem(policy, spec, value, fields)
-        if problem:
-            errors[key] = problem
-    return errors
-
-
-# ---------------------------------------------------------------------- planning
-
-
-@dataclass(frozen=True)
-class _Facts:
-    """What rule conditions look at, for one ticket."""
-
-    kind: str
-    priority: str
-    tier: str | None
-    channel: str
-    contract_active: bool
-    options: frozenset[str]
-    built_by: str | None
-    outside_hours: Callable[[], bool]
-
-
-def _matches(m: Match, f: _Facts) -> bool:
-    checks = (
-        m.kinds is None or f.kind in m.kinds,
-        m.priorities is None or f.priority in m.priorities,
-        m.tiers is None or f.tier in m.tiers,
-        m.channels is None or f.channel in m.channels,
-        m.contract_active is None or f.contract_active == m.contract_active,
-        m.contract_options is None or f.options.issuperset(m.contract_options),
-        m.integration_built_by is None or f.built_by in m.integration_built_by,
-    )
-    if not all(checks):
-        return False
-    # Evaluated last and only when asked: it needs the business calendar (A3).
-    return m.reported_outside_working_hours is None or (
-        f.outside_hours() == m.reported_outside_working_hours
-    )
-
-
-def _duration_seconds(target: TargetDef, calendar: CalendarSpec) -> int:
-    if target.seconds is not None:
-        return target.seconds
-    if target.minutes is not None:
-        return round(target.minutes * 60)
-    if target.hours is not None:
-        return round(target.hours * 3600)
-    assert target.business_days is not None
-    return business_days(clock_for(target.clock, calendar), target.business_days)
-
-
-def _ladder(steps: list[LadderStep]) -> tuple[Threshold, ...]:
-    return tuple(sorted((s.threshold() for s in steps), key=lambda t: t.pct))
-
-
-def _targets_for(policy: Policy, facts: _Facts, calendar: CalendarSpec) -> tuple[TargetSpec, ...]:
-    """E1: per metric, the first matching rule that defines it."""
-    chosen: dict[str, TargetSpec] = {}
-    for rule in policy.target_rules:
-        if not _matches(rule.when, facts):
-            continue
-        for target in rule.targets:
-            if target.metric in chosen:
-                continue
-            chosen[target.metric] = TargetSpec(
-                metric=target.metric,
-                clock=target.clock,
-                seconds=_duration_seconds(target, calendar),
-                ladder=_ladder(target.ladder if target.ladder is not None else policy.ladder),
-                starts_on=target.starts_on,
-            )
-    return tuple(chosen.values())
-
-
-def _outside_hours(calendar: CalendarSpec, at: datetime) -> Callable[[], bool]:
-    """A3: whether the second starting at `at` is outside working hours."""
-
-    def check() -> bool:
-        clock = clock_for("business", calendar)
-        return clock.elapsed(at, at + timedelta(seconds=1)) == 0
-
-    return check
-
-
-def plan_ticket(policy: Policy, terms: TenantTerms, intake: Intake, reported_at: datetime) -> Plan:
-    """Validate a ticket's intake against its policy and work out its plan.
-
-    Raises IntakeError naming every bad field at once (`kind`, `priority`, `tier`,
-    `channel`, `description`, `integration.built_by`, `fields.<name>`), then
-    ChannelRefused when the tenant's terms exclude the channel (DX2). Also used to
-    re-plan on a priority, kind or tier change (E7) and on a policy change (E9).
-    """
-    errors: dict[str, str] = {}
-    kind = policy.kinds.get(intake.kind)
-    if kind is None:
-        errors["kind"] = f"unknown kind {intake.kind!r}; one of: {', '.join(policy.kinds)}"
-    if intake.channel not in CHANNELS:
-        errors["channel"] = f"unknown channel; one of: {', '.join(CHANNELS)}"
-    if intake.tier is not None and intake.tier not in policy.tiers:
-        known = ", ".join(policy.tiers) or "none (this policy has no tiers)"
-        errors["tier"] = f"unknown tier {intake.tier!r}; one of: {known}"
-    built_by: str | None = None
-    if intake.integration is not None:
-        raw = intake.integration.get("built_by")
-        if raw not in BUILT_BY:
-            errors["integration.built_by"] = f"must be one of {', '.join(BUILT_BY)}"
-        else:
-            built_by = str(raw)
-    priority = ""
-    if kind is not None:
-        if intake.priority is None:
-            if kind.priority_required or kind.default_priority is None:
-                errors["priority"] = f"required for {intake.kind}: {', '.join(kind.priorities)}"
-            else:
-                priority = kind.default_priority
-        elif intake.priority not in kind.priorities:
-            errors["priority"] = (
-                f"unknown priority {intake.priority!r} for {intake.kind}; "
-                f"one of: {', '.join(kind.priorities)}"
-            )
-        else:
-            priority = intake.priority
-        if kind.description_required and not (intake.description or "").strip():
-            errors["description"] = f"required for {intake.kind}"
-        errors.update(_fields_errors(policy, kind, intake.fields))
-    if errors:
-        raise IntakeError("the ticket has invalid fields", errors)
-
-    calendar = calendar_for(policy, terms)
-    facts = _Facts(
-        kind=intake.kind,
-        priority=priority,
-        tier=intake.tier or tier_for(policy, terms),
-        channel=intake.channel,
-        contract_active=bool(terms.contract_active),
-        options=frozenset(terms.options),
-        built_by=built_by,
-        outside_hours=_outside_hours(calendar, reported_at),
-    )
-    for p_rule in policy.priority_rules:
-        if _matches(p_rule.when, facts):
-            facts = _replace_priority(facts, p_rule.priority)
-            break
-    for c_rule in policy.channel_rules:
-        if _matches(c_rule.when, facts):
-            if intake.channel not in c_rule.channels:
-                raise ChannelRefused(intake.channel, tuple(c_rule.channels))
-            break
-    status = next((s.status for s in policy.status_rules if _matches(s.when, facts)), "new")
-    alerts = tuple(dict.fromkeys(a.alert for a in policy.alert_rules if _matches(a.when, facts)))
-    return Plan(
-        kind=facts.kind,
-        priority=facts.priority,
-        tier=facts.tier,
-        status=status,
-        targets=_targets_for(policy, facts, calendar),
-        alerts=alerts,
-        first_response_met_by=policy.first_response_met_by,
-    )
-
-
-def _replace_priority(facts: _Facts, priority: str) -> _Facts:
-    return _Facts(
-        kind=facts.kind,
-        priority=priority,
-        tier=facts.tier,
-        channel=facts.channel,
-        contract_active=facts.contract_active,
-        options=facts.options,
-        built_by=facts.built_by,
-        outside_hours=facts.outside_hours,
-    )
-
-
 # ---------------------------------------------------------------------- documents
-
-
-def _error_fields(e: ValidationError, prefix: str = "") -> dict[str, str]:
-    fields: dict[str, str] = {}
-    for err in e.errors(include_url=False):
-        # "[key]" marks an error about a dict key, whose path is already the key itself.
-        loc = ".".join(str(p) for p in err["loc"] if p != "[key]")
-        fields.setdefault(prefix + loc if loc else prefix.rstrip(".") or "body", err["msg"])
-    return fields
 
 
 def _match_errors(policy: Policy, m: Match, path: str, priorities: set[str]) -> dict[str, str]:
@@ -782,7 +336,7 @@ def validate_policy_document(doc: Mapping[str, Any]) -> Policy:
         policy = Policy.model_validate(doc)
     except ValidationError as e:
         raise IntakeError(
-            "the policy document is invalid", _error_fields(e), code="invalid_policy"
+            "the policy document is invalid", validation_fields(e), code="invalid_policy"
         ) from e
     errors = _semantic_errors(policy)
     if errors:

@@ -315,7 +315,7 @@ def retarget(target: Target, spec: TargetSpec, clock: Clock, now: datetime) -> T
     return changed
 
 
-def retarget_all(
+def reconcile(
     targets: Sequence[Target],
     specs: Sequence[TargetSpec],
     clock_of: Callable[[str], Clock],
@@ -367,11 +367,7 @@ def view(target: Target, clock: Clock, now: datetime) -> dict[str, Any]:
     """
     now = _at(now)
     elapsed = _elapsed(target, clock, now)
-    due_at: datetime | None = None
-    if target.state == "running":
-        due_at = _due_running(target, clock)
-    elif target.state == "met":
-        due_at = target.due_at
+    due_at = due_instant(target, clock)
     breached_at = target.breached_at
     if breached_at is None and target.state == "running" and elapsed >= target.target_seconds:
         breached_at = due_at
@@ -390,6 +386,16 @@ def view(target: Target, clock: Clock, now: datetime) -> dict[str, Any]:
         "met_at": _fmt(target.met_at),
         "breached_at": _fmt(breached_at),
     }
+
+
+def due_instant(target: Target, clock: Clock) -> datetime | None:
+    """The due instant (E4) of a running target; for a met one the due instant
+    that applied when it was met; None while paused, pending or cancelled."""
+    if target.state == "running":
+        return _due_running(target, clock)
+    if target.state == "met":
+        return target.due_at
+    return None
 
 
 def is_breached(target: Target, clock: Clock, now: datetime) -> bool:

@@ -1,12 +1,38 @@
-"""The ticket aggregate and its API view. Pure: `now` is always passed in."""
+"""The Ticket aggregate: a ticket, its SLA targets and the calendar they run on,
+and every operation that changes them. Pure: no I/O, `now` is always passed in.
+
+Where a ticket's SLA state changes, it changes here:
+
+* `Ticket.open`: the plan at opening (E1, E3, K2, DX2);
+* `act` / `comment`: the lifecycle's effects on the targets (E5, E6, A4, A5, DX2),
+  decided by the tables of `chalicelib.domain.lifecycle`;
+* `change_priority` / `replan`: re-targeting on a new priority, kind or tier (E7)
+  or on a new policy, calendar or tenant terms (E9); `refresh` does the E9 step
+  when the ticket's versions are stale (`is_stale`), `keep_targets` when it no
+  longer fits its policy;
+* `cross_thresholds`: the alert thresholds an instant has crossed (E8);
+* `next_due`: the instant of its next threshold (the due index's sort key);
+* `view`: the contract's Ticket JSON as of an instant.
+
+Services read a ticket from the store, call one of these, and commit it; the
+store derives the index attributes (due index, breached marker) from it.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from chalicelib.domain import lifecycle, sla
+from chalicelib.domain.calendar import CalendarSpec, Clock, clock_for
+from chalicelib.domain.errors import DomainError
 from chalicelib.domain.instants import format_instant
+from chalicelib.domain.intake import Intake
+from chalicelib.domain.planning import Plan, plan_ticket
+from chalicelib.domain.sla import Target, Threshold
+from chalicelib.domain.terms import SlaBasis
 
 
 @dataclass
@@ -15,12 +41,48 @@ class SlaState:
 
     policy: str
     policy_version: int
-    calendar: dict[str, Any]
+    calendar: CalendarSpec
     calendar_version: str
     first_response_met_by: str
-    targets: list[dict[str, Any]] = field(default_factory=list)
+    targets: list[Target] = field(default_factory=list)
     # The tenant terms (tier, contract) the targets were planned with (E7/E9).
     terms_version: str = ""
+
+    @classmethod
+    def computed(
+        cls,
+        basis: SlaBasis,
+        first_response_met_by: str,
+        targets: list[Target],
+        *,
+        kept: SlaState | None = None,
+    ) -> SlaState:
+        """The state of targets computed under `basis`: the one place a ticket's
+        versions are stamped (E9). Without a valid calendar in force, the one of
+        `kept` (the state it had) stays, with its version."""
+        calendar, version = basis.calendar, basis.calendar_version
+        if calendar is None or version is None:
+            assert kept is not None, "a new plan needs a valid calendar"
+            calendar, version = kept.calendar, kept.calendar_version
+        return cls(
+            policy=basis.policy.id,
+            policy_version=basis.policy.version,
+            calendar=calendar,
+            calendar_version=version,
+            terms_version=basis.terms_version,
+            first_response_met_by=first_response_met_by,
+            targets=targets,
+        )
+
+
+@dataclass(frozen=True)
+class Crossing:
+    """A threshold of one target crossed by an instant (E8): what its alert says."""
+
+    metric: str
+    threshold: Threshold
+    at: datetime  # the instant the target's clock reached the threshold
+    due_at: datetime | None  # the target's due instant, as of the crossing check
 
 
 @dataclass
@@ -44,14 +106,247 @@ class Ticket:
     integration: dict[str, Any] | None = None
     resolution_cause: str | None = None
     charge: dict[str, Any] | None = None
-    version: int | None = None
-    # Epoch second of the next alert threshold (the due index's sort key), or None.
-    due_at: int | None = None
+    version: int | None = None  # the store's optimistic lock
     # The id of its newest history event, as read (the store orders new ones after it).
     last_event: str | None = None
 
-    def view(self, targets: list[dict[str, Any]]) -> dict[str, Any]:
-        """The contract's Ticket JSON, with the targets' views as of some instant."""
+    # ------------------------------------------------------------------ opening
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        ticket_id: str,
+        tenant_id: str,
+        title: str,
+        intake: Intake,
+        basis: SlaBasis,
+        reported_at: datetime,
+        now: datetime,
+        contact: str | None = None,
+    ) -> tuple[Ticket, tuple[str, ...]]:
+        """A new ticket planned under `basis` (E1), its targets started at
+        `reported_at` (E3; DX2 ones pending until payment), and the alerts its
+        opening raises (K2). Raises IntakeError (400) for an intake the policy
+        refuses or a calendar that is not valid, ChannelRefused (403, DX2)."""
+        basis.require_terms()
+        plan = plan_ticket(basis.policy, basis.terms, intake, reported_at)
+        basis.require_calendar()
+        ticket = cls(
+            id=ticket_id,
+            tenant_id=tenant_id,
+            title=title,
+            description=intake.description or "",
+            kind=plan.kind,
+            priority=plan.priority,
+            channel=intake.channel,
+            status=plan.status,
+            reported_at=reported_at,
+            created_at=now,
+            updated_at=now,
+            contact=contact,
+            tier=plan.tier,
+            fields=dict(intake.fields),
+            integration=dict(intake.integration) if intake.integration else None,
+            sla=SlaState.computed(
+                basis,
+                plan.first_response_met_by,
+                sla.start_targets(plan.targets, reported_at),
+            ),
+        )
+        return ticket, plan.alerts
+
+    # ------------------------------------------------------------------ clocks
+
+    def clock(self, kind: str) -> Clock:
+        """The clock of a target: `24x7`, or `business` on the ticket's calendar."""
+        return clock_for(kind, self.sla.calendar)
+
+    def target(self, metric: str) -> Target | None:
+        return next((t for t in self.sla.targets if t.metric == metric), None)
+
+    # ------------------------------------------------------------------ the lifecycle
+
+    def act(
+        self, action: str, params: Mapping[str, Any], role: str, now: datetime
+    ) -> lifecycle.Outcome:
+        """Take one action (`chalicelib.domain.lifecycle`: role, parameters, status,
+        then its SLA effect) and apply what it changes. `set_priority` re-targets
+        through `change_priority`, which needs the policy in force."""
+        outcome = lifecycle.decide(
+            action,
+            params,
+            role,
+            self.status,
+            self.sla.targets,
+            self.clock,
+            now,
+            fields=self.fields,
+            charge=self.charge,
+        )
+        self.status = outcome.status
+        for name, value in outcome.changes.items():
+            setattr(self, name, value)
+        self.sla.targets = outcome.targets
+        self.updated_at = now
+        return outcome
+
+    def comment(self, role: str, public: bool, now: datetime) -> list[str]:
+        """A comment's SLA effect (E5, A5); the metrics it met."""
+        targets, met = lifecycle.comment(
+            role,
+            public,
+            self.status,
+            self.sla.targets,
+            self.sla.first_response_met_by,
+            self.clock,
+            now,
+        )
+        self.sla.targets = targets
+        self.updated_at = now
+        return met
+
+    # ------------------------------------------------------------------ re-targeting
+
+    def change_priority(self, priority: str, basis: SlaBasis, now: datetime) -> None:
+        """E7: the new priority's targets against the time already elapsed. A
+        ticket-level tier is kept (K1); one the policy does not know is the
+        tenant's own. The policy may force another priority (K2, DX6)."""
+        tier = self.tier if self.tier in basis.policy.tiers else None
+        self.replan(basis, now, priority=priority, tier=tier)
+
+    def replan(
+        self,
+        basis: SlaBasis,
+        now: datetime,
+        *,
+        priority: str | None = None,
+        kind: str | None = None,
+        tier: str | None = None,
+    ) -> None:
+        """Re-plan under `basis`: a new priority, kind or tier (E7) and/or the
+        current policy, calendar and terms (E9), against the time already elapsed
+        (`sla.reconcile`). Raises IntakeError when the new values are not the
+        policy's or the calendar is not valid, ChannelRefused when the terms no
+        longer cover the ticket's channel; the ticket is left unchanged then."""
+        basis.require_terms()
+        plan: Plan = plan_ticket(
+            basis.policy,
+            basis.terms,
+            Intake(
+                kind=kind or self.kind,
+                priority=priority or self.priority,
+                channel=self.channel,
+                fields=self.fields,
+                integration=self.integration,
+                tier=tier,
+                description=self.description,
+            ),
+            self.reported_at,
+        )
+        basis.require_calendar()
+        self.kind, self.priority, self.tier = plan.kind, plan.priority, plan.tier
+        before = self.sla.targets
+        self.sla = SlaState.computed(basis, plan.first_response_met_by, before)
+        self.sla.targets = sla.reconcile(before, plan.targets, self.clock, self.reported_at, now)
+
+    def keep_targets(self, basis: SlaBasis, now: datetime) -> None:
+        """The targets stay (metric, clock, duration, ladder), re-measured on the
+        calendar now in force (the one it has when there is no valid one); the
+        versions become the current ones, so the ticket is not stale any more."""
+        before = self.sla
+        self.sla = SlaState.computed(
+            basis, before.first_response_met_by, before.targets, kept=before
+        )
+        if basis.calendar is None:  # no valid calendar now: the one it had stays
+            return
+        self.sla.targets = [
+            sla.retarget(
+                target,
+                sla.TargetSpec(target.metric, target.clock, target.target_seconds, target.ladder),
+                self.clock(target.clock),
+                now,
+            )
+            for target in before.targets
+        ]
+
+    def is_stale(self, basis: SlaBasis) -> bool:
+        """E9: were the targets computed with another policy, an older version of
+        it, another calendar (when a valid one is in force), or other tenant terms?"""
+        return (
+            self.sla.policy != basis.policy.id
+            or self.sla.policy_version != basis.policy.version
+            or (
+                basis.calendar_version is not None
+                and self.sla.calendar_version != basis.calendar_version
+            )
+            or self.sla.terms_version != basis.terms_version
+        )
+
+    def refresh(
+        self, basis: SlaBasis, now: datetime, cause: str, *, force: bool = False
+    ) -> dict[str, Any] | None:
+        """E9: re-target an open ticket whose versions are stale (or any open one
+        when `force`, after a tenant change). Returns the data of its
+        `policy.retargeted` history entry, or None when nothing was to do (closed
+        tickets are never re-targeted). A ticket that no longer fits the policy
+        (its kind or priority left it, its channel left the contract) keeps its
+        targets, and the entry says why: never an error."""
+        if self.status == "closed" or not (force or self.is_stale(basis)):
+            return None
+        data: dict[str, Any] = {
+            "cause": cause,
+            "old_policy": self.sla.policy,
+            "old_policy_version": self.sla.policy_version,
+            "old_calendar_version": self.sla.calendar_version,
+        }
+        try:
+            self.replan(basis, now)
+        except DomainError as e:
+            self.keep_targets(basis, now)
+            data.update(kept_targets=True, reason=str(e), fields=e.fields)
+        self.updated_at = now
+        data.update(
+            policy=self.sla.policy,
+            new_policy_version=self.sla.policy_version,
+            new_calendar_version=self.sla.calendar_version,
+        )
+        return data
+
+    # ------------------------------------------------------------------ alerts (E8)
+
+    def cross_thresholds(self, at: datetime) -> list[Crossing]:
+        """Every threshold crossed by `at` and not alerted yet, lowest first per
+        target, each marked alerted now (each is alerted once per ticket)."""
+        crossings: list[Crossing] = []
+        targets: list[Target] = []
+        for target in self.sla.targets:
+            clock = self.clock(target.clock)
+            while (step := sla.next_threshold(target, clock)) is not None and step[0] <= at:
+                instant, threshold = step
+                due_at = sla.due_instant(target, clock)
+                crossings.append(Crossing(target.metric, threshold, instant, due_at))
+                target = sla.mark_alerted(target, threshold.pct)
+            targets.append(target)
+        self.sla.targets = targets
+        return crossings
+
+    def next_due(self) -> datetime | None:
+        """The instant of the soonest threshold not alerted yet, or None."""
+        return sla.earliest_threshold(self.sla.targets, self.clock)
+
+    def breach_recorded(self) -> bool:
+        """The breach marker the list filter reads (`lifecycle.breach_recorded`)."""
+        return lifecycle.breach_recorded(self.sla.targets)
+
+    # ------------------------------------------------------------------ reading
+
+    def target_views(self, now: datetime) -> list[dict[str, Any]]:
+        """The contract's `sla.targets` as of `now`."""
+        return [sla.view(t, self.clock(t.clock), now) for t in self.sla.targets]
+
+    def view(self, now: datetime) -> dict[str, Any]:
+        """The contract's Ticket JSON as of `now`."""
         return {
             "id": self.id,
             "tenant_id": self.tenant_id,
@@ -73,7 +368,7 @@ class Ticket:
             "sla": {
                 "policy": self.sla.policy,
                 "policy_version": self.sla.policy_version,
-                "targets": targets,
+                "targets": self.target_views(now),
             },
             "charge": self.charge,
         }

@@ -18,6 +18,7 @@ from cachetools import TTLCache
 
 from chalicelib.errors import Unauthorized
 from chalicelib.settings import get_settings
+from chalicelib.store.tenants import get_key
 
 ROLES = ("customer", "agent", "admin")
 PROVIDER_ROLES = frozenset({"agent", "admin"})
@@ -64,8 +65,6 @@ def forget(key_hash: str) -> None:
 def authenticate(authorization: str | None) -> Caller:
     """Resolve `Authorization: Bearer <key>`: one GetItem, none on a warm container
     that resolved the same key less than KEY_CACHE_SECONDS ago."""
-    from chalicelib.store.tenants import get_key
-
     if not authorization:
         raise Unauthorized("an Authorization: Bearer <api key> header is required")
     scheme, _, token = authorization.strip().partition(" ")

@@ -23,85 +23,66 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from chalicelib.domain import sla
 from chalicelib.domain.instants import format_instant, parse_instant, to_utc
 from chalicelib.domain.ticket import Ticket
 from chalicelib.errors import Conflict
 from chalicelib.services import retarget
 from chalicelib.services.outbox import publish_items, retry_unsent
-from chalicelib.services.tickets import (
-    alert_message,
-    clock_of,
-    commit,
-    set_targets,
-    targets_of,
-)
+from chalicelib.services.unit_of_work import alert_message, commit, retrying
 from chalicelib.settings import get_settings
 from chalicelib.store import due
 from chalicelib.store import tickets as ticket_store
 from chalicelib.store.models import OutboxItem, plain
 
 NAMESPACE = "slaguard"
-MAX_ATTEMPTS = 3  # a ticket changed by a request meanwhile is re-read and re-evaluated
 
 logger = Logger(service="slaguard-checker")
 
 
-def _crossed(ticket: Ticket, at: datetime) -> list[dict[str, Any]]:
-    """Mark every threshold crossed by `at` as alerted (in memory) and return the
-    alert messages, lowest first per target (E8)."""
-    clocks = clock_of(ticket)
-    raised: list[dict[str, Any]] = []
-    targets = []
-    for target in targets_of(ticket):
-        clock = clocks(target.clock)
-        while (step := sla.next_threshold(target, clock)) is not None and step[0] <= at:
-            instant, threshold = step
-            raised.append(
-                alert_message(
-                    ticket,
-                    threshold.type,
-                    instant,
-                    key=f"{target.metric}#{threshold.pct}",
-                    metric=target.metric,
-                    level=threshold.level,
-                    threshold_pct=threshold.pct,
-                    due_at=_due_at(target, clock, at),
-                )
-            )
-            target = sla.mark_alerted(target, threshold.pct)
-        targets.append(target)
-    set_targets(ticket, targets)
-    return raised
-
-
-def _due_at(target: sla.Target, clock: Any, at: datetime) -> datetime | None:
-    due_at = sla.view(target, clock, at)["due_at"]
-    return parse_instant(due_at) if due_at else None
+def _alerts(ticket: Ticket, at: datetime) -> list[dict[str, Any]]:
+    """The alert messages of every threshold crossed by `at` (E8), each marked
+    alerted on the ticket (in memory), lowest first per target."""
+    return [
+        alert_message(
+            ticket,
+            crossing.threshold.type,
+            crossing.at,
+            key=f"{crossing.metric}#{crossing.threshold.pct}",
+            metric=crossing.metric,
+            level=crossing.threshold.level,
+            threshold_pct=crossing.threshold.pct,
+            due_at=crossing.due_at,
+        )
+        for crossing in ticket.cross_thresholds(at)
+    ]
 
 
 def evaluate(ticket: Ticket, at: datetime, lookups: retarget.Lookups) -> list[OutboxItem]:
     """Decide and record one due ticket's alerts; [] when another run or request
-    got there first (its version moved) and nothing is left to alert."""
-    for attempt in range(MAX_ATTEMPTS):
-        if attempt:
-            fresh = ticket_store.get(ticket.id)
-            if fresh is None:
-                return []
-            ticket = fresh
-        if ticket.due_at is None or ticket.due_at > int(at.timestamp()):
+    got there first (its version moved) and nothing is left to alert. A lost race
+    reads the ticket again (`unit_of_work.retrying`); a ticket that keeps changing
+    is left for the next run."""
+    first = [ticket]
+
+    def attempt() -> list[OutboxItem]:
+        current = first.pop() if first else ticket_store.get(ticket.id)
+        if current is None:
+            return []
+        due = current.next_due()
+        if due is None or due > at:
             return []  # a stale index entry: the item is the truth
         events: list[dict[str, Any]] = []
-        changed = retarget.refresh_if_stale(ticket, at, lookups, events)  # E9 first
-        raised = _crossed(ticket, at)
+        changed = retarget.refresh_if_stale(current, at, lookups, events)  # E9 first
+        raised = _alerts(current, at)
         if not raised and not changed:
             return []
-        try:
-            return commit(ticket, events, at, raised=raised, publish=False)
-        except Conflict:
-            continue
-    logger.warning("ticket kept changing; left for the next run", ticket_id=ticket.id)
-    return []
+        return commit(current, events, at, raised=raised, publish=False)
+
+    try:
+        return retrying(attempt)
+    except Conflict:
+        logger.warning("ticket kept changing; left for the next run", ticket_id=ticket.id)
+        return []
 
 
 def check(at: datetime) -> dict[str, int]:

@@ -31,6 +31,7 @@ def run_once(
     effect: Callable[[], Replayable],
     lambda_context: Any = None,
 ) -> Replayable:
+    # Deferred for cold start: Powertools' idempotency is needed only with the header.
     from aws_lambda_powertools.utilities.idempotency import (
         DynamoDBPersistenceLayer,
         IdempotencyConfig,

@@ -17,10 +17,9 @@ from ulid import ULID
 
 from chalicelib.domain.instants import format_instant, parse_instant
 from chalicelib.errors import BadRequest, Conflict, NotFound, RuleRefused
-from chalicelib.services import policies
 from chalicelib.store import partners as store
+from chalicelib.store import policies
 from chalicelib.store import tenants as tenant_store
-from chalicelib.store.models import plain
 from chalicelib.webhooks import FORMATS
 
 ROTATION_GRACE = timedelta(hours=24)
@@ -47,10 +46,10 @@ def _stored(partner_id: str) -> store.Partner:
 
 
 def _policy_of(tenant_id: str) -> Any:
-    tenant = tenant_store.get_tenant(tenant_id)
-    if tenant is None or tenant.kind != "customer":
+    tenant = tenant_store.get_customer(tenant_id)
+    if tenant is None:
         raise BadRequest("no such customer tenant", {"tenant_id": f"unknown tenant {tenant_id!r}"})
-    policy_id = plain(tenant.doc)["policy"]
+    policy_id = tenant_store.doc_of(tenant)["policy"]
     policy = policies.find(policy_id)
     if policy is None:
         raise BadRequest("the tenant's policy does not exist", {"tenant_id": policy_id})

@@ -10,10 +10,9 @@ from typing import Any
 
 from chalicelib.domain.instants import format_instant
 from chalicelib.errors import BadRequest, TenantNotFound
-from chalicelib.services import policies
 from chalicelib.services.auth import Caller
-from chalicelib.services.tenants import tenant_doc
-from chalicelib.services.tickets import target_views, tenant_for
+from chalicelib.services.tickets import tenant_for
+from chalicelib.store import policies
 from chalicelib.store import tenants as tenant_store
 from chalicelib.store import tickets as store
 
@@ -73,15 +72,15 @@ def sla_report(
     tenants = list(tenant_store.customer_ids()) if every else [tenant_for(caller, tenant_id)]
     rows: dict[str, _Row] = {}
     for one in tenants:
-        tenant = tenant_store.get_tenant(one)
-        if tenant is None or tenant.kind != "customer":
+        tenant = tenant_store.get_customer(one)
+        if tenant is None:
             raise TenantNotFound(one)
-        for priority in _priorities(tenant_doc(tenant.doc)["policy"]):
+        for priority in _priorities(tenant_store.doc_of(tenant)["policy"]):
             rows.setdefault(priority, _Row())
         for ticket in store.reported_between(one, start, end):
             row = rows.setdefault(ticket.priority, _Row())
             row.tickets += 1
-            verdict = judge(v["state"] for v in target_views(ticket, now))
+            verdict = judge(v["state"] for v in ticket.target_views(now))
             if verdict == "met":
                 row.met += 1
             elif verdict == "breached":

@@ -2,30 +2,27 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
 from ulid import ULID
 
-from chalicelib.api.models import TenantBody
+from chalicelib.commands import TenantBody, validate_json
+from chalicelib.domain.calendar import CalendarSpec
+from chalicelib.domain.errors import IntakeError, validation_fields
 from chalicelib.domain.instants import format_instant
+from chalicelib.domain.terms import TenantTerms, calendar_for
 from chalicelib.errors import BadRequest, Conflict, NotFound, RuleRefused, TenantNotFound
-from chalicelib.services import auth, policies
+from chalicelib.services import auth, retarget
+from chalicelib.store import policies
 from chalicelib.store import tenants as store
-
-PROVIDER = "provider"
-CUSTOMER = "customer"
+from chalicelib.store.tenants import CUSTOMER_TENANT, PROVIDER_TENANT
 
 
 def _check_references(tenant: TenantBody) -> None:
     """What pydantic cannot know: the policy exists and, merged with the tenant's
     overrides, gives a real calendar (E2). Names every bad field at once."""
-    from chalicelib.api.http import validation_fields
-    from chalicelib.domain.calendar import CalendarSpec
-    from chalicelib.domain.policy import IntakeError, TenantTerms, calendar_for
-
     fields: dict[str, str] = {}
     policy = policies.find(tenant.policy)
     if policy is None:
@@ -56,23 +53,16 @@ def _doc(tenant: TenantBody) -> dict[str, Any]:
 def create_tenant(tenant: TenantBody, now: datetime) -> dict[str, Any]:
     _check_references(tenant)
     doc = _doc(tenant)
-    if not store.create_tenant(tenant.id, CUSTOMER, doc, format_instant(now)):
+    if not store.create_tenant(tenant.id, CUSTOMER_TENANT, doc, format_instant(now)):
         raise Conflict(f"tenant {tenant.id} already exists", code="tenant_exists")
     return doc
 
 
 def get_tenant(tenant_id: str) -> dict[str, Any]:
-    item = store.get_tenant(tenant_id)
-    if item is None or item.kind != CUSTOMER:
+    item = store.get_customer(tenant_id)
+    if item is None:
         raise TenantNotFound(tenant_id)
-    return tenant_doc(item.doc)
-
-
-def tenant_doc(doc: Any) -> dict[str, Any]:
-    from chalicelib.store.models import plain
-
-    result: dict[str, Any] = plain(doc)
-    return result
+    return store.doc_of(item)
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -89,33 +79,22 @@ def merge_patch(target: Any, patch: Any) -> Any:
 
 
 def patch_tenant(tenant_id: str, patch: dict[str, Any], now: datetime) -> dict[str, Any]:
-    item = store.get_tenant(tenant_id)
-    if item is None or item.kind != CUSTOMER:
+    item = store.get_customer(tenant_id)
+    if item is None:
         raise TenantNotFound(tenant_id)
     if "id" in patch and patch["id"] != tenant_id:
         raise BadRequest("a tenant's id cannot change", {"id": "cannot change"})
-    before = tenant_doc(item.doc)
+    before = store.doc_of(item)
     merged = merge_patch(before, patch)
     try:
         # strictly, as JSON (as every body is): `"active": "yes"` is no boolean
-        tenant = TenantBody.model_validate_json(json.dumps(merged), strict=True)
+        tenant = validate_json(TenantBody, merged)
     except ValidationError as e:
-        from chalicelib.api.http import validation_fields
-
         raise BadRequest("the patched tenant is invalid", validation_fields(e)) from e
     _check_references(tenant)
     doc = _doc(tenant)
-    from pynamodb.exceptions import PutError
-
-    try:
-        store.replace_tenant_doc(item, doc, format_instant(now))
-    except PutError as e:
-        if e.cause_response_code == "ConditionalCheckFailedException":
-            raise Conflict("the tenant changed meanwhile; retry", code="concurrent_update") from e
-        raise
-    from chalicelib.services import retarget
-
-    retarget.retarget_tenant(tenant_id, before, doc, now)  # E7/E9: its open tickets
+    store.replace_tenant_doc(item, doc, format_instant(now))  # Conflict if it moved on
+    retarget.after_tenant_change(tenant_id, before, doc, now)  # E7/E9: its open tickets
     return doc
 
 
@@ -124,13 +103,13 @@ def issue_key(tenant_id: str, role: str, contact: str | None, now: datetime) -> 
     item = store.get_tenant(tenant_id)
     if item is None:
         raise TenantNotFound(tenant_id)
-    if role in auth.PROVIDER_ROLES and item.kind != PROVIDER:
+    if role in auth.PROVIDER_ROLES and item.kind != PROVIDER_TENANT:
         raise RuleRefused(
             f"{role} keys belong to the provider's tenant, not to a customer",
             {"role": "agent and admin keys are issued on the provider tenant only"},
             code="role_not_allowed_for_tenant",
         )
-    if role == "customer" and item.kind != CUSTOMER:
+    if role == "customer" and not store.is_customer(item):
         raise RuleRefused(
             "customer keys belong to a customer tenant",
             {"role": "customer keys are issued on customer tenants only"},
@@ -173,4 +152,4 @@ def revoke_key(tenant_id: str, key_id: str, now: datetime) -> None:
 def ensure_provider(tenant_id: str, name: str, now: datetime) -> None:
     """Create the provider's own tenant if it is missing (bootstrap, idempotent)."""
     doc = {"id": tenant_id, "name": name, "policy": None}
-    store.create_tenant(tenant_id, PROVIDER, doc, format_instant(now))
+    store.create_tenant(tenant_id, PROVIDER_TENANT, doc, format_instant(now))

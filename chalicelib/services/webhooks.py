@@ -27,21 +27,20 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from pydantic import ValidationError
-from ulid import ULID
 
-from chalicelib.api.models import TicketBody
+from chalicelib.commands import TicketBody
 from chalicelib.domain import lifecycle
-from chalicelib.domain.errors import DomainError
+from chalicelib.domain.errors import DomainError, validation_fields
 from chalicelib.domain.instants import format_instant
+from chalicelib.domain.terms import SlaBasis
 from chalicelib.domain.ticket import Ticket
 from chalicelib.errors import BadRequest, NotFound, Unauthorized
-from chalicelib.services import partners, policies
-from chalicelib.services.auth import Caller
-from chalicelib.services.lifecycle import retrying
-from chalicelib.services.retarget import replan
-from chalicelib.services.tenants import tenant_doc
-from chalicelib.services.tickets import clock_of, commit, open_ticket, set_targets, targets_of
+from chalicelib.services import partners
+from chalicelib.services.tickets import MAX_BACKDATE, create_ticket
+from chalicelib.services.unit_of_work import commit, retrying
+from chalicelib.services.unit_of_work import event as history_entry
 from chalicelib.store import partners as store
+from chalicelib.store import policies
 from chalicelib.store import tenants as tenant_store
 from chalicelib.store import tickets as ticket_store
 from chalicelib.webhooks import FORMATS
@@ -219,13 +218,23 @@ def _open(partner: store.Partner, event: PartnerEvent, now: datetime) -> Answer:
             }
         )
     except ValidationError as e:
-        fields: dict[str, str] = {}
-        for err in e.errors(include_url=False):
-            where = ".".join(str(p) for p in err["loc"])
-            fields.setdefault(f"ticket.{where}" if where else "ticket", err["msg"])
         raise BadRequest(
-            "the ticket the event carries is invalid", fields, code="invalid_payload"
+            "the ticket the event carries is invalid",
+            validation_fields(e, prefix="ticket.", root="ticket"),
+            code="invalid_payload",
         ) from e
+    if now - reported > MAX_BACKDATE:
+        raise BadRequest(
+            "the partner ticket was created more than 400 days ago",
+            {"created_at": "over 400 days back"},
+            code="invalid_payload",
+        )
+    tenant = tenant_store.get_customer(partner.tenant_id)
+    if tenant is None:
+        raise BadRequest(
+            "the partner's customer tenant no longer exists",
+            {"tenant_id": f"unknown tenant {partner.tenant_id!r}"},
+        )
     # Later changes the first event brings (a created ticket already assigned or
     # solved; an update that reached us before the creation).
     later = _changes_of(event)
@@ -251,18 +260,23 @@ def _open(partner: store.Partner, event: PartnerEvent, now: datetime) -> Answer:
             items.append(_delivery(partner, event, ticket.id, now))
         return items
 
-    caller = Caller(key_id="", tenant_id=partner.tenant_id, role="agent", contact=None)
     try:
-        view = open_ticket(caller, body, now, actor=actor(partner.id), extra=linked)
+        ticket = create_ticket(
+            partner.tenant_id,
+            tenant_store.doc_of(tenant),
+            body,
+            body.reported_at or now,
+            now,
+            actor(partner.id),
+            contact=body.contact,
+            extra=linked,
+        )
     except DomainError as e:
         if e.status == 400:
             raise _priority_problem(partner, snap.priority, e) from e
         raise
     if not later.any():
-        return Answer(200, {"ticket_id": view["id"], "applied": True})
-    ticket = ticket_store.get(view["id"])
-    if ticket is None:  # we have just written it (consistent read)
-        raise NotFound("the ticket just opened is gone", code="ticket_not_found")
+        return Answer(200, {"ticket_id": ticket.id, "applied": True})
     return _change(partner, event, made["link"], ticket, now, later, opened=True)
 
 
@@ -292,29 +306,15 @@ def _retarget(ticket: Ticket, priority: str, now: datetime) -> None:
     policy = policies.find(ticket.sla.policy)
     if tenant is None or policy is None:
         raise BadRequest("the ticket's tenant or policy no longer exists", {"priority": priority})
-    tier = ticket.tier if ticket.tier in policy.tiers else None
-    replan(ticket, policy, tenant_doc(tenant.doc), now, priority=priority, tier=tier)
+    ticket.change_priority(priority, SlaBasis.of(policy, tenant_store.doc_of(tenant)), now)
 
 
 def _act(ticket: Ticket, action: str, params: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """One lifecycle action decided by the domain and applied in memory; returns
-    its history data. Raises DomainError when the ticket's status refuses it."""
+    """One lifecycle action, decided and applied by the aggregate (the partner's
+    agents act on its tickets); returns its history data. Raises DomainError when
+    the ticket's status refuses it."""
     previous = ticket.status
-    outcome = lifecycle.decide(
-        action,
-        params,
-        lifecycle.AGENT,  # the partner's agents act on its tickets
-        ticket.status,
-        targets_of(ticket),
-        clock_of(ticket),
-        now,
-        fields=ticket.fields,
-        charge=ticket.charge,
-    )
-    ticket.status = outcome.status
-    for name, value in outcome.changes.items():
-        setattr(ticket, name, value)
-    set_targets(ticket, outcome.targets)
+    outcome = ticket.act(action, params, lifecycle.AGENT, now)
     return {**params, "status": ticket.status, "previous_status": previous, "met": outcome.met}
 
 
@@ -334,7 +334,7 @@ def _change(
     stamp = _precise(event.occurred_at) if event.occurred_at else None
 
     def record(type_: str, data: dict[str, Any]) -> None:
-        history.append(ticket_store.event(str(ULID()), now, type_, who, _data(event, **data)))
+        history.append(history_entry(type_, who, _data(event, **data), now))
 
     def mark(aspect: str) -> None:
         if stamp is not None:
@@ -370,19 +370,10 @@ def _change(
         c = changes.comment
         role = lifecycle.AGENT if c.by_agent else lifecycle.CUSTOMER
         try:
-            targets, met = lifecycle.comment(
-                role,
-                c.public,
-                ticket.status,
-                targets_of(ticket),
-                ticket.sla.first_response_met_by,
-                clock_of(ticket),
-                now,
-            )
+            met = ticket.comment(role, c.public, now)
         except (lifecycle.ActionRefused, lifecycle.ActionForbidden) as e:
             changes.not_applied.append(str(e))
         else:
-            set_targets(ticket, targets)
             record("comment", {"body": c.body, "public": c.public, "met": met, "author_role": role})
     if changes.solved and _newer(link, "status", event):
         applied = True

@@ -7,7 +7,8 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
-from chalicelib.store.models import ApiKeyItem, TenantItem
+from chalicelib.errors import Conflict
+from chalicelib.store.models import ApiKeyItem, TenantItem, plain
 from chalicelib.store.pages import decode_cursor, key_cursor
 
 
@@ -15,7 +16,20 @@ def _conditional_failed(e: PutError) -> bool:
     return e.cause_response_code == "ConditionalCheckFailedException"
 
 
-CUSTOMERS = "CUSTOMERS"
+CUSTOMERS = "CUSTOMERS"  # the sparse `customers` index's one partition
+# A tenant's kind: the provider's own tenant (agent and admin keys), or a customer.
+PROVIDER_TENANT, CUSTOMER_TENANT = "provider", "customer"
+
+
+def is_customer(item: TenantItem | None) -> bool:
+    """The one test of "is this a customer tenant" (the provider's is not one)."""
+    return item is not None and item.kind == CUSTOMER_TENANT
+
+
+def doc_of(item: TenantItem) -> dict[str, Any]:
+    """The tenant's document (API.md, Tenant) as plain JSON."""
+    doc: dict[str, Any] = plain(item.doc)
+    return doc
 
 
 def customer_ids(starting_at: str | None = None) -> Iterator[str]:
@@ -33,6 +47,12 @@ def get_tenant(tenant_id: str) -> TenantItem | None:
         return None
 
 
+def get_customer(tenant_id: str) -> TenantItem | None:
+    """The customer tenant of that id, or None (missing, or the provider's)."""
+    item = get_tenant(tenant_id)
+    return item if is_customer(item) else None
+
+
 def create_tenant(tenant_id: str, kind: str, doc: dict[str, Any], now: str) -> bool:
     """Insert a tenant; False when the id is taken (conditional put)."""
     item = TenantItem(
@@ -43,7 +63,7 @@ def create_tenant(tenant_id: str, kind: str, doc: dict[str, Any], now: str) -> b
         doc=doc,
         created_at=now,
         updated_at=now,
-        catalog=CUSTOMERS if kind == "customer" else None,
+        catalog=CUSTOMERS if kind == CUSTOMER_TENANT else None,
     )
     try:
         item.save(condition=TenantItem.pk.does_not_exist())
@@ -55,11 +75,17 @@ def create_tenant(tenant_id: str, kind: str, doc: dict[str, Any], now: str) -> b
 
 
 def replace_tenant_doc(item: TenantItem, doc: dict[str, Any], now: str) -> None:
-    """Store a changed document, only if nobody changed it since it was read."""
+    """Store a changed document, only if nobody changed it since it was read
+    (Conflict otherwise)."""
     previous = item.updated_at
     item.doc = doc
     item.updated_at = now
-    item.save(condition=TenantItem.updated_at == previous)
+    try:
+        item.save(condition=TenantItem.updated_at == previous)
+    except PutError as e:
+        if _conditional_failed(e):
+            raise Conflict("the tenant changed meanwhile; retry", code="concurrent_update") from e
+        raise
 
 
 def get_key(key_hash: str) -> ApiKeyItem | None:

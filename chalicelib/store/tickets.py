@@ -1,12 +1,15 @@
 """Tickets and their history: one partition per ticket (the ticket item and its
-events), a per-tenant index for lists, conditional writes on `version`."""
+events), a per-tenant index for lists, conditional writes on `version`.
+
+The store maps the domain's `Ticket` aggregate to and from items; the index
+attributes (the due index's `due_shard`/`due_at`, the `breached` marker, the
+open-by-policy key) are derived from the aggregate here, when it is saved."""
 
 from __future__ import annotations
 
 import secrets
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,8 +21,8 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 from ulid import ULID
 
+from chalicelib.domain.calendar import CalendarSpec
 from chalicelib.domain.instants import format_instant, parse_instant
-from chalicelib.domain.lifecycle import breach_recorded
 from chalicelib.domain.sla import Target
 from chalicelib.domain.ticket import SlaState, Ticket
 from chalicelib.errors import Conflict
@@ -39,11 +42,6 @@ def due_shard(ticket_id: str) -> str:
     return f"DUE#{zlib.crc32(ticket_id.encode()) % shards}"
 
 
-def _breach_recorded(t: Ticket) -> bool:
-    """The `breached` index marker, recomputed at every write (see the domain rule)."""
-    return breach_recorded(Target.from_dict(target) for target in t.sla.targets)
-
-
 # Attributes stored as they are on the Ticket, and the instants (RFC 3339 text).
 _AS_IS = (
     "tenant_id",
@@ -61,9 +59,37 @@ _AS_IS = (
 _INSTANTS = ("reported_at", "created_at", "updated_at")
 
 
-def _to_item(t: Ticket) -> TicketItem:
+def _sla_doc(sla: SlaState) -> dict[str, Any]:
+    return {
+        "policy": sla.policy,
+        "policy_version": sla.policy_version,
+        "calendar": sla.calendar.model_dump(mode="json"),
+        "calendar_version": sla.calendar_version,
+        "first_response_met_by": sla.first_response_met_by,
+        "targets": [target.to_dict() for target in sla.targets],
+        "terms_version": sla.terms_version,
+    }
+
+
+def _sla_state(doc: dict[str, Any]) -> SlaState:
+    return SlaState(
+        policy=doc["policy"],
+        policy_version=int(doc["policy_version"]),
+        calendar=CalendarSpec.model_validate(doc["calendar"]),
+        calendar_version=doc["calendar_version"],
+        terms_version=doc.get("terms_version", ""),
+        first_response_met_by=doc["first_response_met_by"],
+        targets=[Target.from_dict(target) for target in doc.get("targets", [])],
+    )
+
+
+def to_item(t: Ticket) -> TicketItem:
+    """The ticket's item, with the index attributes derived from the aggregate:
+    the due index holds it while a threshold is pending (at that instant's epoch
+    second), `breached` while it shows a breach, `open_by_policy` until closed."""
     stored: dict[str, Any] = {name: getattr(t, name) for name in _AS_IS}
     stored.update({name: format_instant(getattr(t, name)) for name in _INSTANTS})
+    due = t.next_due()
     item = TicketItem(
         TicketItem.key(t.id),
         TICKET_SK,
@@ -72,14 +98,14 @@ def _to_item(t: Ticket) -> TicketItem:
         gsi1sk=t.id,
         fields=t.fields,
         integration=t.integration,
-        sla=asdict(t.sla),
+        sla=_sla_doc(t.sla),
         charge=t.charge,
-        due_shard=due_shard(t.id) if t.due_at is not None else None,
-        due_at=t.due_at,
+        due_shard=due_shard(t.id) if due is not None else None,
+        due_at=int(due.timestamp()) if due is not None else None,
         policy_key=f"POLICY#{t.sla.policy}" if t.status != "closed" else None,
         status_key=f"TENANT#{t.tenant_id}#STATUS#{t.status}",
         priority_key=f"TENANT#{t.tenant_id}#PRIORITY#{t.priority}",
-        breached_key=f"TENANT#{t.tenant_id}" if _breach_recorded(t) else None,
+        breached_key=f"TENANT#{t.tenant_id}" if t.breach_recorded() else None,
         reported_sk=f"{format_instant(t.reported_at)}#{t.id}",
         last_event=t.last_event,
         **stored,
@@ -90,7 +116,6 @@ def _to_item(t: Ticket) -> TicketItem:
 
 
 def from_item(item: TicketItem) -> Ticket:
-    sla = plain(item.sla)
     stored: dict[str, Any] = {name: getattr(item, name) for name in _AS_IS}
     stored.update({name: parse_instant(getattr(item, name)) for name in _INSTANTS})
     return Ticket(
@@ -98,17 +123,8 @@ def from_item(item: TicketItem) -> Ticket:
         fields=plain(item.fields) or {},
         integration=plain(item.integration),
         charge=plain(item.charge),
-        sla=SlaState(
-            policy=sla["policy"],
-            policy_version=int(sla["policy_version"]),
-            calendar=sla["calendar"],
-            calendar_version=sla["calendar_version"],
-            terms_version=sla.get("terms_version", ""),
-            first_response_met_by=sla["first_response_met_by"],
-            targets=sla.get("targets", []),
-        ),
+        sla=_sla_state(plain(item.sla)),
         version=item.version,
-        due_at=int(item.due_at) if item.due_at is not None else None,
         last_event=item.last_event,
         **stored,
     )
@@ -183,7 +199,7 @@ def write(
     instants here, in commit order (`stamp_events`)."""
     read_last = ticket.last_event
     ticket.last_event = stamp_events(read_last, events) or read_last
-    item = _to_item(ticket)
+    item = to_item(ticket)
     try:
         with TransactWrite(connection=_connection()) as tx:
             if new:

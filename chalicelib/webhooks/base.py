@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
+
+from chalicelib import storable
 
 # Our events (API.md, Webhooks).
 EventType = Literal[
@@ -112,52 +113,18 @@ def any_matches(expected: Sequence[bytes], given: bytes) -> bool:
 
 
 def load_json(raw: bytes) -> dict[str, Any]:
-    """The body as a JSON object DynamoDB can store, or BadPayload saying why not."""
+    """The body as a JSON object DynamoDB can store (`chalicelib.storable`, the one
+    rule), or BadPayload naming each value that is not."""
     try:
-        data = json.loads(raw, parse_constant=_no_constant)
+        data = storable.parse_json(raw)
     except (ValueError, UnicodeDecodeError, RecursionError) as e:
         raise BadPayload(f"the body is not valid JSON: {e}", {"body": "malformed JSON"}) from e
     if not isinstance(data, dict):
         raise BadPayload("the body must be a JSON object", {"body": "must be an object"})
-    problem = _unstorable(data)
-    if problem is not None:
-        where, why = problem
-        raise BadPayload(f"the body has a value that cannot be stored: {why}", {where: why})
+    found = storable.problems(data)
+    if found:
+        raise BadPayload("the body has values that cannot be stored", found)
     return data
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-MAX_DEPTH = 32
-MAX_NUMBER = 10**125
-
-
-def _unstorable(value: Any) -> tuple[str, str] | None:
-    """Where and why DynamoDB could not hold a value (nesting over 32 levels,
-    a number out of its range, text that is not UTF-8), or None. Iterative."""
-    stack: list[tuple[Any, str, int]] = [(value, "body", 1)]
-    while stack:
-        item, path, depth = stack.pop()
-        if isinstance(item, str):
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
-                return path, "not valid UTF-8 (a lone surrogate)"
-        elif isinstance(item, bool):
-            continue
-        elif isinstance(item, int | float):
-            if abs(item) > MAX_NUMBER or len(repr(abs(item)).replace(".", "").strip("0")) > 38:
-                return path, "a number DynamoDB cannot store exactly"
-        elif isinstance(item, dict | list):
-            if depth > MAX_DEPTH:
-                return path, f"nested more than {MAX_DEPTH} levels deep"
-            pairs = item.items() if isinstance(item, dict) else enumerate(item)
-            for name, child in pairs:
-                stack.append((name if isinstance(name, str) else "", path, depth))
-                stack.append((child, f"{path}.{name}", depth + 1))
-    return None
 
 
 def instant(value: Any, where: str) -> datetime:

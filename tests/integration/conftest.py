@@ -208,3 +208,24 @@ INCIDENT = {
     "kind": "incident",
     "priority": "high",
 }
+
+
+def assert_error(status: int, body: Any, expected: int, code: str | None = None) -> None:
+    """The contract's error shape (API.md, Errors) with that status (and code)."""
+    assert status == expected, body
+    assert set(body) == {"error"}, body
+    assert isinstance(body["error"]["message"], str)
+    if code is not None:
+        assert body["error"]["code"] == code, body
+
+
+def act(api: Api, key: str, ticket_id: str, action: str, **params: Any) -> tuple[int, Any]:
+    """POST /tickets/{id}/actions `{action, **params}`: (status, body)."""
+    return api.post(f"/tickets/{ticket_id}/actions", key, {"action": action, **params})
+
+
+def done(api: Api, key: str, ticket_id: str, action: str, **params: Any) -> dict[str, Any]:
+    """An action that must succeed: the ticket after it."""
+    status, ticket = act(api, key, ticket_id, action, **params)
+    assert status == 200, ticket
+    return dict(ticket)

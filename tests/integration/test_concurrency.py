@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 
 from chalicelib.api.http import utcnow
-from chalicelib.api.models import ActionBody, CommentBody
+from chalicelib.commands import ActionBody, CommentBody
 from chalicelib.errors import Conflict
 from chalicelib.services import lifecycle
 from chalicelib.services.auth import authenticate
-from chalicelib.services.tickets import commit
+from chalicelib.store import tickets as store
 from tests.integration.conftest import INCIDENT, Api, Customer
 
 THREADS = 20
@@ -70,16 +70,18 @@ def test_twenty_concurrent_updates_lose_none(
     lost_races = 0
     lock = threading.Lock()
 
-    def counting_commit(*args: Any, **kwargs: Any) -> Any:
+    write = store.write
+
+    def counting_write(*args: Any, **kwargs: Any) -> Any:
         nonlocal lost_races
         try:
-            return commit(*args, **kwargs)
+            return write(*args, **kwargs)
         except Conflict:
             with lock:
                 lost_races += 1
             raise
 
-    monkeypatch.setattr(lifecycle, "commit", counting_commit)
+    monkeypatch.setattr(store, "write", counting_write)
     start = threading.Barrier(THREADS)
 
     def work(i: int) -> tuple[str, Any] | None:

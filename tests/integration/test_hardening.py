@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.api.models import MAX_FIELD_DEPTH, MAX_FIELDS
+from chalicelib.commands import MAX_FIELD_DEPTH, MAX_FIELDS
 from tests.integration.conftest import INCIDENT, Api, Customer
 
 

@@ -13,18 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import INCIDENT, Api, Customer
-from tests.integration.test_skeleton_api import assert_error
-
-
-def act(api: Api, key: str, ticket_id: str, action: str, **params: Any) -> tuple[int, Any]:
-    return api.post(f"/tickets/{ticket_id}/actions", key, {"action": action, **params})
-
-
-def done(api: Api, key: str, ticket_id: str, action: str, **params: Any) -> dict[str, Any]:
-    status, ticket = act(api, key, ticket_id, action, **params)
-    assert status == 200, ticket
-    return dict(ticket)
+from tests.integration.conftest import INCIDENT, Api, Customer, act, assert_error, done
 
 
 def targets(ticket: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -247,19 +247,19 @@ def test_two_puts_from_the_same_version_cannot_both_win(
 ) -> None:
     """Another admin stores version 2 after this request read version 1: 409, and
     the other admin's version stays."""
-    from chalicelib.services import policies
+    from chalicelib.store import policies
 
     policy_id, stored, _ = custom
     doc = {k: v for k, v in stored.items() if k not in ("retargeted", "remaining")}
-    read = policies._stored
+    read = policies.current_version
 
-    def read_then_lose_the_race(pid: str, *, consistent: bool = False) -> Any:
-        item = read(pid, consistent=consistent)
-        monkeypatch.setattr(policies, "_stored", read)
+    def read_then_lose_the_race(pid: str) -> Any:
+        seen = read(pid)
+        monkeypatch.setattr(policies, "current_version", read)
         put(api, admin_key, policy_id, {**doc, "name": "The other admin's"})
-        return item
+        return seen
 
-    monkeypatch.setattr(policies, "_stored", read_then_lose_the_race)
+    monkeypatch.setattr(policies, "current_version", read_then_lose_the_race)
     status, body = api.put(f"/admin/policies/{policy_id}", admin_key, {**doc, "name": "Mine"})
     assert status == 409, body
     assert body["error"]["code"] == "concurrent_update"
@@ -371,7 +371,7 @@ def test_e9_bounded_batch_then_the_checker_finishes(
     """With a batch of 2, a PUT over 3 open tickets re-targets 2 and reports 1
     remaining; `refresh_if_stale` (what the checker calls before deciding an alert)
     re-targets the last one, reading the policy and tenant once per run."""
-    from chalicelib.services import retarget, tickets
+    from chalicelib.services import retarget, unit_of_work
     from chalicelib.store import tickets as store
 
     monkeypatch.setattr(retarget, "BATCH_SIZE", 2)
@@ -395,7 +395,7 @@ def test_e9_bounded_batch_then_the_checker_finishes(
         assert ticket is not None
         events: list[dict[str, Any]] = []
         if retarget.refresh_if_stale(ticket, NOW, lookups, events):
-            tickets.commit(ticket, events, NOW)
+            unit_of_work.commit(ticket, events, NOW)
             refreshed.append((ticket_id, [e["type"] for e in events]))
     assert refreshed == [(left, ["policy.retargeted"])]
     assert aws_calls["GetItem"] == 3 + 1 + 1  # the 3 tickets, the tenant, the policy once
@@ -415,24 +415,23 @@ def test_e9_a_ticket_changed_meanwhile_is_read_again_and_retargeted(
 ) -> None:
     """A concurrent update wins the first commit (Conflict); the re-target reads
     the ticket again and commits on top of it: both changes survive."""
-    from chalicelib.services import tickets
     from chalicelib.store import tickets as store
 
     policy_id, stored, tenant = custom
     _, ticket = api.post("/tickets", tenant.key, INCIDENT)
-    real_commit = tickets.commit
+    real_write = store.write
     raced: list[str] = []
 
-    def commit_after_someone_else(t: Any, events: Any, now: Any, **kw: Any) -> Any:
+    def write_after_someone_else(t: Any, events: Any, *args: Any, **kw: Any) -> Any:
         if not raced:
             other = store.get(t.id)
             assert other is not None
             other.title = "Renamed meanwhile"
-            store.write(other, [])
             raced.append(t.id)
-        return real_commit(t, events, now, **kw)
+            real_write(other, [])
+        return real_write(t, events, *args, **kw)
 
-    monkeypatch.setattr(tickets, "commit", commit_after_someone_else)
+    monkeypatch.setattr(store, "write", write_after_someone_else)
     doc = {k: v for k, v in stored.items() if k not in ("retargeted", "remaining")}
     result = put(api, admin_key, policy_id, {**doc, "name": "v2"})
 

@@ -8,9 +8,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tests.integration.conftest import INCIDENT, Api, Customer
-from tests.integration.test_lifecycle_api import act, done
-from tests.integration.test_skeleton_api import assert_error
+from tests.integration.conftest import INCIDENT, Api, Customer, act, assert_error, done
 
 
 def z(at: datetime) -> str:

@@ -255,7 +255,7 @@ def test_k3_an_emergency_is_one_hour_with_the_three_hour_ceiling_ladder(
     assert resolution["due_at"] == "2026-11-23T16:00:00Z"
     stored = store.get(ticket["id"])
     assert stored is not None
-    ladder = [(r["pct"], r["type"], r["level"]) for r in stored.sla.targets[0]["ladder"]]
+    ladder = [(r.pct, r.type, r.level) for r in stored.sla.targets[0].ladder]
     assert ladder == [
         (75, "sla.warning", 1),
         (100, "sla.breached", 1),

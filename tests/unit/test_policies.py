@@ -11,21 +11,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from chalicelib.domain.calendar import CONTINUOUS, BusinessCalendar
-from chalicelib.domain.policy import (
-    ChannelRefused,
-    Intake,
-    IntakeError,
-    Plan,
-    Policy,
-    TenantTerms,
-    calendar_for,
-    clock_for,
-    plan_ticket,
-    tier_for,
-    validate_policy_document,
-)
+from chalicelib.domain.calendar import CONTINUOUS, BusinessCalendar, clock_for
+from chalicelib.domain.errors import ChannelRefused, IntakeError
+from chalicelib.domain.intake import Intake
+from chalicelib.domain.planning import Plan, plan_ticket
+from chalicelib.domain.policy import Policy, validate_policy_document
 from chalicelib.domain.sla import DEFAULT_LADDER, Threshold
+from chalicelib.domain.terms import TenantTerms, calendar_for, tier_for
 from chalicelib.policies import load_shipped
 
 BA = ZoneInfo("America/Argentina/Buenos_Aires")

@@ -14,15 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib.domain.calendar import CONTINUOUS, Clock
-from chalicelib.domain.policy import (
-    Intake,
-    Policy,
-    TenantTerms,
-    calendar_for,
-    clock_for,
-    plan_ticket,
-)
+from chalicelib.domain.calendar import CONTINUOUS, clock_for
+from chalicelib.domain.intake import Intake
+from chalicelib.domain.policy import Policy
 from chalicelib.domain.sla import (
     PAUSING_METRICS,
     Target,
@@ -30,7 +24,6 @@ from chalicelib.domain.sla import (
     Threshold,
     cancel,
     due_thresholds,
-    earliest_threshold,
     is_breached,
     mark_alerted,
     meet,
@@ -39,12 +32,14 @@ from chalicelib.domain.sla import (
     reopen_resolution,
     resume,
     retarget,
-    retarget_all,
     start_pending,
     start_targets,
     view,
 )
+from chalicelib.domain.terms import SlaBasis, TenantTerms, calendar_for
+from chalicelib.domain.ticket import Ticket
 from chalicelib.policies import load_shipped
+from tests.unit.conftest import open_ticket
 
 BA = ZoneInfo("America/Argentina/Buenos_Aires")
 HOUR = 3600
@@ -64,43 +59,52 @@ def policies() -> dict[str, Policy]:
     return load_shipped()
 
 
-class Ticket:
-    """A ticket's targets under a policy, the way the service layer drives them."""
+def aggregate(
+    policy: Policy, intake: Intake, reported_at: datetime, tenant: dict[str, Any] | None = None
+) -> Ticket:
+    return open_ticket(policy, intake, reported_at, tenant)[0]
 
-    def __init__(
-        self,
-        policy: Policy,
-        intake: Intake,
-        reported_at: datetime,
-        terms: TenantTerms | None = None,
-    ) -> None:
-        self.policy, self.terms = policy, terms or TenantTerms()
-        self.calendar = calendar_for(policy, self.terms)
-        self.reported_at = reported_at
-        plan = plan_ticket(policy, self.terms, intake, reported_at)
-        self.targets = {t.metric: t for t in start_targets(plan.targets, reported_at)}
 
-    def clock(self, kind: str) -> Clock:
-        return clock_for(kind, self.calendar)
+def target_of(ticket: Ticket, metric: str) -> Target:
+    found = ticket.target(metric)
+    assert found is not None, metric
+    return found
 
-    def view(self, metric: str, now: datetime) -> dict[str, Any]:
-        target = self.targets[metric]
-        return view(target, self.clock(target.clock), now)
 
-    def apply(self, metric: str, step: Any, now: datetime) -> None:
-        target = self.targets[metric]
-        self.targets[metric] = step(target, self.clock(target.clock), now)
+def put(ticket: Ticket, changed: Target) -> None:
+    """Put one target back on the ticket (after an `sla` transition under test)."""
+    ticket.sla.targets = [changed if t.metric == changed.metric else t for t in ticket.sla.targets]
 
-    def replan(self, intake: Intake, now: datetime) -> None:
-        plan = plan_ticket(self.policy, self.terms, intake, self.reported_at)
-        targets = retarget_all(
-            list(self.targets.values()), plan.targets, self.clock, self.reported_at, now
-        )
-        self.targets = {t.metric: t for t in targets}
+
+def apply(ticket: Ticket, metric: str, step: Any, now: datetime) -> None:
+    """One `sla` transition on one target of the ticket, on the ticket's clock."""
+    current = target_of(ticket, metric)
+    put(ticket, step(current, ticket.clock(current.clock), now))
+
+
+def seen(ticket: Ticket, metric: str, now: datetime) -> dict[str, Any]:
+    """The contract's view of one target of the ticket as of `now`."""
+    return next(v for v in ticket.view(now)["sla"]["targets"] if v["metric"] == metric)
+
+
+def replan(
+    ticket: Ticket,
+    policy: Policy,
+    intake: Intake,
+    now: datetime,
+    tenant: dict[str, Any] | None = None,
+) -> None:
+    """E7 on the aggregate: a new kind or priority against the time elapsed."""
+    ticket.replan(
+        SlaBasis.of(policy, tenant or {}), now, priority=intake.priority, kind=intake.kind
+    )
+
+
+NO_CONTRACT: dict[str, Any] = {"contract": {"active": False}}  # DX2
 
 
 def aivo(policies: dict[str, Policy], priority: str, at: datetime) -> Ticket:
-    return Ticket(policies["aivo"], Intake("incident", priority), at)
+    return aggregate(policies["aivo"], Intake("incident", priority), at)
 
 
 # ------------------------------------------------------------------ E2 E3 E4
@@ -108,7 +112,7 @@ def aivo(policies: dict[str, Policy], priority: str, at: datetime) -> Ticket:
 
 def test_e3_high_reported_friday_17h_is_due_monday_10h(policies: dict[str, Policy]) -> None:
     ticket = aivo(policies, "high", ba(3, 6, 17))
-    first = ticket.view("first_response", ba(3, 6, 17, 30))
+    first = seen(ticket, "first_response", ba(3, 6, 17, 30))
     assert first == {
         "metric": "first_response",
         "clock": "business",
@@ -122,9 +126,9 @@ def test_e3_high_reported_friday_17h_is_due_monday_10h(policies: dict[str, Polic
         "breached_at": None,
     }
     # Over the weekend the business clock stands still.
-    assert ticket.view("first_response", ba(3, 8, 12))["elapsed_seconds"] == HOUR
+    assert seen(ticket, "first_response", ba(3, 8, 12))["elapsed_seconds"] == HOUR
     # 8 business hours: Friday 17-18, then Monday 09-16.
-    assert ticket.view("resolution", ba(3, 6, 17))["due_at"] == z(ba(3, 9, 16))
+    assert seen(ticket, "resolution", ba(3, 6, 17))["due_at"] == z(ba(3, 9, 16))
 
 
 def test_e3_started_outside_hours_accumulates_from_the_next_opening_skipping_a_holiday(
@@ -132,7 +136,7 @@ def test_e3_started_outside_hours_accumulates_from_the_next_opening_skipping_a_h
 ) -> None:
     # Sunday night before Monday 2026-11-23 (National Sovereignty Day).
     ticket = aivo(policies, "high", ba(11, 22, 21))
-    first = ticket.view("first_response", ba(11, 23, 12))
+    first = seen(ticket, "first_response", ba(11, 23, 12))
     assert first["started_at"] == z(ba(11, 22, 21))
     assert first["elapsed_seconds"] == 0
     assert first["due_at"] == z(ba(11, 24, 11))
@@ -142,12 +146,12 @@ def test_e4_a_deadline_on_closing_time_is_due_at_closing_time(
     policies: dict[str, Policy],
 ) -> None:
     ticket = aivo(policies, "high", ba(3, 9, 10))
-    assert ticket.view("resolution", ba(3, 9, 10))["due_at"] == z(ba(3, 9, 18))
+    assert seen(ticket, "resolution", ba(3, 9, 10))["due_at"] == z(ba(3, 9, 18))
 
 
 def test_e2_medium_resolution_is_5_business_days_of_9_hours(policies: dict[str, Policy]) -> None:
     ticket = aivo(policies, "medium", ba(3, 9, 10))
-    resolution = ticket.view("resolution", ba(3, 9, 10))
+    resolution = seen(ticket, "resolution", ba(3, 9, 10))
     assert resolution["target_seconds"] == 45 * HOUR
     # Mon 8 h + Tue..Fri 36 h = 44 h, the last hour on the next Monday.
     assert resolution["due_at"] == z(ba(3, 16, 10))
@@ -155,8 +159,8 @@ def test_e2_medium_resolution_is_5_business_days_of_9_hours(policies: dict[str, 
 
 def test_e1_blocker_runs_on_the_24x7_clock(policies: dict[str, Policy]) -> None:
     ticket = aivo(policies, "blocker", ba(3, 6, 23))
-    assert ticket.view("first_response", ba(3, 6, 23))["due_at"] == z(ba(3, 7, 0))
-    assert ticket.view("resolution", ba(3, 6, 23))["due_at"] == z(ba(3, 7, 5))
+    assert seen(ticket, "first_response", ba(3, 6, 23))["due_at"] == z(ba(3, 7, 0))
+    assert seen(ticket, "resolution", ba(3, 6, 23))["due_at"] == z(ba(3, 7, 5))
 
 
 # ------------------------------------------------------------------ E5 A4
@@ -164,46 +168,51 @@ def test_e1_blocker_runs_on_the_24x7_clock(policies: dict[str, Policy]) -> None:
 
 def test_e5_met_before_due_is_met_and_keeps_its_due_instant(policies: dict[str, Policy]) -> None:
     ticket = aivo(policies, "high", ba(3, 9, 10))
-    ticket.apply("first_response", meet, ba(3, 9, 11))
-    later = ticket.view("first_response", ba(3, 12, 10))
+    apply(ticket, "first_response", meet, ba(3, 9, 11))
+    later = seen(ticket, "first_response", ba(3, 12, 10))
     assert later["state"] == "met"
     assert later["met_at"] == z(ba(3, 9, 11))
     assert later["due_at"] == z(ba(3, 9, 12))
     assert (later["elapsed_seconds"], later["remaining_seconds"]) == (HOUR, HOUR)
     assert later["breached_at"] is None
     # The first meeting event counts.
-    ticket.apply("first_response", meet, ba(3, 9, 11, 30))
-    assert ticket.view("first_response", ba(3, 12, 10))["met_at"] == z(ba(3, 9, 11))
+    apply(ticket, "first_response", meet, ba(3, 9, 11, 30))
+    assert seen(ticket, "first_response", ba(3, 12, 10))["met_at"] == z(ba(3, 9, 11))
 
 
 def test_e5_a_target_is_breached_at_its_due_instant_itself(policies: dict[str, Policy]) -> None:
     ticket = aivo(policies, "high", ba(3, 9, 10))
-    just_before = ticket.view("first_response", ba(3, 9, 11, 59, 59))
+    just_before = seen(ticket, "first_response", ba(3, 9, 11, 59, 59))
     assert (just_before["state"], just_before["remaining_seconds"]) == ("running", 1)
-    at_due = ticket.view("first_response", ba(3, 9, 12))
+    at_due = seen(ticket, "first_response", ba(3, 9, 12))
     assert at_due["state"] == "breached"
     assert at_due["breached_at"] == z(ba(3, 9, 12))
     assert at_due["remaining_seconds"] == 0
-    past = ticket.view("first_response", ba(3, 9, 13))
+    past = seen(ticket, "first_response", ba(3, 9, 13))
     assert past["remaining_seconds"] == -HOUR
 
 
 def test_e5_met_after_due_stays_breached_with_met_at(policies: dict[str, Policy]) -> None:
     ticket = aivo(policies, "high", ba(3, 9, 10))
-    ticket.apply("first_response", meet, ba(3, 9, 12))  # exactly at due: too late
-    met = ticket.view("first_response", ba(3, 10, 9))
+    apply(ticket, "first_response", meet, ba(3, 9, 12))  # exactly at due: too late
+    met = seen(ticket, "first_response", ba(3, 10, 9))
     assert met["state"] == "breached"
     assert met["met_at"] == z(ba(3, 9, 12))
     assert met["breached_at"] == z(ba(3, 9, 12))
     assert met["due_at"] == z(ba(3, 9, 12))
-    assert is_breached(ticket.targets["first_response"], CONTINUOUS, ba(3, 10, 9))
+    assert is_breached(target_of(ticket, "first_response"), CONTINUOUS, ba(3, 10, 9))
 
 
 def test_a4_closing_with_an_external_cause_meets_resolution(policies: dict[str, Policy]) -> None:
-    # A4: resolve {resolution_cause: external} meets resolution like any resolution.
+    # A4: the agent closes the incident as caused outside (the customer's or a third
+    # party's systems): `resolve {resolution_cause: external}` meets resolution.
     ticket = aivo(policies, "blocker", ba(3, 9, 10))
-    ticket.apply("resolution", meet, ba(3, 9, 14))
-    assert ticket.view("resolution", ba(3, 9, 20))["state"] == "met"
+    ticket.act("assign", {"agent": "ana@provider.example"}, "agent", ba(3, 9, 10, 30))
+    outcome = ticket.act("resolve", {"resolution_cause": "external"}, "agent", ba(3, 9, 14))
+    assert "resolution" in outcome.met
+    assert (ticket.status, ticket.resolution_cause) == ("resolved", "external")
+    resolution = seen(ticket, "resolution", ba(3, 9, 20))
+    assert (resolution["state"], resolution["met_at"]) == ("met", z(ba(3, 9, 14)))
 
 
 # ------------------------------------------------------------------ E6 A6
@@ -213,35 +222,35 @@ def test_e6_a6_resolution_pauses_while_waiting_on_the_customer_first_response_ru
     policies: dict[str, Policy],
 ) -> None:
     ticket = aivo(policies, "high", ba(3, 9, 10))
-    for metric in ticket.targets:
-        if metric in PAUSING_METRICS:
-            ticket.apply(metric, pause, ba(3, 9, 11))
-    paused = ticket.view("resolution", ba(3, 9, 15))
+    for each in ticket.sla.targets:
+        if each.metric in PAUSING_METRICS:
+            apply(ticket, each.metric, pause, ba(3, 9, 11))
+    paused = seen(ticket, "resolution", ba(3, 9, 15))
     assert (paused["state"], paused["due_at"], paused["elapsed_seconds"]) == ("paused", None, HOUR)
-    assert ticket.view("first_response", ba(3, 9, 15))["state"] == "breached"
+    assert seen(ticket, "first_response", ba(3, 9, 15))["state"] == "breached"
     # Nothing counts while paused, even across the night.
-    ticket.apply("resolution", resume, ba(3, 10, 10))
-    running = ticket.view("resolution", ba(3, 10, 10))
+    apply(ticket, "resolution", resume, ba(3, 10, 10))
+    running = seen(ticket, "resolution", ba(3, 10, 10))
     assert (running["state"], running["elapsed_seconds"]) == ("running", HOUR)
     assert running["due_at"] == z(ba(3, 10, 17))  # 7 business hours left from Tue 10:00
 
 
 def test_e6_pause_and_resume_are_idempotent(policies: dict[str, Policy]) -> None:
     ticket = aivo(policies, "high", ba(3, 9, 10))
-    ticket.apply("resolution", pause, ba(3, 9, 11))
-    ticket.apply("resolution", pause, ba(3, 9, 12))
-    ticket.apply("resolution", resume, ba(3, 9, 13))
-    ticket.apply("resolution", resume, ba(3, 9, 14))
-    assert ticket.view("resolution", ba(3, 9, 15))["elapsed_seconds"] == 3 * HOUR
+    apply(ticket, "resolution", pause, ba(3, 9, 11))
+    apply(ticket, "resolution", pause, ba(3, 9, 12))
+    apply(ticket, "resolution", resume, ba(3, 9, 13))
+    apply(ticket, "resolution", resume, ba(3, 9, 14))
+    assert seen(ticket, "resolution", ba(3, 9, 15))["elapsed_seconds"] == 3 * HOUR
 
 
 def test_e6_reopen_runs_resolution_again_from_its_elapsed_time(
     policies: dict[str, Policy],
 ) -> None:
     ticket = aivo(policies, "high", ba(3, 9, 10))
-    ticket.apply("resolution", meet, ba(3, 9, 13))
-    ticket.apply("resolution", reopen_resolution, ba(3, 10, 9))
-    reopened = ticket.view("resolution", ba(3, 10, 10))
+    apply(ticket, "resolution", meet, ba(3, 9, 13))
+    apply(ticket, "resolution", reopen_resolution, ba(3, 10, 9))
+    reopened = seen(ticket, "resolution", ba(3, 10, 10))
     assert reopened["state"] == "running"
     assert reopened["met_at"] is None
     assert reopened["elapsed_seconds"] == 4 * HOUR  # 3 h on Monday + 1 h on Tuesday
@@ -250,9 +259,9 @@ def test_e6_reopen_runs_resolution_again_from_its_elapsed_time(
 
 def test_e6_reopen_keeps_a_breach(policies: dict[str, Policy]) -> None:
     ticket = aivo(policies, "high", ba(3, 9, 10))
-    ticket.apply("first_response", meet, ba(3, 9, 13))  # met late: breached at 12:00
-    ticket.apply("first_response", reopen_resolution, ba(3, 10, 9))
-    reopened = ticket.view("first_response", ba(3, 10, 9))
+    apply(ticket, "first_response", meet, ba(3, 9, 13))  # met late: breached at 12:00
+    apply(ticket, "first_response", reopen_resolution, ba(3, 10, 9))
+    reopened = seen(ticket, "first_response", ba(3, 10, 9))
     assert reopened["state"] == "breached"
     assert reopened["breached_at"] == z(ba(3, 9, 12))
     assert reopened["met_at"] is None
@@ -265,17 +274,17 @@ def test_e7_raising_to_blocker_past_the_new_duration_breaches_at_once(
     policies: dict[str, Policy],
 ) -> None:
     ticket = aivo(policies, "high", ba(3, 9, 10))
-    ticket.replan(Intake("incident", "blocker"), ba(3, 9, 11, 30))
-    first = ticket.view("first_response", ba(3, 9, 11, 30))
+    replan(ticket, policies["aivo"], Intake("incident", "blocker"), ba(3, 9, 11, 30))
+    first = seen(ticket, "first_response", ba(3, 9, 11, 30))
     assert (first["clock"], first["target_seconds"]) == ("24x7", HOUR)
     assert first["state"] == "breached"
     assert first["breached_at"] == z(ba(3, 9, 11, 30))
     assert first["elapsed_seconds"] == 5400
     # Resolution (6 h on 24x7) still has time: due 6 h after the report.
-    resolution = ticket.view("resolution", ba(3, 9, 11, 30))
+    resolution = seen(ticket, "resolution", ba(3, 9, 11, 30))
     assert (resolution["state"], resolution["due_at"]) == ("running", z(ba(3, 9, 16)))
     # The breach alert is due at once.
-    target = ticket.targets["first_response"]
+    target = target_of(ticket, "first_response")
     due = due_thresholds(target, CONTINUOUS, ba(3, 9, 11, 30))
     assert [t.pct for t in due] == [75, 100, 150]
 
@@ -284,8 +293,8 @@ def test_e7_a_weekend_counts_once_the_ticket_moves_to_a_24x7_clock(
     policies: dict[str, Policy],
 ) -> None:
     ticket = aivo(policies, "high", ba(3, 6, 17))  # 1 business hour by Monday 08:00
-    ticket.replan(Intake("incident", "blocker"), ba(3, 9, 8))
-    first = ticket.view("first_response", ba(3, 9, 8))
+    replan(ticket, policies["aivo"], Intake("incident", "blocker"), ba(3, 9, 8))
+    first = seen(ticket, "first_response", ba(3, 9, 8))
     assert first["elapsed_seconds"] == 63 * HOUR
     assert (first["state"], first["breached_at"]) == ("breached", z(ba(3, 9, 8)))
 
@@ -294,10 +303,10 @@ def test_e7_retarget_measures_elapsed_time_on_the_new_clock_without_pauses(
     policies: dict[str, Policy],
 ) -> None:
     ticket = aivo(policies, "low", ba(3, 9, 10))
-    ticket.apply("resolution", pause, ba(3, 9, 11))
-    ticket.apply("resolution", resume, ba(3, 9, 12))
-    ticket.replan(Intake("incident", "blocker"), ba(3, 9, 14))
-    resolution = ticket.view("resolution", ba(3, 9, 14))
+    apply(ticket, "resolution", pause, ba(3, 9, 11))
+    apply(ticket, "resolution", resume, ba(3, 9, 12))
+    replan(ticket, policies["aivo"], Intake("incident", "blocker"), ba(3, 9, 14))
+    resolution = seen(ticket, "resolution", ba(3, 9, 14))
     # 10-11 and 12-14 ran: 3 h of the 6 h on the 24x7 clock.
     assert resolution["elapsed_seconds"] == 3 * HOUR
     assert resolution["due_at"] == z(ba(3, 9, 17))
@@ -308,15 +317,15 @@ def test_e7_lowering_the_priority_keeps_a_breach_and_alerted_thresholds(
     policies: dict[str, Policy],
 ) -> None:
     ticket = aivo(policies, "high", ba(3, 9, 10))
-    first = ticket.targets["first_response"]
+    first = target_of(ticket, "first_response")
     for rung in due_thresholds(first, ticket.clock("business"), ba(3, 9, 12)):
         first = mark_alerted(first, rung.pct)
-    ticket.targets["first_response"] = first
-    ticket.replan(Intake("incident", "low"), ba(3, 9, 12, 30))
-    lowered = ticket.targets["first_response"]
+    put(ticket, first)
+    replan(ticket, policies["aivo"], Intake("incident", "low"), ba(3, 9, 12, 30))
+    lowered = target_of(ticket, "first_response")
     assert lowered.target_seconds == 4 * HOUR
     assert lowered.alerted == (75, 100)
-    assert ticket.view("first_response", ba(3, 9, 12, 30))["state"] == "breached"
+    assert seen(ticket, "first_response", ba(3, 9, 12, 30))["state"] == "breached"
 
 
 def test_e7_a_metric_the_new_plan_drops_is_cancelled_and_a_new_one_starts_at_report(
@@ -324,15 +333,15 @@ def test_e7_a_metric_the_new_plan_drops_is_cancelled_and_a_new_one_starts_at_rep
 ) -> None:
     keybe = policies["keybe"]
     reported = ba(3, 9, 10)
-    ticket = Ticket(
+    ticket = aggregate(
         keybe,
         Intake("requirement", description="x", fields={"example": "y"}),
         reported,
-        TenantTerms(tier="standard"),
+        {"tier": "standard"},
     )
-    ticket.replan(Intake("query"), ba(3, 9, 11))
-    assert ticket.view("study", ba(3, 9, 12))["state"] == "cancelled"
-    resolution = ticket.view("resolution", ba(3, 9, 12))
+    replan(ticket, keybe, Intake("query"), ba(3, 9, 11), {"tier": "standard"})
+    assert seen(ticket, "study", ba(3, 9, 12))["state"] == "cancelled"
+    resolution = seen(ticket, "resolution", ba(3, 9, 12))
     assert resolution["started_at"] == z(reported)
     assert resolution["elapsed_seconds"] == 2 * HOUR
     assert resolution["due_at"] == z(ba(3, 9, 14))
@@ -343,7 +352,7 @@ def test_e7_a_metric_the_new_plan_drops_is_cancelled_and_a_new_one_starts_at_rep
 
 def test_e8_ladder_instants_on_a_business_clock(policies: dict[str, Policy]) -> None:
     ticket = aivo(policies, "high", ba(3, 6, 17))  # first response: 2 business hours
-    target = ticket.targets["first_response"]
+    target = target_of(ticket, "first_response")
     clock = ticket.clock("business")
     seen: list[tuple[str, int, str, int]] = []
     while (step := next_threshold(target, clock)) is not None:
@@ -362,7 +371,7 @@ def test_e8_due_thresholds_are_each_crossed_rung_not_yet_alerted(
     policies: dict[str, Policy],
 ) -> None:
     ticket = aivo(policies, "high", ba(3, 6, 17))
-    target = ticket.targets["first_response"]
+    target = target_of(ticket, "first_response")
     clock = ticket.clock("business")
     assert due_thresholds(target, clock, ba(3, 9, 9, 29, 59)) == []
     due = due_thresholds(target, clock, ba(3, 9, 10))
@@ -377,14 +386,14 @@ def test_e8_due_thresholds_are_each_crossed_rung_not_yet_alerted(
     assert (z(nxt[0]), nxt[1].pct) == (z(ba(3, 9, 11)), 150)
     # The due index keys a ticket on its soonest pending threshold: first_response's
     # 150 % (Monday 11:00) comes before resolution's 75 % (6 business hours: Monday 14:00).
-    ticket.targets["first_response"] = target
-    soonest = earliest_threshold(ticket.targets.values(), ticket.clock)
+    put(ticket, target)
+    soonest = ticket.next_due()
     assert soonest == ba(3, 9, 11)
 
 
 def test_e8_k3_emergency_ladder_escalates_at_300_pct_only(policies: dict[str, Policy]) -> None:
-    ticket = Ticket(policies["keybe"], Intake("emergency"), ba(3, 9, 10), TenantTerms())
-    target = ticket.targets["resolution"]
+    ticket = aggregate(policies["keybe"], Intake("emergency"), ba(3, 9, 10))
+    target = target_of(ticket, "resolution")
     instants: list[tuple[str, int, int]] = []
     while (step := next_threshold(target, CONTINUOUS)) is not None:
         instants.append((z(step[0]), step[1].pct, step[1].level))
@@ -402,7 +411,7 @@ def test_e8_paused_met_cancelled_and_pending_targets_raise_nothing(
     ticket = aivo(policies, "high", ba(3, 9, 10))
     clock = ticket.clock("business")
     much_later = ba(3, 13, 17)
-    base = ticket.targets["resolution"]
+    base = target_of(ticket, "resolution")
     for quiet in (
         pause(base, clock, ba(3, 9, 11)),
         meet(base, clock, ba(3, 9, 11)),
@@ -410,13 +419,13 @@ def test_e8_paused_met_cancelled_and_pending_targets_raise_nothing(
     ):
         assert next_threshold(quiet, clock) is None
         assert due_thresholds(quiet, clock, much_later) == []
-    dx = Ticket(
+    dx = aggregate(
         policies["digital_express"],
         Intake("incident", channel="email"),
         ba(3, 9, 10),
-        TenantTerms(contract_active=False),
+        NO_CONTRACT,
     )
-    pending = dx.targets["first_response"]
+    pending = target_of(dx, "first_response")
     assert next_threshold(pending, CONTINUOUS) is None
     assert due_thresholds(pending, CONTINUOUS, much_later) == []
 
@@ -429,7 +438,7 @@ def test_e9_a_holiday_added_later_moves_the_due_instant_of_open_tickets(
 ) -> None:
     aivo_policy = policies["aivo"]
     ticket = aivo(policies, "medium", ba(3, 9, 10))
-    assert ticket.view("resolution", ba(3, 10, 12))["due_at"] == z(ba(3, 16, 10))
+    assert seen(ticket, "resolution", ba(3, 10, 12))["due_at"] == z(ba(3, 16, 10))
     changed = aivo_policy.model_copy(
         update={
             "version": 2,
@@ -438,10 +447,13 @@ def test_e9_a_holiday_added_later_moves_the_due_instant_of_open_tickets(
             ),
         }
     )
-    ticket.policy = changed
-    ticket.calendar = calendar_for(changed, ticket.terms)
-    ticket.replan(Intake("incident", "medium"), ba(3, 10, 12))
-    moved = ticket.view("resolution", ba(3, 10, 12))
+    basis = SlaBasis.of(changed, {})
+    assert ticket.is_stale(basis)
+    entry = ticket.refresh(basis, ba(3, 10, 12), "policy.updated")
+    assert entry is not None
+    assert (entry["cause"], entry["new_policy_version"]) == ("policy.updated", 2)
+    assert not ticket.is_stale(basis)
+    moved = seen(ticket, "resolution", ba(3, 10, 12))
     assert moved["due_at"] == z(ba(3, 17, 10))  # one working day (9 h) later
     assert moved["elapsed_seconds"] == 8 * HOUR + 3 * HOUR
 
@@ -452,13 +464,13 @@ def test_e9_a_holiday_added_later_moves_the_due_instant_of_open_tickets(
 def test_dx2_first_response_is_pending_until_payment_then_runs_3h_24x7(
     policies: dict[str, Policy],
 ) -> None:
-    ticket = Ticket(
+    ticket = aggregate(
         policies["digital_express"],
         Intake("incident", channel="email"),
         ba(3, 9, 10),
-        TenantTerms(contract_active=False),
+        NO_CONTRACT,
     )
-    pending = ticket.view("first_response", ba(3, 10, 10))
+    pending = seen(ticket, "first_response", ba(3, 10, 10))
     assert pending == {
         "metric": "first_response",
         "clock": "24x7",
@@ -471,7 +483,7 @@ def test_dx2_first_response_is_pending_until_payment_then_runs_3h_24x7(
         "met_at": None,
         "breached_at": None,
     }
-    target = start_pending(ticket.targets["first_response"], ba(3, 11, 16))
+    target = start_pending(target_of(ticket, "first_response"), ba(3, 11, 16))
     assert start_pending(target, ba(3, 11, 17)) == target  # a second payment changes nothing
     running = view(target, CONTINUOUS, ba(3, 11, 17))
     assert running["started_at"] == z(ba(3, 11, 16))
@@ -482,14 +494,20 @@ def test_dx2_first_response_is_pending_until_payment_then_runs_3h_24x7(
 def test_dx2_a_pending_target_stays_pending_through_a_replan(
     policies: dict[str, Policy],
 ) -> None:
-    ticket = Ticket(
+    ticket = aggregate(
         policies["digital_express"],
         Intake("incident", channel="email"),
         ba(3, 9, 10),
-        TenantTerms(contract_active=False),
+        NO_CONTRACT,
     )
-    ticket.replan(Intake("query", channel="email"), ba(3, 9, 11))
-    assert ticket.targets["first_response"].state == "pending"
+    replan(
+        ticket,
+        policies["digital_express"],
+        Intake("query", channel="email"),
+        ba(3, 9, 11),
+        NO_CONTRACT,
+    )
+    assert target_of(ticket, "first_response").state == "pending"
 
 
 # ------------------------------------------------------------------ storage
@@ -497,17 +515,17 @@ def test_dx2_a_pending_target_stays_pending_through_a_replan(
 
 def test_targets_round_trip_through_a_plain_dict(policies: dict[str, Policy]) -> None:
     ticket = aivo(policies, "high", ba(3, 6, 17))
-    ticket.apply("resolution", pause, ba(3, 9, 11))
-    ticket.apply("resolution", resume, ba(3, 9, 12))
-    ticket.apply("first_response", meet, ba(3, 9, 10, 30))
-    for target in ticket.targets.values():
-        stored = json.loads(json.dumps(target.to_dict()))
-        assert Target.from_dict(stored) == target
+    apply(ticket, "resolution", pause, ba(3, 9, 11))
+    apply(ticket, "resolution", resume, ba(3, 9, 12))
+    apply(ticket, "first_response", meet, ba(3, 9, 10, 30))
+    for each in ticket.sla.targets:
+        stored = json.loads(json.dumps(each.to_dict()))
+        assert Target.from_dict(stored) == each
         # DynamoDB gives numbers back as Decimal.
         as_dynamo = {k: (Decimal(v) if isinstance(v, int) else v) for k, v in stored.items()}
         as_dynamo["alerted"] = [Decimal(p) for p in stored["alerted"]]
-        assert Target.from_dict(as_dynamo) == target
-    stored = ticket.targets["resolution"].to_dict()
+        assert Target.from_dict(as_dynamo) == each
+    stored = target_of(ticket, "resolution").to_dict()
     assert stored["running_since"] == "2026-03-09T15:00:00Z"
     assert stored["runs"] == [["2026-03-06T20:00:00Z", "2026-03-09T14:00:00Z"]]
 
@@ -559,11 +577,9 @@ def test_e8_a_cancelled_then_re_added_metric_keeps_its_alerted_thresholds() -> N
     (target,) = s.start_targets([spec], t0)
     for pct in (75, 100):
         target = s.mark_alerted(target, pct)
-    (cancelled,) = s.retarget_all([target], [], lambda _: CONTINUOUS, t0, t0 + timedelta(hours=1))
+    (cancelled,) = s.reconcile([target], [], lambda _: CONTINUOUS, t0, t0 + timedelta(hours=1))
     assert cancelled.state == "cancelled"
-    (again,) = s.retarget_all(
-        [cancelled], [spec], lambda _: CONTINUOUS, t0, t0 + timedelta(hours=2)
-    )
+    (again,) = s.reconcile([cancelled], [spec], lambda _: CONTINUOUS, t0, t0 + timedelta(hours=2))
     assert set(again.alerted) == {75, 100}
     due = s.due_thresholds(again, CONTINUOUS, t0 + timedelta(hours=2))
     assert [t.pct for t in due] == [150, 200]

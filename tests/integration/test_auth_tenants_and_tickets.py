@@ -1,5 +1,6 @@
-"""Walking skeleton through the real routes: auth matrix, the contract's error
-shapes, idempotency, pagination, DynamoDB calls per request (issue 3)."""
+"""Keys, tenants and tickets through the real routes: the auth matrix, tenant and
+key admin, the contract's error shapes, idempotency, pagination, history, the
+OpenAPI document and the DynamoDB calls per request."""
 
 from __future__ import annotations
 
@@ -7,15 +8,7 @@ import json
 from collections import Counter
 from typing import Any
 
-from tests.integration.conftest import INCIDENT, Api, Customer
-
-
-def assert_error(status: int, body: Any, expected: int, code: str | None = None) -> None:
-    assert status == expected, body
-    assert set(body) == {"error"}, body
-    assert isinstance(body["error"]["message"], str)
-    if code is not None:
-        assert body["error"]["code"] == code, body
+from tests.integration.conftest import INCIDENT, Api, Customer, assert_error
 
 
 def test_health_needs_no_key(api: Api) -> None:

@@ -1,0 +1,117 @@
+"""Committing a ticket change, and retrying it when another writer won the race.
+
+Every use case that changes a ticket reads it (`store.tickets.get`), calls the
+aggregate (`chalicelib.domain.ticket.Ticket`), and commits it here: the ticket,
+its new history entries and the alerts it raised, in one transaction conditioned
+on the version it was read at (optimistic locking). A writer that lost the race
+gets Conflict; `retrying` reads, decides and commits again.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from ulid import ULID
+
+from chalicelib import alerts
+from chalicelib.domain.instants import format_instant
+from chalicelib.domain.ticket import Ticket
+from chalicelib.errors import Conflict
+from chalicelib.services.auth import Caller
+from chalicelib.services.outbox import claim_until, publish_items
+from chalicelib.store import outbox
+from chalicelib.store import tickets as store
+from chalicelib.store.models import OutboxItem
+
+# The one retry policy for a lost optimistic-lock race (actions, comments, the
+# breach checker, E9 re-targeting): up to MAX_ATTEMPTS attempts, each retry after
+# a random wait of up to BACKOFF_SECONDS * 2**n ("full jitter"), so writers that
+# collided spread out; then the Conflict stands (a 409 for a request).
+MAX_ATTEMPTS = 8
+BACKOFF_SECONDS = 0.025
+
+SYSTEM_ACTOR: dict[str, Any] = {"role": "system", "key_id": None, "partner_id": None}
+
+T = TypeVar("T")
+
+
+def retrying(attempt: Callable[[], T]) -> T:
+    """Run a read-decide-commit `attempt` again while another writer wins the race
+    (Conflict), by the policy above."""
+    for number in range(1, MAX_ATTEMPTS + 1):
+        try:
+            return attempt()
+        except Conflict:
+            if number == MAX_ATTEMPTS:
+                raise
+            time.sleep(random.uniform(0, BACKOFF_SECONDS * 2**number))  # noqa: S311 (jitter only)
+    raise AssertionError("unreachable")
+
+
+def actor_of(caller: Caller) -> dict[str, Any]:
+    """A history entry's `actor` for an API key."""
+    return {"role": caller.role, "key_id": caller.key_id, "partner_id": None}
+
+
+def event(type_: str, actor: dict[str, Any], data: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """A new history entry (its id sorts by time)."""
+    return store.event(str(ULID()), now, type_, actor, data)
+
+
+def alert_message(
+    ticket: Ticket,
+    type_: str,
+    occurred_at: datetime,
+    *,
+    key: str | None = None,
+    metric: str | None = None,
+    level: int | None = None,
+    threshold_pct: int | None = None,
+    due_at: datetime | None = None,
+) -> dict[str, Any]:
+    """An alert about this ticket (API.md, Alerts), keyed `<ticket>:<key>`."""
+    return alerts.message(
+        key=key or type_,
+        type_=type_,
+        tenant_id=ticket.tenant_id,
+        ticket_id=ticket.id,
+        priority=ticket.priority,
+        occurred_at=format_instant(occurred_at),
+        metric=metric,
+        level=level,
+        threshold_pct=threshold_pct,
+        due_at=format_instant(due_at) if due_at is not None else None,
+    )
+
+
+def commit(
+    ticket: Ticket,
+    events: list[dict[str, Any]],
+    now: datetime,
+    *,
+    raised: Sequence[dict[str, Any]] = (),
+    new: bool = False,
+    publish: bool = True,
+    extra: Sequence[store.TxItem] = (),
+) -> list[OutboxItem]:
+    """Write a ticket change with its history, the alerts it raised and `extra`
+    items of other stores (a webhook's link and delivery), all or nothing
+    (Conflict when the ticket moved on meanwhile), then publish the alerts. Each
+    alert is also a history entry of its own type."""
+    items = [
+        outbox.new_item(ticket.id, m["id"].split(":", 1)[1], m, format_instant(now), claim_until())
+        for m in raised
+    ]
+    history = events + [event(m["type"], SYSTEM_ACTOR, _alert_data(m), now) for m in raised]
+    store.write(ticket, history, items, new=new, extra=extra)
+    if publish and items:
+        publish_items(items, now)
+    return items
+
+
+def _alert_data(message: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in message.items() if k not in ("type", "tenant_id", "ticket_id")}

@@ -1,0 +1,49 @@
+"""The store maps the Ticket aggregate to its item and derives the index
+attributes from it when it is saved: the due index (`due_shard`, `due_at` = the
+aggregate's `next_due()`), the `breached` marker, the open-by-policy key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.store import tickets as store
+from chalicelib.store.models import TicketItem
+from tests.integration.conftest import INCIDENT, Api, Customer, done
+
+
+def raw_item(ticket_id: str) -> TicketItem:
+    return TicketItem.get(TicketItem.key(ticket_id), store.TICKET_SK, consistent_read=True)
+
+
+def test_the_due_index_follows_the_aggregates_next_threshold(
+    api: Api, customer: Customer, agent_key: str
+) -> None:
+    status, opened = api.post("/tickets", customer.key, {**INCIDENT, "priority": "blocker"})
+    assert status == 201, opened
+    ticket = store.get(opened["id"])
+    assert ticket is not None
+    due = ticket.next_due()
+    assert due is not None
+    item = raw_item(ticket.id)
+    assert (item.due_shard, item.due_at) == (store.due_shard(ticket.id), int(due.timestamp()))
+    assert item.policy_key == f"POLICY#{ticket.sla.policy}"
+    assert item.breached_key is None
+
+    done(api, agent_key, ticket.id, "assign", agent="ana@provider.example")
+    done(api, agent_key, ticket.id, "resolve")
+    item = raw_item(ticket.id)
+    assert (item.due_shard, item.due_at) == (None, None)  # nothing left to alert
+    done(api, agent_key, ticket.id, "close")
+    assert raw_item(ticket.id).policy_key is None  # closed: E9 no longer reaches it
+
+
+def test_a_ticket_reads_back_as_the_aggregate_it_was(api: Api, customer: Customer) -> None:
+    body: dict[str, Any] = {**INCIDENT, "fields": {"note": "x", "n": 2}}
+    status, opened = api.post("/tickets", customer.key, body)
+    assert status == 201, opened
+    ticket = store.get(opened["id"])
+    assert ticket is not None
+    again = store.from_item(store.to_item(ticket))
+    assert again == ticket
+    assert [t.metric for t in ticket.sla.targets] == ["first_response", "resolution"]
+    assert ticket.sla.calendar.timezone == "America/Argentina/Buenos_Aires"
