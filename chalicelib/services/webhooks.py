@@ -379,6 +379,11 @@ def _change(
         applied = True
         mark("status")
         if ticket.status not in ("resolved", "closed"):
+            # A helpdesk may solve a ticket nobody took here yet (new, queued): the
+            # agent it names took it first (the lifecycle resolves open tickets).
+            taker = event.snapshot.assignee
+            if taker and ticket.assignee is None and ticket.status in ("new", "queued"):
+                record("action.assign", _act(ticket, "assign", {"agent": taker}, now))
             try:
                 record("action.resolve", _act(ticket, "resolve", {}, now))
             except lifecycle.ActionRefused as e:

@@ -723,3 +723,29 @@ def test_a_replayed_registration_or_rotation_never_shows_the_secret_again(
     records = aws.client("dynamodb").scan(TableName=get_settings().idempotency_table_name)
     assert first["secret"] not in str(records)
     assert rotated["secret"] not in str(records)
+
+
+def test_a_ticket_solved_before_anyone_took_it_here(
+    helpdesk: Callable[..., Helpdesk], api: Api, agent_key: str
+) -> None:
+    # Zendesk solves a ticket slaguard still has as new: the solver it names took it
+    desk = helpdesk("zendesk")
+    ticket_id = desk.send("ticket_created")[1]["ticket_id"]
+    status, body = desk.send("status_changed_solved")
+    assert status == 200, body
+    ticket = _ticket(api, agent_key, ticket_id)
+    assert (ticket["status"], ticket["assignee"]) == ("resolved", "903318820001")
+    types = [e["type"] for e in _events(api, agent_key, ticket_id)]
+    assert types == ["created", "action.assign", "action.resolve"]
+    # Jira resolves an issue nobody was assigned: recorded, the lifecycle refuses it
+    jira = helpdesk("jira")
+    jira_ticket = jira.send("issue_created")[1]["ticket_id"]
+    data = retimed(fixture("jira", "issue_updated_resolved"), jira.start)
+    _relink("jira", data, jira.external)
+    data["issue"]["fields"]["assignee"] = None
+    status, body = jira.post(dumps(data))
+    assert status == 202, body
+    last = _events(api, agent_key, jira_ticket)[-1]
+    assert last["type"] == "webhook.jira:issue_updated"
+    assert "resolve is not allowed" in last["data"]["not_applied"][0]
+    assert _ticket(api, agent_key, jira_ticket)["status"] == "new"
