@@ -11,8 +11,11 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
+# make dev [API_PORT=8000] [AWS_PORT=5000] [V=1 for every log line]
+API_PORT ?= 8000
+AWS_PORT ?= 5000
 dev: $(STAMP)
-	$(BIN)/python -m dev.local_stack
+	@$(BIN)/python -m dev.local_stack --api-port $(API_PORT) --aws-port $(AWS_PORT) $(if $(V),-v)
 
 test: $(STAMP) lint types
 	$(BIN)/python -m pytest

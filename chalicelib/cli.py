@@ -1,9 +1,14 @@
-"""Operations from a shell, against real AWS or `AWS_ENDPOINT_URL` (API.md, Operations).
+"""Operations from a shell, against real AWS or the endpoint in `AWS_ENDPOINT_URL`.
 
 python -m chalicelib.cli bootstrap [--tenant-id provider] [--name NAME]
 python -m chalicelib.cli create-tenant --id acme --name "Acme SA" --policy aivo [--json DOC]
 python -m chalicelib.cli issue-key --tenant-id acme --role customer [--contact ana@acme.example]
 python -m chalicelib.cli check --at 2026-03-02T14:00:00Z
+
+Each command prints one JSON line on stdout; errors are one line on stderr (exit 1).
+AWS: the usual credentials and region (AWS_PROFILE or AWS_ACCESS_KEY_ID and
+AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION); against `make dev`, `source .dev/aws.env`.
+The stage's resources: TABLE_NAME, IDEMPOTENCY_TABLE_NAME, ALERTS_TOPIC_ARN.
 """
 
 from __future__ import annotations
@@ -112,30 +117,107 @@ def check(at: datetime) -> dict[str, int]:
     return run_check(at)
 
 
+DEV_HINT = "against make dev: source .dev/aws.env"
+
+
+def aws_problem(e: BaseException) -> str | None:
+    """One line saying what to set, for an error of the AWS environment (not of the
+    input): no credentials or region, an endpoint that does not answer, a refusal."""
+    from botocore.exceptions import (
+        ClientError,
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        NoRegionError,
+        PartialCredentialsError,
+    )
+    from pynamodb.exceptions import PynamoDBException
+
+    if isinstance(e, PynamoDBException) and e.cause is not None:
+        return aws_problem(e.cause)
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    if isinstance(e, NoCredentialsError | PartialCredentialsError):
+        return (
+            "no AWS credentials: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and "
+            f"AWS_SECRET_ACCESS_KEY ({DEV_HINT})"
+        )
+    if isinstance(e, NoRegionError):
+        return f"no AWS region: set AWS_DEFAULT_REGION ({DEV_HINT})"
+    if isinstance(e, EndpointConnectionError | ConnectTimeoutError):
+        where = f"AWS_ENDPOINT_URL={endpoint}" if endpoint else "AWS"
+        return (
+            f"cannot reach {where}: start make dev (or fix AWS_ENDPOINT_URL; unset it for real AWS)"
+        )
+    if isinstance(e, ClientError):
+        error = e.response.get("Error", {})
+        code, message = error.get("Code", "?"), error.get("Message", "")
+        if code == "ResourceNotFoundException":
+            return (
+                f"{message or code}: set TABLE_NAME / ALERTS_TOPIC_ARN to the stage's, "
+                "or run bootstrap first"
+            )
+        if code in ("UnrecognizedClientException", "InvalidSignatureException", "ExpiredToken"):
+            return f"AWS refused the credentials ({code}): set valid ones ({DEV_HINT})"
+        return f"AWS refused {e.operation_name}: {code}: {message}"
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m chalicelib.cli",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("bootstrap", help="create resources, provider tenant and an admin key")
-    p.add_argument("--tenant-id", default="provider")
-    p.add_argument("--name", default="Provider")
-    p = sub.add_parser("create-tenant", help="create a customer tenant")
-    p.add_argument("--id", required=True)
-    p.add_argument("--name", required=True)
-    p.add_argument("--policy", required=True)
-    p.add_argument("--json", default="{}", help="more Tenant fields, as JSON")
-    p = sub.add_parser("issue-key", help="issue an API key (printed once)")
-    p.add_argument("--tenant-id", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, summary: str, detail: str) -> argparse.ArgumentParser:
+        return sub.add_parser(
+            name,
+            help=summary,
+            description=f"{summary}.\n\n{detail}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    p = command(
+        "bootstrap",
+        "Create the tables, the alerts topic, the provider tenant and the shipped policies",
+        'Idempotent. Prints {"tenant_id", "api_key"} with a new admin key each time.',
+    )
+    p.add_argument("--tenant-id", default="provider", help="the provider's tenant id")
+    p.add_argument("--name", default="Provider", help="the provider's name")
+    p = command(
+        "create-tenant",
+        "Create a customer tenant",
+        "Prints the tenant. Example:\n  create-tenant --id brand --name 'Brand SA' "
+        '--policy keybe --json \'{"tier": "premium"}\'',
+    )
+    p.add_argument("--id", required=True, help="lowercase letters, digits, - and _")
+    p.add_argument("--name", required=True, help="the customer's name")
+    p.add_argument(
+        "--policy", required=True, help="aivo, keybe, clever_ideas, digital_express or a custom id"
+    )
+    p.add_argument("--json", default="{}", help="more Tenant fields, as a JSON object")
+    p = command(
+        "issue-key",
+        "Issue an API key",
+        'Prints {"key_id", "api_key", ...}: the clear key is shown this once.\n'
+        "agent and admin keys belong to the provider tenant, customer keys to a customer.",
+    )
+    p.add_argument("--tenant-id", required=True, help="the tenant the key belongs to")
     p.add_argument("--role", required=True, choices=["customer", "agent", "admin"])
-    p.add_argument("--contact")
-    p = sub.add_parser("check", help="run the breach checker once at an instant")
-    p.add_argument("--at", required=True, help="RFC 3339 instant")
+    p.add_argument("--contact", help="who holds the key (an e-mail address)")
+    p = command(
+        "check",
+        "Run the breach checker once at an instant",
+        'Exactly what the schedule runs every minute; prints {"evaluated", "alerts"}.\n'
+        "An instant in the future publishes the alerts due by then, for real.",
+    )
+    p.add_argument("--at", required=True, help="an RFC 3339 instant, e.g. 2026-03-02T14:00:00Z")
     args = parser.parse_args(argv)
 
+    from botocore.exceptions import BotoCoreError, ClientError
     from pydantic import ValidationError
+    from pynamodb.exceptions import PynamoDBException
 
     from chalicelib.domain.errors import DomainError
     from chalicelib.errors import SlaguardError
@@ -168,6 +250,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             ),
             file=sys.stderr,
         )
+        return 1
+    except json.JSONDecodeError as e:
+        print(f"error: --json is not a JSON object: {e}", file=sys.stderr)
+        return 1
+    except (BotoCoreError, ClientError, PynamoDBException) as e:
+        problem = aws_problem(e)
+        if problem is None:
+            raise
+        print(f"error: {problem}", file=sys.stderr)
         return 1
     finally:
         sys.stdout = stdout

@@ -1,10 +1,15 @@
 """`make dev`: the whole of slaguard on one machine.
 
-Starts the embedded AWS (moto's server, in-process), creates the stage's table,
-topic and a queue subscribed to the topic from the same definitions the cloud
-stack uses, loads the shipped policies, creates a demo customer, serves the API
-with `chalice local`, runs the real `breach_checker` handler every minute with the
-current time, and prints every alert that reaches the queue. Ctrl-C stops it all.
+Starts the embedded AWS (moto's server, in-process, one DynamoDB request at a time),
+creates the stage's tables, topic and a queue subscribed to the topic from the same
+definitions the cloud stack uses, loads the shipped policies, recreates the demo
+tenants and their keys (the same at every start, written to .dev/keys.env), serves
+the API with chalice's local gateway, runs the real `breach_checker` handler every
+minute with the current time, and prints one line per alert and per checker run.
+Ctrl-C stops it all.
+
+The embedded AWS keeps everything in memory: tickets, tenants and custom policies
+are gone after a restart; the demo tenants and keys come back the same.
 
 Dev-only: it lives outside chalicelib/ so it is never packaged into the Lambda.
 """
@@ -12,9 +17,7 @@ Dev-only: it lives outside chalicelib/ so it is never packaged into the Lambda.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import logging
 import os
 import signal
 import subprocess
@@ -22,12 +25,16 @@ import sys
 import threading
 import time
 import traceback
+import urllib.error
+import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from dev import console, demo
+from dev.embedded_aws import EmbeddedAws, port_is_free
+
 ROOT = Path(__file__).resolve().parent.parent
-DEMO_TENANT = "demo"
 
 
 def stage_environment(stage: str) -> dict[str, str]:
@@ -38,13 +45,29 @@ def stage_environment(stage: str) -> dict[str, str]:
     return env
 
 
-def start_moto(port: int) -> Any:
-    from moto.server import ThreadedMotoServer
+def next_free_port(port: int, taken: set[int]) -> int:
+    candidate = port + 1
+    while candidate in taken or not port_is_free(candidate):
+        candidate += 1
+    return candidate
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    return server
+
+def busy_port_line(api_port: int, aws_port: int) -> str | None:
+    """One line naming each busy port and the command that picks free ones, or None."""
+    busy = [
+        (name, port)
+        for name, port in (("the API", api_port), ("the embedded AWS", aws_port))
+        if not port_is_free(port)
+    ]
+    if not busy:
+        return None
+    api = next_free_port(api_port, {aws_port}) if not port_is_free(api_port) else api_port
+    aws = next_free_port(aws_port, {api}) if not port_is_free(aws_port) else aws_port
+    what = " and ".join(f"port {port} ({name})" for name, port in busy)
+    verb = "are" if len(busy) > 1 else "is"
+    return (
+        f"make dev: {what} {verb} in use; pick free ports: make dev API_PORT={api} AWS_PORT={aws}"
+    )
 
 
 def subscribe_queue(queue_name: str) -> str:
@@ -64,25 +87,55 @@ def subscribe_queue(queue_name: str) -> str:
     return queue_url
 
 
-def demo_tenant() -> dict[str, Any]:
-    """The demo customer (Aivo policy) and a customer key for it."""
-    from chalicelib.cli import create_tenant, issue_key
-    from chalicelib.errors import Conflict
-
-    with contextlib.suppress(Conflict):
-        create_tenant({"id": DEMO_TENANT, "name": "Demo Customer SA", "policy": "aivo"})
-    return issue_key(DEMO_TENANT, "customer", "demo@customer.example")
+def alert_of(body: str) -> dict[str, Any]:
+    """The alert a queued message carries (raw delivery: the body is the alert)."""
+    doc = json.loads(body)
+    return doc if isinstance(doc, dict) else {"body": doc}
 
 
-def print_alerts(queue_url: str, stop: threading.Event) -> None:
+def alert_line(alert: dict[str, Any]) -> str:
+    """One readable line: type, ticket, metric, threshold, due; the id subscribers dedupe on."""
+    parts = [f"ALERT {alert.get('type', '?')}", f"ticket {alert.get('ticket_id')}"]
+    parts.append(f"({alert.get('tenant_id')}, {alert.get('priority')})")
+    if alert.get("metric"):
+        parts.append(str(alert["metric"]))
+    if alert.get("threshold_pct") is not None:
+        parts.append(f"{alert['threshold_pct']}%")
+    if alert.get("due_at"):
+        parts.append(f"due {alert['due_at']}")
+    parts.append(f"id={alert.get('id')}")
+    return " ".join(parts)
+
+
+def print_alerts(queue_url: str, stop: threading.Event, verbose: bool) -> None:
     from chalicelib import aws
 
     sqs = aws.client("sqs")
     while not stop.is_set():
         got = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
         for message in got.get("Messages", []):
-            print(f"ALERT {message['Body']}", flush=True)
+            try:
+                print(alert_line(alert_of(message["Body"])), flush=True)
+            except json.JSONDecodeError:
+                print(f"ALERT (not JSON) {message['Body']}", flush=True)
+            if verbose:
+                print(f"  {message['Body']}", flush=True)
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def scheduled_event(at: str) -> dict[str, Any]:
+    """The EventBridge event the `rate(1 minute)` rule would send at `at`."""
+    return {
+        "version": "0",
+        "id": f"local-{at}",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": at,
+        "region": os.environ["AWS_DEFAULT_REGION"],
+        "resources": ["arn:aws:events:us-east-1:123456789012:rule/breach_checker"],
+        "detail": {},
+    }
 
 
 def run_checker_every(interval: float, stop: threading.Event) -> None:
@@ -91,101 +144,147 @@ def run_checker_every(interval: float, stop: threading.Event) -> None:
 
     while not stop.wait(interval - (time.time() % interval)):
         at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        event = {
-            "version": "0",
-            "id": f"local-{at}",
-            "detail-type": "Scheduled Event",
-            "source": "aws.events",
-            "account": "123456789012",
-            "time": at,
-            "region": os.environ["AWS_DEFAULT_REGION"],
-            "resources": ["arn:aws:events:us-east-1:123456789012:rule/breach_checker"],
-            "detail": {},
-        }
+        started = time.monotonic()
         try:
-            result = application.breach_checker(event, None)
-        except Exception:  # noqa: BLE001 - a failed run is reported; the next minute retries
+            result = application.breach_checker(scheduled_event(at), None)
+        except Exception:  # noqa: BLE001 - a failed run is reported in full; the next one retries
+            print(f"checker {at}: failed", flush=True)
             traceback.print_exc()
             continue
-        print(f"breach_checker at {at}: {json.dumps(result)}", flush=True)
+        took = time.monotonic() - started
+        print(
+            f"checker {at}: {result['evaluated']} evaluated, {result['alerts']} alerts "
+            f"({took:.2f} s)",
+            flush=True,
+        )
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--moto-port", type=int, default=5000)
-    parser.add_argument("--api-port", type=int, default=8000)
+def wait_healthy(api: subprocess.Popen[bytes], url: str, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and api.poll() is None:
+        try:
+            with urllib.request.urlopen(url + "/health", timeout=1) as r:  # noqa: S310 - our own URL
+                if r.status == 200:
+                    return True
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.2)
+    return False
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="make dev",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Ports: make dev API_PORT=8001 AWS_PORT=5001; everything: make dev V=1",
+    )
+    api_port, aws_port = os.environ.get("API_PORT") or 8000, os.environ.get("AWS_PORT") or 5000
+    parser.add_argument("--api-port", type=int, default=int(api_port), help="(API_PORT)")
+    parser.add_argument(
+        "--aws-port", "--moto-port", type=int, default=int(aws_port), help="(AWS_PORT)"
+    )
     parser.add_argument("--stage", default="dev")
     parser.add_argument("--interval", type=float, default=60.0, help="checker period, seconds")
-    args = parser.parse_args()
+    parser.add_argument(
+        "--state-dir", type=Path, default=ROOT / ".dev", help="seed and keys.env (.dev/)"
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="every log line, request and EMF metric"
+    )
+    return parser.parse_args(argv)
 
-    endpoint = f"http://127.0.0.1:{args.moto_port}"
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.monotonic()
+    if line := busy_port_line(args.api_port, args.aws_port):
+        print(line, file=sys.stderr, flush=True)
+        return 2
+    console.configure(args.verbose)
+    try:
+        aws = EmbeddedAws(args.aws_port)
+    except OSError as e:
+        print(f"make dev: port {args.aws_port} (the embedded AWS): {e.strerror}", file=sys.stderr)
+        return 2
+    aws.start()
     os.environ.update(stage_environment(args.stage))
     os.environ.update(
         {
-            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ENDPOINT_URL": aws.endpoint,
             "AWS_DEFAULT_REGION": "us-east-1",
             "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "test"),
             "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "test"),
         }
     )
-    server = start_moto(args.moto_port)
-    from chalicelib.cli import bootstrap
-
-    boot = bootstrap("provider", "Provider")
-    queue_url = subscribe_queue(os.environ.get("ALERTS_QUEUE_NAME", "slaguard-alerts-tail"))
-    demo = demo_tenant()
-    print(f"embedded AWS on {endpoint} (region us-east-1, any credentials)", flush=True)
-    print(f"admin key:    {boot['api_key']}  (tenant {boot['tenant_id']})", flush=True)
-    print(f"demo tenant:  {DEMO_TENANT} (policy aivo), customer key {demo['api_key']}", flush=True)
-    print(json.dumps({"tenant_id": boot["tenant_id"], "api_key": boot["api_key"]}), flush=True)
-
-    chalice = Path(sys.executable).with_name("chalice")
-    api = subprocess.Popen(  # noqa: S603 - our own venv's chalice, fixed arguments
-        [
-            str(chalice),
-            "local",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(args.api_port),
-            "--stage",
-            args.stage,
-            "--no-autoreload",
-        ],
-        cwd=ROOT,
-        env=os.environ.copy(),
-    )
-    print(
-        f"API on http://127.0.0.1:{args.api_port} (chalice local, stage {args.stage})", flush=True
-    )
-
+    # The API process starts (imports, binds) while the resources and demo data are made.
+    command = [sys.executable, "-m", "dev.api_server", "--port", str(args.api_port)]
+    command += ["--stage", args.stage, *(["-v"] if args.verbose else [])]
+    api = subprocess.Popen(command, cwd=ROOT, env=os.environ.copy())  # noqa: S603 - fixed argv
     stop = threading.Event()
 
     def on_signal(signum: int, frame: Any) -> None:
         stop.set()
 
+    try:
+        return serve(args, aws, api, stop, on_signal, started)
+    except KeyboardInterrupt:  # Ctrl-C before the handlers were in place
+        return 0
+    finally:
+        print("stopping", flush=True)
+        if api.poll() is None:
+            api.terminate()
+        try:
+            api.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            api.kill()
+        aws.stop()
+
+
+def serve(
+    args: argparse.Namespace,
+    aws: EmbeddedAws,
+    api: subprocess.Popen[bytes],
+    stop: threading.Event,
+    on_signal: Any,
+    started: float,
+) -> int:
+    from chalicelib.cli import bootstrap
+
+    bootstrap(demo.PROVIDER, "Provider")  # its random admin key is not used: ADMIN is
+    keys = demo.create(demo.seed(args.state_dir))
+    queue_url = subscribe_queue(os.environ.get("ALERTS_QUEUE_NAME", "slaguard-alerts-tail"))
+    api_url = f"http://127.0.0.1:{args.api_port}"
+    keys_env, aws_env = demo.write_env(args.state_dir, api_url, aws.endpoint, keys)
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    threads = [
-        threading.Thread(target=print_alerts, args=(queue_url, stop), daemon=True),
-        threading.Thread(target=run_checker_every, args=(args.interval, stop), daemon=True),
-    ]
-    for t in threads:
-        t.start()
+    if not wait_healthy(api, api_url, 60):
+        print("make dev: the API did not come up (see above)", file=sys.stderr, flush=True)
+        return 2
+    print(f"embedded AWS on {aws.endpoint} (in memory: empty at every start; {_shown(aws_env)})")
+    print(f"admin key:    {keys['ADMIN']}  (tenant {demo.PROVIDER})")
+    print(
+        f"demo keys:    source {_shown(keys_env)}  (ADMIN, AGENT, CUSTOMER...: the same each start)"
+    )
+    print(
+        f"API on {api_url} (reference: {api_url}/docs), ready in "
+        f"{time.monotonic() - started:.1f} s; Ctrl-C stops",
+        flush=True,
+    )
+    for target, targs in (
+        (print_alerts, (queue_url, stop, args.verbose)),
+        (run_checker_every, (args.interval, stop)),
+    ):
+        threading.Thread(target=target, args=targs, daemon=True).start()
     while not stop.is_set():
         if api.poll() is not None:
-            print("chalice local exited", file=sys.stderr, flush=True)
-            stop.set()
-            break
+            print("make dev: the API exited", file=sys.stderr, flush=True)
+            return 1
         stop.wait(0.5)
-    print("stopping", flush=True)
-    api.terminate()
-    try:
-        api.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        api.kill()
-    server.stop()
     return 0
+
+
+def _shown(path: Path) -> Path:
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from chalicelib.api import examples
 from chalicelib.api.http import REGISTRY, RouteSpec
 
 ERROR_SCHEMA: dict[str, Any] = {
@@ -58,6 +59,19 @@ def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
     ]
 
 
+def _with_example(param: dict[str, Any]) -> dict[str, Any]:
+    if param["name"] in examples.PARAMETERS:
+        param["example"] = examples.PARAMETERS[param["name"]]
+    return param
+
+
+def _json(schema: dict[str, Any], named: examples.Examples) -> dict[str, Any]:
+    media: dict[str, Any] = {"schema": schema}
+    if named:
+        media["examples"] = named
+    return {"application/json": media}
+
+
 def _operation(spec: RouteSpec, refs: dict[str, Any]) -> dict[str, Any]:
     op: dict[str, Any] = {"summary": spec.summary, "operationId": _operation_id(spec)}
     params = [
@@ -76,25 +90,28 @@ def _operation(spec: RouteSpec, refs: dict[str, Any]) -> dict[str, Any]:
             }
         )
     if params:
-        op["parameters"] = params
+        op["parameters"] = [_with_example(p) for p in params]
     if spec.body is not None:
         op["requestBody"] = {
             "required": not spec.body_optional,
-            "content": {"application/json": {"schema": refs[spec.body.__name__]}},
+            "content": _json(
+                refs[spec.body.__name__], examples.request_examples(spec.method, spec.path)
+            ),
         }
     elif spec.raw_json:
         op["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": {"type": "object"}}},
+            "content": _json({"type": "object"}, examples.request_examples(spec.method, spec.path)),
         }
     ok: dict[str, Any] = {"description": "OK"}
-    if spec.response is not None:
-        ok["content"] = {"application/json": {"schema": refs[spec.response.__name__]}}
-    else:
-        ok["content"] = {"application/json": {"schema": {"type": "object"}}}
+    schema = refs[spec.response.__name__] if spec.response is not None else {"type": "object"}
+    ok["content"] = _json(schema, examples.response_examples(spec.method, spec.path, spec.status))
     responses: dict[str, Any] = {str(spec.status): ok}
     for status in spec.also:
-        responses[str(status)] = {**ok, "description": SUCCESS_TEXT.get(status, "OK")}
+        responses[str(status)] = {
+            "description": SUCCESS_TEXT.get(status, "OK"),
+            "content": _json(schema, examples.response_examples(spec.method, spec.path, status)),
+        }
     codes = set(spec.errors)
     if spec.roles:
         op["security"] = [{"apiKey": []}]
@@ -106,7 +123,7 @@ def _operation(spec: RouteSpec, refs: dict[str, Any]) -> dict[str, Any]:
     for code in sorted(codes):
         responses[str(code)] = {
             "description": ERROR_TEXT.get(code, "Error"),
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            "content": _json({"$ref": "#/components/schemas/Error"}, examples.ERRORS.get(code, {})),
         }
     op["responses"] = responses
     return op

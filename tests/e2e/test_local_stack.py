@@ -3,119 +3,21 @@
 from __future__ import annotations
 
 import json
-import os
-import queue
-import signal
-import socket
+import re
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.e2e.conftest import ROOT, Stack, aws_free_env
+
 pytestmark = pytest.mark.e2e
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-class Stack:
-    def __init__(self, proc: subprocess.Popen[str], api: str, moto: str) -> None:
-        self.proc = proc
-        self.api = api
-        self.moto = moto
-        self.lines: list[str] = []
-        self._queue: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self._queue.put(line)
-
-    def read_until(self, predicate: Any, timeout: float) -> str:
-        deadline = time.time() + timeout
-        while (left := deadline - time.time()) > 0:
-            try:
-                line = self._queue.get(timeout=left)
-            except queue.Empty:
-                break
-            self.lines.append(line)
-            if predicate(line):
-                return line
-        raise AssertionError("stack output so far:\n" + "".join(self.lines))
-
-    def collect(self, seconds: float) -> None:
-        """Take in every line printed within `seconds`."""
-        deadline = time.time() + seconds
-        while (left := deadline - time.time()) > 0:
-            try:
-                self.lines.append(self._queue.get(timeout=left))
-            except queue.Empty:
-                break
-
-    def call(self, method: str, path: str, key: str | None = None, body: Any = None) -> Any:
-        headers = {"Authorization": f"Bearer {key}"} if key else {}
-        return requests.request(method, self.api + path, json=body, headers=headers, timeout=10)
-
-
-@pytest.fixture(scope="module")
-def stack() -> Iterator[Stack]:
-    moto_port, api_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-u",
-            "-m",
-            "dev.local_stack",
-            "--moto-port",
-            str(moto_port),
-            "--api-port",
-            str(api_port),
-            "--interval",
-            "2",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    s = Stack(proc, f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{moto_port}")
-    try:
-        s.read_until(lambda line: line.startswith("API on"), 90)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                if requests.get(s.api + "/health", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.3)
-        yield s
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGINT)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-
-
 def test_a_customer_opens_and_reads_a_ticket_over_http(stack: Stack) -> None:
-    boot = json.loads(next(line for line in stack.lines if line.startswith("{")))
-    admin = boot["api_key"]
+    admin = stack.keys["ADMIN"]
     r = stack.call(
         "POST", "/admin/tenants", admin, {"id": "e2e-acme", "name": "Acme SA", "policy": "aivo"}
     )
@@ -141,9 +43,8 @@ def test_a_customer_opens_and_reads_a_ticket_over_http(stack: Stack) -> None:
 
 
 def test_the_scheduled_checker_runs_and_the_topic_exists(stack: Stack) -> None:
-    line = stack.read_until(lambda line: line.startswith("breach_checker at"), 30)
-    result = json.loads(line.split(": ", 1)[1])
-    assert set(result) == {"evaluated", "alerts"}
+    line = stack.read_until(lambda line: line.startswith("checker "), 30)
+    assert re.fullmatch(r"checker \S+Z: \d+ evaluated, \d+ alerts \(\d+\.\d\d s\)\n", line), line
     import boto3
 
     sns = boto3.client(
@@ -158,12 +59,9 @@ def test_the_scheduled_checker_runs_and_the_topic_exists(stack: Stack) -> None:
 
 
 def test_cli_check_prints_exactly_one_json_line_and_the_alerts_arrive(stack: Stack) -> None:
-    """API.md, Operations: `check --at` runs the checker once and prints one line;
+    """Operations (docs/alerts.md): `check --at` runs the checker once and prints one line;
     the stack's queue printer shows the alerts it published."""
-    boot = json.loads(next(line for line in stack.lines if line.startswith("{")))
-    admin = boot["api_key"]
-    r = stack.call("POST", f"/admin/tenants/{boot['tenant_id']}/keys", admin, {"role": "agent"})
-    agent = r.json()["api_key"]
+    agent = stack.keys["AGENT"]
     reported = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 2 * 3600))
     r = stack.call(
         "POST",
@@ -181,7 +79,7 @@ def test_cli_check_prints_exactly_one_json_line_and_the_alerts_arrive(stack: Sta
     assert r.status_code == 201, r.text
     from dev.local_stack import stage_environment
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env = aws_free_env()
     env.update(stage_environment("dev"))  # what an operator of the dev stage has set
     env.update(
         AWS_ENDPOINT_URL=stack.moto,
@@ -207,11 +105,40 @@ def test_cli_check_prints_exactly_one_json_line_and_the_alerts_arrive(stack: Sta
     stack.read_until(lambda text: f"{ticket_id}:first_response#200" in text, 30)
     stack.collect(5)  # later runs must not publish it again
     ids = [
-        json.loads(text.removeprefix("ALERT "))["id"]
+        text.split(" id=", 1)[1].strip()
         for text in stack.lines
         if text.startswith("ALERT ") and ticket_id in text
     ]
     assert sorted(ids) == sorted(f"{ticket_id}:first_response#{p}" for p in (75, 100, 150, 200))
+
+
+KNOWN_LINES = (
+    r"embedded AWS on http://127\.0\.0\.1:\d+ \(in memory: .*\)",
+    r"admin key: +sgk_[\w-]{43}  \(tenant provider\)",
+    r"demo keys: +source .*keys\.env .*",
+    r"API on http://127\.0\.0\.1:\d+ \(reference: .*/docs\), ready in [\d.]+ s; Ctrl-C stops",
+    r"checker \S+Z: \d+ evaluated, \d+ alerts \([\d.]+ s\)",
+    r"ALERT [a-z_.]+ ticket tkt_\w+ \([\w-]+, \w+\)( [a-z_]+ \d+% due \S+Z)? id=\S+",
+)
+
+
+def test_the_console_is_quiet_one_readable_line_per_alert_and_per_run(stack: Stack) -> None:
+    """No credential discovery, EMF blobs, access lines or PynamoDB notes by default:
+    every line the stack printed so far is one of its own kinds."""
+    stack.collect(3)
+    unknown = [
+        line
+        for line in stack.lines
+        if not any(re.fullmatch(pattern, line.rstrip("\n")) for pattern in KNOWN_LINES)
+    ]
+    assert unknown == [], unknown
+    alerts = [line for line in stack.lines if line.startswith("ALERT sla.")]
+    assert alerts, stack.lines
+    assert re.search(
+        r"ALERT sla\.breached ticket tkt_\w+ \(e2e-acme, blocker\) first_response "
+        r"100% due \S+Z id=tkt_\w+:first_response#100",
+        "".join(alerts),
+    )
 
 
 def test_a_partner_helpdesk_posts_a_signed_webhook_over_http(stack: Stack) -> None:
@@ -221,8 +148,7 @@ def test_a_partner_helpdesk_posts_a_signed_webhook_over_http(stack: Stack) -> No
 
     from standardwebhooks import Webhook
 
-    boot = json.loads(next(line for line in stack.lines if line.startswith("{")))
-    admin = boot["api_key"]
+    admin = stack.keys["ADMIN"]
     r = stack.call(
         "POST",
         "/admin/partners",
@@ -258,17 +184,9 @@ def test_a_partner_helpdesk_posts_a_signed_webhook_over_http(stack: Stack) -> No
         stack.api + "/webhooks/e2e-helpdesk", data=body, headers=headers, timeout=10
     )
     assert refused.status_code == 401
-    r = stack.call("POST", f"/admin/tenants/{boot['tenant_id']}/keys", admin, {"role": "agent"})
-    ticket = stack.call("GET", f"/tickets/{again.json()['ticket_id']}", r.json()["api_key"]).json()
+    ticket = stack.call("GET", f"/tickets/{again.json()['ticket_id']}", stack.keys["AGENT"]).json()
     assert (ticket["channel"], ticket["priority"], ticket["tenant_id"]) == (
         "webhook",
         "high",
         "e2e-acme",
     )
-
-
-def test_ctrl_c_stops_everything(stack: Stack) -> None:
-    os.killpg(stack.proc.pid, signal.SIGINT)
-    assert stack.proc.wait(timeout=20) == 0
-    with pytest.raises(requests.ConnectionError):
-        requests.get(stack.api + "/health", timeout=1)
