@@ -72,7 +72,7 @@ def rotate(call: Call, partner_id: str) -> dict[str, Any]:
     response=WebhookAnswer,
     also=(202,),
     summary="A partner helpdesk's signed event (Standard Webhooks, Zendesk, Jira, Freshdesk)",
-    errors=(400, 401, 403, 404, 409, 422),
+    errors=(400, 401, 403, 404, 409, 422, 503),
 )
 def webhook(call: Call, partner_id: str) -> Reply:
     answer = webhooks.ingest(partner_id, call.raw_body, call.headers, call.now)
