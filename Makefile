@@ -3,13 +3,24 @@ PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Operator tools (samtranslator, the AWS CLI) in a virtualenv of their own: their
+# pins (pydantic, botocore) are not the app's.
+TOOLS := .venv-infra
+TOOLS_STAMP := $(TOOLS)/.installed
+REGION ?= us-east-1
+ALERT_EMAIL ?=
 
-.PHONY: dev test lint types unit integration e2e bench package clean
+.PHONY: dev test lint types unit integration e2e bench package deploy clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
+
+$(TOOLS_STAMP): infra/requirements.txt
+	test -x $(TOOLS)/bin/python || $(PY) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check -r infra/requirements.txt
+	touch $(TOOLS_STAMP)
 
 # make dev [API_PORT=8000] [AWS_PORT=5000] [V=1 for every log line]
 API_PORT ?= 8000
@@ -17,7 +28,7 @@ AWS_PORT ?= 5000
 dev: $(STAMP)
 	@$(BIN)/python -m dev.local_stack --api-port $(API_PORT) --aws-port $(AWS_PORT) $(if $(V),-v)
 
-test: $(STAMP) lint types
+test: $(STAMP) lint types package
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -40,10 +51,28 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.calendar
 	$(BIN)/python -m bench.checker
 
-package: $(STAMP)
-	rm -rf out && AWS_DEFAULT_REGION=us-east-1 $(BIN)/chalice package --stage prod \
+# out/sam.json + out/deployment.zip (the dependency zip is cached in
+# .chalice/deployments/), the SAM transform expanded offline into
+# out/expanded.json, and cfn-lint on both.
+package: $(STAMP) $(TOOLS_STAMP)
+	rm -rf out && AWS_DEFAULT_REGION=$(REGION) $(BIN)/chalice package --stage prod \
 		--pkg-format cloudformation --merge-template infra/resources.json out/
-	$(BIN)/cfn-lint out/sam.json
+	AWS_DEFAULT_REGION=$(REGION) $(TOOLS)/bin/python -m infra.expand out/sam.json out/expanded.json
+	$(BIN)/cfn-lint out/sam.json out/expanded.json
+
+# make deploy STACK=slaguard-prod BUCKET=my-artifacts [REGION=eu-west-1] [ALERT_EMAIL=ops@example.com]
+# Upload the zip, create or update the stack through a change set, then bootstrap
+# the provider tenant against the stack's outputs (prints an admin key).
+deploy: package
+	@test -n "$(STACK)" -a -n "$(BUCKET)" || \
+		{ echo "usage: make deploy STACK=<stack name> BUCKET=<S3 bucket> [REGION=..] [ALERT_EMAIL=..]"; exit 2; }
+	$(TOOLS)/bin/aws cloudformation package --region $(REGION) --use-json \
+		--template-file out/sam.json --s3-bucket $(BUCKET) --s3-prefix $(STACK) \
+		--output-template-file out/packaged.json
+	$(TOOLS)/bin/aws cloudformation deploy --region $(REGION) --stack-name $(STACK) \
+		--template-file out/packaged.json --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND \
+		--parameter-overrides AlertEmail=$(ALERT_EMAIL) --no-fail-on-empty-changeset
+	AWS_DEFAULT_REGION=$(REGION) $(BIN)/python -m chalicelib.cli bootstrap --stack $(STACK)
 
 clean:
-	rm -rf $(VENV) out .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(TOOLS) out .mypy_cache .ruff_cache .hypothesis

@@ -5,13 +5,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice.app import Chalice, Rate
+from aws_lambda_powertools import Logger, Tracer
+from chalice.app import Chalice, ConvertToMiddleware, Rate
 
 from chalicelib.api import admin, lifecycle, meta, partners, policies, reports, tickets
 from chalicelib.api.http import contract_errors
 
 app = Chalice(app_name="slaguard", configure_logs=False)
 app.api.binary_types = []  # every body is JSON text
+# One Powertools service name across the app: every Logger of that name shares its
+# formatter, so the correlation id set here (the API Gateway request id, or the
+# EventBridge event id) is on every JSON line either function logs.
+logger = Logger(service="slaguard")
+tracer = Tracer(service="slaguard")  # X-Ray (active on both functions); patches botocore
+app.register_middleware(
+    ConvertToMiddleware(
+        logger.inject_lambda_context(
+            correlation_id_path="requestContext.requestId || id", clear_state=True
+        )
+    )
+)
+# capture_response=False: an answer may hold a clear API key or secret, never a trace's
+app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler(capture_response=False)))
 app.register_middleware(contract_errors, "http")
 app.register_blueprint(meta.bp)
 app.register_blueprint(admin.bp)

@@ -1,17 +1,27 @@
 """The SNS adapter: the alert message of the contract (API.md, Alerts) and its
-publication with PublishBatch. No rules here: what to alert is the domain's."""
+publication with PublishBatch. No rules here: what to alert is the domain's.
+
+Each message goes out with `MessageStructure: json`: the `default` message (SQS,
+Lambda, HTTP subscribers) is the JSON body with a `summary`, one sentence in the
+tenant's locale; the `email` message is that sentence and the ticket's essentials,
+so an admin who subscribes an address in the console reads a sentence, not JSON.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aws_lambda_powertools import Logger
 
 from chalicelib import aws
 from chalicelib.settings import get_settings
 
-logger = Logger(service="slaguard-alerts")
+logger = Logger(service="slaguard")  # shares app.py's formatter: its correlation id
 
 BATCH = 10  # PublishBatch's maximum
 
@@ -33,6 +43,7 @@ def message(
     level: int | None = None,
     threshold_pct: int | None = None,
     due_at: str | None = None,
+    timezone: str | None = None,
 ) -> dict[str, Any]:
     return {
         "id": alert_id(ticket_id, key),
@@ -45,7 +56,145 @@ def message(
         "due_at": due_at,
         "priority": priority,
         "occurred_at": occurred_at,
+        # the ticket's calendar timezone, so a reader sees `due_at` as the tenant does
+        "timezone": timezone,
     }
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who reads a tenant's alerts: its name and locale (API.md, Tenant)."""
+
+    name: str
+    locale: str = "en"
+
+
+LOCALES = ("en", "es")
+
+_METRICS = {
+    "en": {
+        "first_response": "first response",
+        "next_response": "next response",
+        "resolution": "resolution",
+        "study": "study",
+    },
+    "es": {
+        "first_response": "primera respuesta",
+        "next_response": "próxima respuesta",
+        "resolution": "resolución",
+        "study": "estudio",
+    },
+}
+
+# {what}: "<metric> of ticket <id> (<tenant>, <priority>)"; {due}: " … due <local time>"
+_SENTENCES = {
+    "en": {
+        "what": "{metric} of ticket {ticket} ({tenant}, {priority})",
+        "ticket": "ticket {ticket} ({tenant}, {priority})",
+        "sla.warning": "SLA warning: {what} reached {pct} % of its target{due}",
+        "sla.breached": "SLA breached: {what}{due}",
+        "sla.escalated": "SLA escalated to level {level}: {what} is at {pct} % of its target{due}",
+        "ticket.prime_opened": "Prime ticket opened: {ticket_part}",
+        "charge.waived": "Charge waived: {ticket_part}",
+        "commercial.review_required": "Commercial review required: {ticket_part}",
+        "billing.order": "Billing order: the charge of {ticket_part} was approved",
+        "other": "{type}: {ticket_part}",
+        "due_future": ", due {when}",
+        "due_past": " was due {when}",
+    },
+    "es": {
+        "what": "{metric} del ticket {ticket} ({tenant}, {priority})",
+        "ticket": "ticket {ticket} ({tenant}, {priority})",
+        "sla.warning": "Aviso de SLA: {what} llegó al {pct} % de su objetivo{due}",
+        "sla.breached": "SLA incumplido: {what}{due}",
+        "sla.escalated": "SLA escalado a nivel {level}: {what} al {pct} % de su objetivo{due}",
+        "ticket.prime_opened": "Ticket prime abierto: {ticket_part}",
+        "charge.waived": "Cargo condonado: {ticket_part}",
+        "commercial.review_required": "Revisión comercial requerida: {ticket_part}",
+        "billing.order": "Orden de facturación: se aprobó el cargo del {ticket_part}",
+        "other": "{type}: {ticket_part}",
+        "due_future": ", vence el {when}",
+        "due_past": " venció el {when}",
+    },
+}
+
+_LABELS = {
+    "en": ("Ticket", "Customer", "Priority", "Alert", "Metric", "Due", "Raised at", "Alert id"),
+    "es": (
+        "Ticket",
+        "Cliente",
+        "Prioridad",
+        "Alerta",
+        "Métrica",
+        "Vence",
+        "Emitida",
+        "Id de alerta",
+    ),
+}
+
+
+def _local(instant: str, timezone: str | None) -> str:
+    """`2026-03-02 11:00 (America/Argentina/Buenos_Aires)`: as the tenant reads it."""
+    at = datetime.fromisoformat(instant.replace("Z", "+00:00"))
+    try:
+        zone = ZoneInfo(timezone) if timezone else ZoneInfo("UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone, timezone = ZoneInfo("UTC"), None
+    return f"{at.astimezone(zone):%Y-%m-%d %H:%M} ({timezone or 'UTC'})"
+
+
+def summary(msg: Mapping[str, Any], audience: Audience) -> str:
+    """One sentence in the tenant's locale (API.md, Alerts; `en` when unknown)."""
+    locale = audience.locale if audience.locale in LOCALES else "en"
+    words = _SENTENCES[locale]
+    metric = msg.get("metric") or ""
+    names = {
+        "metric": _METRICS[locale].get(metric, metric.replace("_", " ")),
+        "ticket": msg["ticket_id"],
+        "tenant": audience.name,
+        "priority": msg["priority"],
+    }
+    due = ""
+    if msg.get("due_at"):
+        key = "due_past" if msg["type"] == "sla.breached" else "due_future"
+        due = words[key].format(when=_local(msg["due_at"], msg.get("timezone")))
+    what = words["what"].format(**names)
+    template = words.get(msg["type"], words["other"])
+    return template.format(
+        what=what,
+        ticket_part=words["ticket"].format(**names),
+        due=due,
+        pct=msg.get("threshold_pct"),
+        level=msg.get("level"),
+        type=msg["type"],
+    )
+
+
+def email(body: Mapping[str, Any], audience: Audience) -> str:
+    """The e-mail subscribers' message: the summary, then the ticket's essentials."""
+    locale = audience.locale if audience.locale in LOCALES else "en"
+    labels = _LABELS[locale]
+    values = (
+        body["ticket_id"],
+        f"{audience.name} ({body['tenant_id']})",
+        body["priority"],
+        body["type"],
+        body.get("metric"),
+        _local(body["due_at"], body.get("timezone")) if body.get("due_at") else None,
+        _local(body["occurred_at"], body.get("timezone")),
+        body["id"],
+    )
+    lines = [f"{label}: {value}" for label, value in zip(labels, values, strict=True) if value]
+    return "\n".join([body["summary"], "", *lines])
+
+
+def structured(msg: Mapping[str, Any], audience: Audience) -> str:
+    """The SNS `Message` for `MessageStructure: json`."""
+    body = {**msg, "summary": summary(msg, audience)}
+    return json.dumps(
+        {"default": json.dumps(body, separators=(",", ":")), "email": email(body, audience)},
+        ensure_ascii=False,
+    )
 
 
 def _attributes(msg: dict[str, Any]) -> dict[str, Any]:
@@ -59,12 +208,13 @@ def _attributes(msg: dict[str, Any]) -> dict[str, Any]:
     return {k: {"DataType": "String", "StringValue": v} for k, v in values.items()}
 
 
-def publish(messages: Sequence[dict[str, Any]]) -> set[str]:
+def publish(
+    messages: Sequence[dict[str, Any]], audiences: Mapping[str, Audience] | None = None
+) -> set[str]:
     """Publish alerts, 10 per PublishBatch; returns the ids SNS accepted. SNS
     failing is not an error here: what was not accepted stays in the outbox and
-    the next checker run retries it."""
-    import json
-
+    the next checker run retries it. `audiences` (by tenant id) name the tenant
+    and its locale in the summary; a tenant missing from it reads as its id."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     sns = aws.client("sns")
@@ -79,7 +229,8 @@ def publish(messages: Sequence[dict[str, Any]]) -> set[str]:
                 PublishBatchRequestEntries=[
                     {
                         "Id": f"m{i}",
-                        "Message": json.dumps(msg, separators=(",", ":")),
+                        "Message": structured(msg, _audience(msg, audiences)),
+                        "MessageStructure": "json",
                         "MessageAttributes": _attributes(msg),
                     }
                     for i, msg in enumerate(chunk)
@@ -90,3 +241,8 @@ def publish(messages: Sequence[dict[str, Any]]) -> set[str]:
             break
         accepted |= {by_entry[ok["Id"]] for ok in response.get("Successful", [])}
     return accepted
+
+
+def _audience(msg: Mapping[str, Any], audiences: Mapping[str, Audience] | None) -> Audience:
+    tenant_id = msg["tenant_id"]
+    return (audiences or {}).get(tenant_id) or Audience(name=tenant_id)

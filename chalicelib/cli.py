@@ -1,6 +1,6 @@
 """Operations from a shell, against real AWS or the endpoint in `AWS_ENDPOINT_URL`.
 
-python -m chalicelib.cli bootstrap [--tenant-id provider] [--name NAME]
+python -m chalicelib.cli bootstrap [--stack STACK] [--tenant-id provider] [--name NAME]
 python -m chalicelib.cli create-tenant --id acme --name "Acme SA" --policy aivo [--json DOC]
 python -m chalicelib.cli issue-key --tenant-id acme --role customer [--contact ana@acme.example]
 python -m chalicelib.cli check --at 2026-03-02T14:00:00Z
@@ -84,11 +84,36 @@ def use_alerts_topic() -> str:
     return arn
 
 
-def bootstrap(tenant_id: str, name: str) -> dict[str, str]:
-    """Tables, topic, provider tenant, shipped policies; a new admin key each time."""
+# The stack's outputs (infra/build.py) and the settings they fill in.
+STACK_OUTPUTS = {
+    "TableName": "TABLE_NAME",
+    "IdempotencyTableName": "IDEMPOTENCY_TABLE_NAME",
+    "AlertsTopicArn": "ALERTS_TOPIC_ARN",
+}
+
+
+def stack_environment(stack: str) -> dict[str, str]:
+    """The table, idempotency table and topic a deployed stack created, from its
+    outputs: never a stage's default name against a real stack."""
+    from chalicelib import aws
+
+    (described,) = aws.client("cloudformation").describe_stacks(StackName=stack)["Stacks"]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+    missing = sorted(set(STACK_OUTPUTS) - set(outputs))
+    if missing:
+        raise SystemExit(f"stack {stack} has no output {', '.join(missing)}: deploy it first")
+    return {env: outputs[key] for key, env in STACK_OUTPUTS.items()}
+
+
+def bootstrap(tenant_id: str, name: str, stack: str | None = None) -> dict[str, str]:
+    """Tables, topic, provider tenant, shipped policies; a new admin key each time.
+    With `stack`, the stack's own table and topic (they exist: nothing is created)."""
     from chalicelib.services import policies, tenants
 
-    ensure_resources()
+    if stack is not None:
+        os.environ.update(stack_environment(stack))
+    else:
+        ensure_resources()
     now = _now()
     tenants.ensure_provider(tenant_id, name, now)
     policies.load_shipped_into_store(now)
@@ -185,6 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     p.add_argument("--tenant-id", default="provider", help="the provider's tenant id")
     p.add_argument("--name", default="Provider", help="the provider's name")
+    p.add_argument("--stack", help="a deployed stack: its outputs name the tables and topic")
     p = command(
         "create-tenant",
         "Create a customer tenant",
@@ -227,7 +253,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     stdout, sys.stdout = sys.stdout, sys.stderr
     try:
         if args.command == "bootstrap":
-            out: Any = bootstrap(args.tenant_id, args.name)
+            real_aws = not os.environ.get("AWS_ENDPOINT_URL")
+            if args.stack is None and real_aws and "TABLE_NAME" not in os.environ:
+                # never a stage's default names against a real account
+                parser.error("bootstrap against AWS needs --stack NAME (or TABLE_NAME etc.)")
+            out: Any = bootstrap(args.tenant_id, args.name, args.stack)
         elif args.command == "create-tenant":
             extra = json.loads(args.json)
             out = create_tenant({**extra, "id": args.id, "name": args.name, "policy": args.policy})

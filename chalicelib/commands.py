@@ -141,6 +141,7 @@ class TenantBody(Strict):
     operation_started_on: date | None = None
     flags: list[Flag] = []
     authorized_contacts: list[Annotated[str, StringConstraints(max_length=200)]] = []
+    locale: Literal["en", "es"] = "en"  # the language of its alerts' summaries
 
 
 class TenantPatch(BaseModel):

@@ -140,13 +140,17 @@ def scheduled_event(at: str) -> dict[str, Any]:
 
 def run_checker_every(interval: float, stop: threading.Event) -> None:
     """Invoke the real scheduled handler, as EventBridge would, with the current time."""
+    from chalice.local import LambdaContext
+
     import app as application
 
     while not stop.wait(interval - (time.time() % interval)):
         at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         started = time.monotonic()
         try:
-            result = application.breach_checker(scheduled_event(at), None)
+            # Lambda always hands a context (the app's Powertools logger reads it)
+            context = LambdaContext("breach_checker", memory_size=512, max_runtime_ms=25000)
+            result = application.breach_checker(scheduled_event(at), context)
         except Exception:  # noqa: BLE001 - a failed run is reported in full; the next one retries
             print(f"checker {at}: failed", flush=True)
             traceback.print_exc()

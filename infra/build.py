@@ -1,8 +1,15 @@
 """Writes `infra/resources.json`, the template `chalice package --merge-template`
-merges into the generated SAM template: tables (from chalicelib.store.schema, the
-same definitions the local stack uses), the alerts topic, the checker's DLQ,
-alarms and a dashboard. Run `python -m infra.build`; a test checks the committed
-file is what this writes.
+merges into the SAM template Chalice generates: the tables (from
+chalicelib.store.schema, the same definitions the local stack uses), the topics,
+the checker's dead-letter queue, one least-privilege role policy per function
+(naming this stack's own resources with Ref/GetAtt), log groups with a
+retention, the schedule's retry limits, the API's throttling and gateway
+responses, the alarms and the dashboard. Run `python -m infra.build`; a test
+checks the committed file is what this writes.
+
+Chalice's merge is a deep merge of objects (lists are replaced), so the entries
+for `APIHandler`, `BreachChecker`, `RestAPI` and the two roles below complete or
+override what Chalice generated.
 """
 
 from __future__ import annotations
@@ -16,101 +23,428 @@ from chalicelib.store.schema import IDEMPOTENCY_TABLE, MAIN_TABLE
 
 OUT = Path(__file__).with_name("resources.json")
 NAMESPACE = "slaguard"
+# The `service` dimension Powertools adds to the checker's EMF metrics
+# (chalicelib/services/checker.py: Metrics(service=...)).
+CHECKER_SERVICE = "breach_checker"
+# ... but its `single_metric` AlertsPublished takes the environment's
+# POWERTOOLS_SERVICE_NAME (.chalice/config.json). tests/integration/test_dashboard.py
+# compares both with the EMF a checker run prints.
+APP_SERVICE = "slaguard"
+API_STAGE = "api"  # .chalice/config.json: api_gateway_stage
+CHECKER_MAX_EVENT_AGE = 180  # s: a run for an instant older than 3 minutes is useless
+SENT_ALERT_TYPES = ("sla.warning", "sla.breached", "sla.escalated")  # what the checker raises
+
+Json = dict[str, Any]
 
 
-def _alarm(name: str, metric: dict[str, Any], threshold: float, description: str) -> dict[str, Any]:
+def _sub(text: str) -> Json:
+    return {"Fn::Sub": text}
+
+
+def _ref(name: str) -> Json:
+    return {"Ref": name}
+
+
+def _arn(name: str) -> Json:
+    return {"Fn::GetAtt": [name, "Arn"]}
+
+
+FUNCTIONS: dict[str, Json] = {
+    # logical id -> what the function is called and where it logs
+    "APIHandler": {
+        "name": "${AWS::StackName}-api",
+        "role": "ApiHandlerRole",
+        "logs": "ApiLogs",
+    },
+    "BreachChecker": {
+        "name": "${AWS::StackName}-breach-checker",
+        "role": "BreachCheckerRole",
+        "logs": "CheckerLogs",
+    },
+}
+
+# What each function calls on the main table (PynamoDB also describes a table
+# before its first call). The IAM test (tests/integration/test_iam.py) checks every
+# operation the integration suite performs against these.
+API_TABLE_ACTIONS = [
+    "dynamodb:BatchGetItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:DescribeTable",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:UpdateItem",
+]
+CHECKER_TABLE_ACTIONS = [
+    "dynamodb:BatchGetItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:DeleteItem",  # a finished re-targeting job (E9)
+    "dynamodb:DescribeTable",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:UpdateItem",
+]
+# Powertools' idempotency layer: conditional put, read, update, delete of a record.
+IDEMPOTENCY_ACTIONS = [
+    "dynamodb:DeleteItem",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+]
+
+
+def _statement(sid: str, actions: list[str], resources: list[Any]) -> Json:
+    return {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources}
+
+
+def _common_statements(logs: str) -> list[Json]:
+    return [
+        _statement("Logs", ["logs:CreateLogStream", "logs:PutLogEvents"], [_arn(logs)]),
+        # X-Ray has no resource-level permissions: its actions only take "*".
+        _statement("Traces", ["xray:PutTelemetryRecords", "xray:PutTraceSegments"], ["*"]),
+        _statement("Alerts", ["sns:Publish"], [_ref("AlertsTopic")]),
+    ]
+
+
+def _table_statement(actions: list[str]) -> Json:
+    return _statement("Table", actions, [_arn("Table"), _sub("${Table.Arn}/index/*")])
+
+
+def role_policies() -> dict[str, list[Json]]:
+    """Each function's own policy document (by role logical id)."""
+    api = [
+        *_common_statements("ApiLogs"),
+        _table_statement(API_TABLE_ACTIONS),
+        _statement("Idempotency", IDEMPOTENCY_ACTIONS, [_arn("IdempotencyTable")]),
+    ]
+    checker = [
+        *_common_statements("CheckerLogs"),
+        _table_statement(CHECKER_TABLE_ACTIONS),
+        # Lambda delivers a failed run's event to the dead-letter queue with the
+        # function's own role: without this it refuses to create the function.
+        _statement("DeadLetters", ["sqs:SendMessage"], [_arn("CheckerDeadLetters")]),
+    ]
+    return {"ApiHandlerRole": api, "BreachCheckerRole": checker}
+
+
+def _role(statements: list[Json]) -> Json:
+    return {
+        "Properties": {
+            "Policies": [
+                {
+                    "PolicyName": "least-privilege",
+                    "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
+                }
+            ]
+        }
+    }
+
+
+def _environment() -> Json:
+    return {
+        "Variables": {
+            "TABLE_NAME": _ref("Table"),
+            "IDEMPOTENCY_TABLE_NAME": _ref("IdempotencyTable"),
+            "ALERTS_TOPIC_ARN": _ref("AlertsTopic"),
+        }
+    }
+
+
+def _function(logical_id: str, **more: Any) -> Json:
+    spec = FUNCTIONS[logical_id]
+    return {
+        # The log group exists (with its retention) before the function can log.
+        "DependsOn": [spec["logs"]],
+        "Properties": {
+            "FunctionName": _sub(spec["name"]),
+            "Environment": _environment(),
+            **more,
+        },
+    }
+
+
+def _log_group(logical_id: str) -> Json:
+    return {
+        "Type": "AWS::Logs::LogGroup",
+        "DeletionPolicy": "Delete",
+        "Properties": {
+            "LogGroupName": _sub("/aws/lambda/" + FUNCTIONS[logical_id]["name"]),
+            "RetentionInDays": _ref("LogRetentionDays"),
+        },
+    }
+
+
+def _alarm(
+    name: str,
+    description: str,
+    metric: Json,
+    *,
+    threshold: float,
+    period: int = 60,
+    evaluation_periods: int = 1,
+    datapoints: int | None = None,
+    statistic: str = "Sum",
+    comparison: str = "GreaterThanOrEqualToThreshold",
+    missing: str = "notBreaching",
+) -> Json:
+    stat: Json = (
+        {"ExtendedStatistic": statistic} if statistic.startswith("p") else {"Statistic": statistic}
+    )
     return {
         "Type": "AWS::CloudWatch::Alarm",
         "Properties": {
-            "AlarmName": {"Fn::Sub": f"${{AWS::StackName}}-{name}"},
+            "AlarmName": _sub(f"${{AWS::StackName}}-{name}"),
             "AlarmDescription": description,
-            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
-            "EvaluationPeriods": 1,
-            "Period": 300,
-            "Statistic": "Sum",
+            "ComparisonOperator": comparison,
+            "EvaluationPeriods": evaluation_periods,
+            "DatapointsToAlarm": datapoints or evaluation_periods,
+            "Period": period,
             "Threshold": threshold,
-            "TreatMissingData": "notBreaching",
-            "AlarmActions": [{"Ref": "OpsTopic"}],
+            "TreatMissingData": missing,
+            "AlarmActions": [_ref("OpsTopic")],
+            "OKActions": [_ref("OpsTopic")],
+            **stat,
             **metric,
         },
     }
 
 
-def _lambda_metric(function: str, metric: str) -> dict[str, Any]:
+def _metric(namespace: str, name: str, dimensions: dict[str, Any]) -> Json:
     return {
-        "Namespace": "AWS/Lambda",
-        "MetricName": metric,
-        "Dimensions": [{"Name": "FunctionName", "Value": {"Ref": function}}],
+        "Namespace": namespace,
+        "MetricName": name,
+        "Dimensions": [{"Name": k, "Value": v} for k, v in dimensions.items()],
     }
 
 
-def _environment() -> dict[str, Any]:
+def _api_metric(name: str) -> Json:
+    return _metric(
+        "AWS/ApiGateway", name, {"ApiName": _sub("${AWS::StackName}"), "Stage": API_STAGE}
+    )
+
+
+def _checker_metric(name: str) -> Json:
+    return _metric("AWS/Lambda", name, {"FunctionName": _ref("BreachChecker")})
+
+
+def _app_metric(name: str) -> Json:
+    return _metric(NAMESPACE, name, {"service": CHECKER_SERVICE})
+
+
+def alarms() -> dict[str, Json]:
+    """What pages on-call (docs/operations.md says what each means and what to do)."""
     return {
-        "Environment": {
-            "Variables": {
-                "TABLE_NAME": {"Ref": "Table"},
-                "IDEMPOTENCY_TABLE_NAME": {"Ref": "IdempotencyTable"},
-                "ALERTS_TOPIC_ARN": {"Ref": "AlertsTopic"},
-            }
-        }
+        "ApiServerErrorsAlarm": _alarm(
+            "api-5xx",
+            "The API answered 5XX (API Gateway's count, whatever the Lambda said)",
+            _api_metric("5XXError"),
+            threshold=5,
+            period=300,
+        ),
+        "ApiLatencyAlarm": _alarm(
+            "api-latency-p99",
+            "The API's p99 latency stayed above 3 s for 15 minutes",
+            _api_metric("Latency"),
+            statistic="p99",
+            threshold=3000,
+            period=300,
+            evaluation_periods=3,
+        ),
+        "CheckerErrorsAlarm": _alarm(
+            "checker-errors",
+            "The breach checker failed in 2 of the last 5 minutes",
+            _checker_metric("Errors"),
+            threshold=1,
+            evaluation_periods=5,
+            datapoints=2,
+        ),
+        "CheckerThrottlesAlarm": _alarm(
+            "checker-throttles",
+            "The breach checker was throttled (account concurrency exhausted)",
+            _checker_metric("Throttles"),
+            threshold=1,
+            period=300,
+        ),
+        "CheckerNotRunningAlarm": _alarm(
+            "checker-not-running",
+            "The breach checker has not run for 5 minutes: no alert goes out",
+            _checker_metric("Invocations"),
+            threshold=1,
+            period=300,
+            comparison="LessThanThreshold",
+            missing="breaching",
+        ),
+        "AlertLagAlarm": _alarm(
+            "alert-lag",
+            "An alert went out more than 2 minutes after its threshold instant",
+            _app_metric("AlertLagSeconds"),
+            statistic="Maximum",
+            threshold=120,
+            comparison="GreaterThanThreshold",
+        ),
+        "OutboxBacklogAlarm": _alarm(
+            "outbox-backlog",
+            "Alerts stayed unpublished for 5 minutes (SNS refusing them?)",
+            _app_metric("OutboxBacklog"),
+            statistic="Minimum",
+            threshold=1,
+            evaluation_periods=5,
+        ),
+        "DeadLettersAlarm": _alarm(
+            "checker-dead-letters",
+            "A breach checker run failed every retry and was dead-lettered",
+            _metric(
+                "AWS/SQS",
+                "ApproximateNumberOfMessagesVisible",
+                {"QueueName": {"Fn::GetAtt": ["CheckerDeadLetters", "QueueName"]}},
+            ),
+            statistic="Maximum",
+            threshold=1,
+            period=300,
+        ),
     }
 
 
-def _dashboard() -> dict[str, Any]:
-    widgets = [
-        {
-            "type": "metric",
-            "width": 12,
-            "properties": {
-                "title": "Alerts published per type",
-                "metrics": [
-                    [NAMESPACE, "AlertsPublished", "type", t]
-                    for t in ("sla.warning", "sla.breached", "sla.escalated")
-                ],
-                "stat": "Sum",
-                "period": 300,
-                "region": "${AWS::Region}",
-            },
+def _widget(title: str, metrics: list[list[Any]], *, width: int = 12, **props: Any) -> Json:
+    return {
+        "type": "metric",
+        "width": width,
+        "height": 6,
+        "properties": {
+            "title": title,
+            "metrics": metrics,
+            "region": "${AWS::Region}",
+            "period": 60,
+            "stat": "Sum",
+            **props,
         },
-        {
-            "type": "metric",
-            "width": 12,
-            "properties": {
-                "title": "Alert lag (s) and tickets evaluated",
-                "metrics": [
-                    [NAMESPACE, "AlertLagSeconds", {"stat": "Maximum"}],
-                    [NAMESPACE, "TicketsEvaluated", {"stat": "Sum"}],
-                ],
-                "period": 60,
-                "region": "${AWS::Region}",
-            },
-        },
-        {
-            "type": "metric",
-            "width": 24,
-            "properties": {
-                "title": "Lambda errors",
-                "metrics": [
-                    ["AWS/Lambda", "Errors", "FunctionName", "${APIHandler}"],
-                    ["AWS/Lambda", "Errors", "FunctionName", "${BreachChecker}"],
-                ],
-                "stat": "Sum",
-                "period": 300,
-                "region": "${AWS::Region}",
-            },
-        },
+    }
+
+
+def dashboard_widgets() -> list[Json]:
+    api = ["AWS/ApiGateway"]
+    api_dims = ["ApiName", "${AWS::StackName}", "Stage", API_STAGE]
+    fn = ["FunctionName", "${BreachChecker}"]
+    svc = ["service", CHECKER_SERVICE]
+    return [
+        _widget(
+            "Alerts published per type",
+            [
+                [NAMESPACE, "AlertsPublished", "service", APP_SERVICE, "type", t]
+                for t in SENT_ALERT_TYPES
+            ],
+        ),
+        _widget(
+            "Alert lag (s, max) and outbox backlog (unsent alerts)",
+            [
+                [NAMESPACE, "AlertLagSeconds", *svc, {"stat": "Maximum"}],
+                [NAMESPACE, "OutboxBacklog", *svc, {"stat": "Maximum", "yAxis": "right"}],
+            ],
+        ),
+        _widget("Tickets evaluated per run", [[NAMESPACE, "TicketsEvaluated", *svc]]),
+        _widget(
+            "Breach checker: runs, errors, throttles",
+            [
+                ["AWS/Lambda", "Invocations", *fn],
+                ["AWS/Lambda", "Errors", *fn],
+                ["AWS/Lambda", "Throttles", *fn],
+            ],
+        ),
+        _widget(
+            "API requests and errors",
+            [
+                [*api, "Count", *api_dims],
+                [*api, "4XXError", *api_dims],
+                [*api, "5XXError", *api_dims],
+            ],
+        ),
+        _widget(
+            "API latency (ms)",
+            [
+                [*api, "Latency", *api_dims, {"stat": "p99"}],
+                [*api, "Latency", *api_dims, {"stat": "p50"}],
+            ],
+        ),
+        _widget(
+            "Dead-lettered checker runs",
+            [
+                [
+                    "AWS/SQS",
+                    "ApproximateNumberOfMessagesVisible",
+                    "QueueName",
+                    "${CheckerDeadLetters.QueueName}",
+                ]
+            ],
+            stat="Maximum",
+            width=24,
+        ),
     ]
+
+
+def _dashboard() -> Json:
     return {
         "Type": "AWS::CloudWatch::Dashboard",
         "Properties": {
-            "DashboardName": {"Fn::Sub": "${AWS::StackName}"},
-            "DashboardBody": {"Fn::Sub": json.dumps({"widgets": widgets})},
+            "DashboardName": _sub("${AWS::StackName}"),
+            "DashboardBody": _sub(json.dumps({"widgets": dashboard_widgets()})),
         },
     }
 
 
-def template() -> dict[str, Any]:
+def _gateway_response(status: str | None, code: str, message: str, **headers: str) -> Json:
+    """The contract's error shape, with a fixed message: never `$context.error.message`,
+    which echoes the caller's Authorization header for an unsigned request."""
+    body = json.dumps({"error": {"code": code, "message": message, "fields": {}}})
+    quoted = {"Content-Type": "'application/json'", **{k: f"'{v}'" for k, v in headers.items()}}
+    response: Json = {
+        "ResponseParameters": {"Headers": quoted},
+        "ResponseTemplates": {"application/json": body},
+    }
+    if status is not None:  # else API Gateway's own status stays
+        response["StatusCode"] = status
+    return response
+
+
+def gateway_responses() -> Json:
     return {
+        # API Gateway's answer to a route or method it does not know (a 403
+        # "Missing Authentication Token" by default).
+        "MISSING_AUTHENTICATION_TOKEN": _gateway_response("404", "not_found", "no such route"),
+        "THROTTLED": _gateway_response(
+            "429", "throttled", "too many requests; retry later", **{"Retry-After": "1"}
+        ),
+        "REQUEST_TOO_LARGE": _gateway_response("413", "too_large", "the body is too large"),
+        # Any other answer of API Gateway itself, in the same shape and status.
+        "DEFAULT_4XX": _gateway_response(None, "rejected", "the request was refused"),
+        "DEFAULT_5XX": _gateway_response(
+            None, "unavailable", "the service is unavailable; retry later", **{"Retry-After": "5"}
+        ),
+    }
+
+
+def template() -> Json:
+    return {
+        "Parameters": {
+            "AlertEmail": {
+                "Type": "String",
+                "Default": "",
+                "Description": "E-mail for the ops alarms (confirm the mail SNS sends)",
+            },
+            "LogRetentionDays": {
+                "Type": "Number",
+                "Default": 30,
+                "AllowedValues": [7, 14, 30, 60, 90, 180, 365],
+            },
+            "ApiRateLimit": {
+                "Type": "Number",
+                "Default": 50,
+                "Description": "Steady requests per second the API accepts (then 429)",
+            },
+            "ApiBurstLimit": {"Type": "Number", "Default": 100},
+        },
+        "Conditions": {"HasAlertEmail": {"Fn::Not": [{"Fn::Equals": [_ref("AlertEmail"), ""]}]}},
         "Resources": {
             "Table": {
                 "Type": "AWS::DynamoDB::Table",
@@ -118,58 +452,95 @@ def template() -> dict[str, Any]:
                 "UpdateReplacePolicy": "Retain",
                 "Properties": MAIN_TABLE,
             },
-            "IdempotencyTable": {"Type": "AWS::DynamoDB::Table", "Properties": IDEMPOTENCY_TABLE},
+            "IdempotencyTable": {
+                "Type": "AWS::DynamoDB::Table",
+                "DeletionPolicy": "Delete",
+                "Properties": IDEMPOTENCY_TABLE,
+            },
+            # The AWS managed key's own policy lets this account's principals use it
+            # through SNS, so publishers need no KMS statement (a customer managed
+            # key would: kms:GenerateDataKey* and kms:Decrypt for both roles).
             "AlertsTopic": {
                 "Type": "AWS::SNS::Topic",
-                "Properties": {"TopicName": {"Fn::Sub": "${AWS::StackName}-alerts"}},
+                "Properties": {
+                    "TopicName": _sub("${AWS::StackName}-alerts"),
+                    "KmsMasterKeyId": "alias/aws/sns",
+                },
             },
-            "OpsTopic": {"Type": "AWS::SNS::Topic", "Properties": {}},
+            # Not encrypted: CloudWatch alarms cannot publish to a topic encrypted
+            # with the AWS managed key, and it carries alarm states, no ticket data.
+            "OpsTopic": {
+                "Type": "AWS::SNS::Topic",
+                "Properties": {"TopicName": _sub("${AWS::StackName}-ops")},
+            },
+            "OpsEmail": {
+                "Type": "AWS::SNS::Subscription",
+                "Condition": "HasAlertEmail",
+                "Properties": {
+                    "TopicArn": _ref("OpsTopic"),
+                    "Protocol": "email",
+                    "Endpoint": _ref("AlertEmail"),
+                },
+            },
             "CheckerDeadLetters": {
                 "Type": "AWS::SQS::Queue",
-                "Properties": {"MessageRetentionPeriod": 1209600},
+                "Properties": {"MessageRetentionPeriod": 1209600, "SqsManagedSseEnabled": True},
             },
-            "APIHandler": {"Properties": _environment()},
-            "BreachChecker": {
+            "ApiLogs": _log_group("APIHandler"),
+            "CheckerLogs": _log_group("BreachChecker"),
+            **{role: _role(statements) for role, statements in role_policies().items()},
+            "APIHandler": _function("APIHandler"),
+            "BreachChecker": _function(
+                "BreachChecker",
+                DeadLetterQueue={"Type": "SQS", "TargetArn": _arn("CheckerDeadLetters")},
+                # Lambda's own retries of a failed run (it is invoked asynchronously).
+                EventInvokeConfig={
+                    "MaximumRetryAttempts": 1,
+                    "MaximumEventAgeInSeconds": CHECKER_MAX_EVENT_AGE,
+                },
+                Events={
+                    "BreachCheckerEvent": {
+                        "Properties": {
+                            # EventBridge's retries when it cannot hand the event to Lambda.
+                            "RetryPolicy": {
+                                "MaximumRetryAttempts": 2,
+                                "MaximumEventAgeInSeconds": CHECKER_MAX_EVENT_AGE,
+                            }
+                        }
+                    }
+                },
+            ),
+            "RestAPI": {
                 "Properties": {
-                    **_environment(),
-                    "DeadLetterQueue": {
-                        "Type": "SQS",
-                        "TargetArn": {"Fn::GetAtt": ["CheckerDeadLetters", "Arn"]},
-                    },
-                }
-            },
-            "CheckerErrorsAlarm": _alarm(
-                "checker-errors",
-                _lambda_metric("BreachChecker", "Errors"),
-                1,
-                "The breach checker failed",
-            ),
-            "ApiErrorsAlarm": _alarm(
-                "api-errors",
-                _lambda_metric("APIHandler", "Errors"),
-                5,
-                "The API Lambda raised errors",
-            ),
-            "DeadLettersAlarm": _alarm(
-                "checker-dead-letters",
-                {
-                    "Namespace": "AWS/SQS",
-                    "MetricName": "ApproximateNumberOfMessagesVisible",
-                    "Dimensions": [
+                    "Name": _sub("${AWS::StackName}"),
+                    "TracingEnabled": True,
+                    "MethodSettings": [
                         {
-                            "Name": "QueueName",
-                            "Value": {"Fn::GetAtt": ["CheckerDeadLetters", "QueueName"]},
+                            "ResourcePath": "/*",
+                            "HttpMethod": "*",
+                            "ThrottlingRateLimit": _ref("ApiRateLimit"),
+                            "ThrottlingBurstLimit": _ref("ApiBurstLimit"),
                         }
                     ],
-                },
-                1,
-                "A breach checker invocation was dead-lettered",
-            ),
+                    "GatewayResponses": gateway_responses(),
+                }
+            },
+            **alarms(),
             "Dashboard": _dashboard(),
         },
         "Outputs": {
-            "AlertsTopicArn": {"Value": {"Ref": "AlertsTopic"}},
-            "TableName": {"Value": {"Ref": "Table"}},
+            "TableName": {"Value": _ref("Table")},
+            "IdempotencyTableName": {"Value": _ref("IdempotencyTable")},
+            "AlertsTopicArn": {"Value": _ref("AlertsTopic")},
+            "OpsTopicArn": {"Value": _ref("OpsTopic")},
+            "DeadLetterQueueUrl": {"Value": _ref("CheckerDeadLetters")},
+            "BreachCheckerName": {"Value": _ref("BreachChecker")},
+            "DashboardUrl": {
+                "Value": _sub(
+                    "https://${AWS::Region}.console.aws.amazon.com/cloudwatch/home"
+                    "?region=${AWS::Region}#dashboards:name=${AWS::StackName}"
+                )
+            },
         },
     }
 

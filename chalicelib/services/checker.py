@@ -36,7 +36,7 @@ from chalicelib.store.models import OutboxItem, plain
 
 NAMESPACE = "slaguard"
 
-logger = Logger(service="slaguard-checker")
+logger = Logger(service="slaguard")  # shares app.py's formatter: its correlation id
 
 
 def _alerts(ticket: Ticket, at: datetime) -> list[dict[str, Any]]:

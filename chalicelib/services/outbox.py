@@ -10,9 +10,12 @@ from datetime import datetime
 from chalicelib import alerts
 from chalicelib.domain.instants import format_instant
 from chalicelib.store import outbox
+from chalicelib.store import tenants as tenant_store
 from chalicelib.store.models import OutboxItem, plain
 
 CLAIM_SECONDS = 55  # under the checker's period: a killed publisher's claim lapses by the next run
+KEEP_SENT_SECONDS = 30 * 24 * 3600  # a sent alert's item expires (TTL) after 30 days
+NAMESPACE = "slaguard"
 
 # Claims are about real time (who is publishing right now), not about the instant
 # a checker run evaluates (`check --at` may name any instant).
@@ -28,21 +31,40 @@ def publish_items(items: Sequence[OutboxItem], now: datetime) -> int:
     is not an error here: the items stay unsent and the next run retries them."""
     if not items:
         return 0
-    accepted = alerts.publish([plain(item.message) for item in items])
+    messages = [plain(item.message) for item in items]
+    accepted = alerts.publish(messages, audiences({m["tenant_id"] for m in messages}))
     sent = [item for item in items if item.alert_id in accepted]
     if sent:
-        outbox.mark_sent(sent, format_instant(now))
+        outbox.mark_sent(sent, format_instant(now), int(wall_clock()) + KEEP_SENT_SECONDS)
     return len(sent)
+
+
+def audiences(tenant_ids: set[str]) -> dict[str, alerts.Audience]:
+    """Each tenant's name and locale for the alerts' summaries (one BatchGetItem)."""
+    return {
+        tenant_id: alerts.Audience(
+            name=doc.get("name") or tenant_id, locale=doc.get("locale") or "en"
+        )
+        for tenant_id, doc in tenant_store.tenant_docs(tenant_ids).items()
+    }
 
 
 def retry_unsent(now: datetime) -> int:
     """Publish what earlier runs or requests wrote but could not publish (their
     writer's claim has lapsed: it died, or SNS refused)."""
+    from aws_lambda_powertools import Metrics
+    from aws_lambda_powertools.metrics import MetricUnit
+
     epoch = int(wall_clock())
+    pending = [item for shard in range(outbox.OUTBOX_SHARDS) for item in outbox.unsent(shard)]
+    # The backlog a run finds (its OutboxBacklog alarm): Powertools' metric set is
+    # shared, so the checker run's flush emits it with the run's other metrics.
+    Metrics(namespace=NAMESPACE).add_metric(
+        name="OutboxBacklog", unit=MetricUnit.Count, value=len(pending)
+    )
     mine = [
         item
-        for shard in range(outbox.OUTBOX_SHARDS)
-        for item in outbox.unsent(shard)
+        for item in pending
         if item.claim_until < epoch and outbox.claim(item, epoch, claim_until())
     ]
     return publish_items(mine, now)

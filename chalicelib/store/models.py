@@ -277,6 +277,7 @@ class OutboxItem(Model):
     outbox_shard = UnicodeAttribute(null=True)
     outbox_id = UnicodeAttribute(null=True)
     sent_at = UnicodeAttribute(null=True)
+    expires_at = NumberAttribute(null=True)  # the table's TTL attribute, once sent
 
     unsent = OutboxIndex()
 

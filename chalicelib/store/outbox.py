@@ -56,11 +56,13 @@ def claim(item: OutboxItem, now: int, until: int) -> bool:
     return True
 
 
-def mark_sent(items: Iterable[OutboxItem], sent_at: str) -> None:
-    """Drop published alerts from the unsent index (batched writes of whole items)."""
+def mark_sent(items: Iterable[OutboxItem], sent_at: str, expires_at: int) -> None:
+    """Drop published alerts from the unsent index (batched writes of whole items);
+    DynamoDB's TTL deletes them after `expires_at` (epoch s)."""
     with OutboxItem.batch_write() as batch:
         for item in items:
             item.outbox_shard = None
             item.outbox_id = None
             item.sent_at = sent_at
+            item.expires_at = expires_at
             batch.save(item)

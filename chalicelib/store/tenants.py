@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
@@ -45,6 +45,14 @@ def get_tenant(tenant_id: str) -> TenantItem | None:
         return TenantItem.get(TenantItem.key(tenant_id), "TENANT")
     except DoesNotExist:
         return None
+
+
+def tenant_docs(tenant_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The documents of these tenants that exist (one BatchGetItem per 100)."""
+    keys = [(TenantItem.key(t), "TENANT") for t in sorted(set(tenant_ids))]
+    if not keys:
+        return {}
+    return {item.tenant_id: plain(item.doc) for item in TenantItem.batch_get(keys)}
 
 
 def get_customer(tenant_id: str) -> TenantItem | None:

@@ -1,0 +1,92 @@
+"""Alerts an admin can read (API.md, Alerts): the body carries `summary`, one
+sentence in the tenant's `locale`, and every message is published with
+`MessageStructure: json`, so an e-mail subscriber gets that sentence and the
+ticket's essentials while queues and functions get the JSON body."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.integration.conftest import Api
+from tests.integration.test_checker import Alerts, fresh_t0, iso, open_blocker, run_checker
+
+
+@pytest.fixture
+def published_entries() -> Iterator[list[dict[str, Any]]]:
+    """What the app hands SNS's PublishBatch (a botocore event hook on its client)."""
+    from chalicelib import aws
+
+    entries: list[dict[str, Any]] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        entries.extend(params["PublishBatchRequestEntries"])
+
+    events = aws.client("sns").meta.events
+    events.register("provide-client-params.sns.PublishBatch", record)
+    yield entries
+    events.unregister("provide-client-params.sns.PublishBatch", record)
+
+
+def _local(instant: str, zone: str) -> str:
+    at = datetime.fromisoformat(instant.replace("Z", "+00:00")).astimezone(ZoneInfo(zone))
+    return f"{at:%Y-%m-%d %H:%M} ({zone})"
+
+
+@pytest.mark.parametrize(
+    ("locale", "sentence"),
+    [
+        (
+            "es",
+            "SLA incumplido: primera respuesta del ticket {t} (Acme SA, blocker) venció el {due}",
+        ),
+        ("en", "SLA breached: first response of ticket {t} (Acme SA, blocker) was due {due}"),
+    ],
+)
+def test_a_breach_reads_as_one_sentence_in_the_tenants_locale(
+    api: Api,
+    admin_key: str,
+    agent_key: str,
+    new_customer: Any,
+    published_entries: list[dict[str, Any]],
+    locale: str,
+    sentence: str,
+) -> None:
+    customer = new_customer(locale=locale)
+    status, tenant = api.get(f"/admin/tenants/{customer.tenant_id}", admin_key)
+    assert (status, tenant["locale"]) == (200, locale)
+    alerts = Alerts()
+    t0 = fresh_t0()
+    tid = open_blocker(api, agent_key, customer.tenant_id, t0)
+
+    run_checker(api, t0 + timedelta(hours=1))
+
+    (breach,) = [m for m in alerts.drain({tid}) if m["type"] == "sla.breached"]
+    zone = breach["timezone"]
+    assert zone  # the ticket's calendar
+    assert breach["summary"] == sentence.format(t=tid, due=_local(breach["due_at"], zone))
+    # The JSON body stays the contract's (plus `summary`), for queues and functions.
+    assert breach["occurred_at"] == iso(t0 + timedelta(hours=1))
+
+    (entry,) = [e for e in published_entries if tid in e["Message"] and "breached" in e["Message"]]
+    assert entry["MessageStructure"] == "json"
+    structured = json.loads(entry["Message"])
+    assert json.loads(structured["default"])["summary"] == breach["summary"]
+    email = structured["email"].splitlines()
+    assert email[0] == breach["summary"]
+    assert f"Ticket: {tid}" in email
+    assert any(line.endswith(f"Acme SA ({customer.tenant_id})") for line in email)
+    assert any(breach["id"] in line for line in email)
+
+
+def test_a_locale_the_alerts_do_not_speak_is_a_400_naming_it(api: Api, admin_key: str) -> None:
+    status, body = api.post(
+        "/admin/tenants", admin_key, {"id": "t-fr", "name": "F", "policy": "aivo", "locale": "fr"}
+    )
+    assert status == 400
+    assert "locale" in body["error"]["fields"]

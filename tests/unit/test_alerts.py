@@ -1,0 +1,97 @@
+"""The alert's summary sentence and e-mail message (API.md, Alerts): one sentence
+in the tenant's locale, the due instant as the tenant's calendar reads it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from chalicelib import alerts
+
+TZ = "America/Argentina/Buenos_Aires"  # UTC-3
+
+
+def _msg(type_: str, **more: object) -> dict[str, object]:
+    base = alerts.message(
+        key="first_response#100",
+        type_=type_,
+        tenant_id="acme",
+        ticket_id="tkt_1",
+        priority="high",
+        occurred_at="2026-03-02T14:00:00Z",
+        metric="first_response",
+        level=1,
+        threshold_pct=100,
+        due_at="2026-03-02T14:00:00Z",
+        timezone=TZ,
+    )
+    return {**base, **more}
+
+
+ACME_EN = alerts.Audience(name="Acme SA")
+ACME_ES = alerts.Audience(name="Acme SA", locale="es")
+
+
+@pytest.mark.parametrize(
+    ("msg", "audience", "sentence"),
+    [
+        (
+            _msg("sla.breached"),
+            ACME_EN,
+            "SLA breached: first response of ticket tkt_1 (Acme SA, high) was due "
+            "2026-03-02 11:00 (America/Argentina/Buenos_Aires)",
+        ),
+        (
+            _msg("sla.breached"),
+            ACME_ES,
+            "SLA incumplido: primera respuesta del ticket tkt_1 (Acme SA, high) venció el "
+            "2026-03-02 11:00 (America/Argentina/Buenos_Aires)",
+        ),
+        (
+            _msg("sla.warning", threshold_pct=75, metric="resolution"),
+            ACME_ES,
+            "Aviso de SLA: resolución del ticket tkt_1 (Acme SA, high) llegó al 75 % de su "
+            "objetivo, vence el 2026-03-02 11:00 (America/Argentina/Buenos_Aires)",
+        ),
+        (
+            _msg("sla.escalated", threshold_pct=150, level=2),
+            ACME_EN,
+            "SLA escalated to level 2: first response of ticket tkt_1 (Acme SA, high) is at "
+            "150 % of its target, due 2026-03-02 11:00 (America/Argentina/Buenos_Aires)",
+        ),
+        (
+            _msg("ticket.prime_opened", metric=None, due_at=None),
+            ACME_ES,
+            "Ticket prime abierto: ticket tkt_1 (Acme SA, high)",
+        ),
+        (
+            _msg("billing.order", metric=None, due_at=None),
+            ACME_EN,
+            "Billing order: the charge of ticket tkt_1 (Acme SA, high) was approved",
+        ),
+        (  # an unknown locale reads English; no timezone reads UTC
+            _msg("sla.breached", timezone=None),
+            alerts.Audience(name="Acme SA", locale="fr"),
+            "SLA breached: first response of ticket tkt_1 (Acme SA, high) was due "
+            "2026-03-02 14:00 (UTC)",
+        ),
+    ],
+)
+def test_summary_is_one_sentence_in_the_tenants_locale(
+    msg: dict[str, object], audience: alerts.Audience, sentence: str
+) -> None:
+    assert alerts.summary(msg, audience) == sentence
+
+
+def test_the_email_message_is_the_sentence_then_the_essentials_and_default_is_the_body() -> None:
+    msg = _msg("sla.breached")
+    structured = json.loads(alerts.structured(msg, ACME_ES))
+    body = json.loads(structured["default"])
+    assert body == {**msg, "summary": alerts.summary(msg, ACME_ES)}
+    lines = structured["email"].splitlines()
+    assert lines[0] == body["summary"]
+    assert lines[1] == ""
+    assert "Cliente: Acme SA (acme)" in lines
+    assert "Vence: 2026-03-02 11:00 (America/Argentina/Buenos_Aires)" in lines
+    assert "Id de alerta: tkt_1:first_response#100" in lines
