@@ -47,6 +47,7 @@ class Stack:
             "IdempotencyTable": self.idempotency,
             "AlertsTopic": self.arn("sns", f"{name}-alerts"),
             "CheckerDeadLetters": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/dlq-{suffix}",
+            "WebhookKey": str(uuid.uuid4()),
             "AWS::StackName": name,
             "AWS::Region": REGION,
             "AWS::AccountId": ACCOUNT,
@@ -58,6 +59,7 @@ class Stack:
             "CheckerDeadLetters.Arn": self.arn("sqs", f"dlq-{suffix}"),
             "ApiLogs.Arn": self.arn("logs", f"log-group:/aws/lambda/{name}-api:*"),
             "CheckerLogs.Arn": self.arn("logs", f"log-group:/aws/lambda/{name}-breach-checker:*"),
+            "WebhookKey.Arn": self.arn("kms", f"key/{uuid.uuid4()}"),
         }
 
     @staticmethod
@@ -128,6 +130,8 @@ def test_every_operation_the_suite_performed_is_allowed_and_nothing_more(
     def as_deployed(resource: str) -> str:
         if resource in topics:
             return str(stack.refs["AlertsTopic"])
+        if resource == "kms:webhook-key":
+            return str(stack.attrs["WebhookKey.Arn"])
         match = re.fullmatch(r"table/([^/]+)(/index/.+)?", resource)
         assert match, f"an operation on {resource}: not a resource of the stack"
         assert match.group(1) in names, f"table {match.group(1)} is not one of the stack's"
