@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aws_lambda_powertools import Logger
+from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib import aws
 from chalicelib.settings import get_settings
@@ -215,8 +216,6 @@ def publish(
     failing is not an error here: what was not accepted stays in the outbox and
     the next checker run retries it. `audiences` (by tenant id) name the tenant
     and its locale in the summary; a tenant missing from it reads as its id."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
     sns = aws.client("sns")
     topic = get_settings().alerts_topic_arn
     accepted: set[str] = set()

@@ -23,7 +23,8 @@ from chalicelib.domain.lifecycle import Status
 
 M = TypeVar("M", bound=BaseModel)
 
-TenantId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
+TENANT_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"  # the shape of every tenant id
+TenantId = Annotated[str, StringConstraints(pattern=TENANT_ID_PATTERN)]
 Money = Annotated[str, StringConstraints(pattern=r"^\d{1,9}(\.\d{1,2})?$")]
 Tier = Literal["prime", "premium", "standard", "preferred", "on_demand"]
 Role = Literal["customer", "agent", "admin"]
@@ -84,7 +85,9 @@ def _bounded_fields(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
-FieldName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+# (An empty name is refused by `chalicelib.storable`, at every depth, before any
+# body is validated: DynamoDB keeps no empty map key.)
+FieldName = Annotated[str, StringConstraints(max_length=100)]
 IntakeFields = Annotated[
     dict[FieldName, Annotated[Any, AfterValidator(_bounded_field)]],
     Field(max_length=MAX_FIELDS),

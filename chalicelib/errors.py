@@ -71,3 +71,15 @@ class TicketNotFound(NotFound):
 class TenantNotFound(NotFound):
     def __init__(self, tenant_id: str) -> None:
         super().__init__(f"tenant {tenant_id} not found", code="tenant_not_found")
+
+
+class TicketUnreadable(SlaguardError):
+    """The ticket's stored item is not the shape we write (hand-edited, or written by
+    an older, laxer version): an operator must mend it. Logged with its key."""
+
+    def __init__(self, ticket_id: str) -> None:
+        super().__init__(
+            f"ticket {ticket_id} is stored in a shape this service cannot read; "
+            "an operator has been told",
+            code="ticket_unreadable",
+        )

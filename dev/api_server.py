@@ -37,6 +37,13 @@ class BusyServer(ThreadedHTTPServer):
 
     request_queue_size = BACKLOG
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up (reset, broken pipe, timeout) is not a server
+        error: socketserver would print a traceback for it on the quiet console."""
+        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)
+
 
 class QuietHandler(ChaliceRequestHandler):
     """Chalice's handler without the access line per request (errors still print)."""

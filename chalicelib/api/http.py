@@ -92,6 +92,8 @@ class Call:
     body: Any = None
     query: Any = None
     raw_body: bytes = b""
+    # The request headers, for a route that reads a raw, signed body (`raw_json`)
+    # only: other routes never carry them (nor the bearer key) around.
     headers: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -296,7 +298,9 @@ def _handle(
         if caller.role not in spec.roles:
             allowed = " or ".join(sorted(spec.roles))
             raise Forbidden(f"this needs a key of role {allowed}; this one is {caller.role}")
-    call = Call(caller=caller, now=utcnow(), raw_body=raw_bytes, headers=dict(request.headers))
+    call = Call(caller=caller, now=utcnow(), raw_body=raw_bytes)
+    if spec.raw_json:  # a signed delivery: its signature headers (no API key here)
+        call.headers = dict(request.headers)
     if spec.body is not None and not (spec.body_optional and not raw_bytes.strip()):
         check_media_type(request.headers.get("content-type"), raw_bytes)
         by_service = (spec.method, spec.path) in STORAGE_CHECKED_BY_SERVICE

@@ -23,6 +23,7 @@ Nothing here does I/O or reads the clock.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from decimal import Decimal
@@ -329,11 +330,14 @@ def _semantic_errors(policy: Policy) -> dict[str, str]:
 def validate_policy_document(doc: Mapping[str, Any]) -> Policy:
     """Parse a policy document (a custom policy PUT, or a shipped file).
 
-    Raises IntakeError (code `invalid_policy`) naming every bad field by its path,
+    Types are strict (JSON values as sent). Raises IntakeError (code
+    `invalid_policy`) naming every bad field by its path,
     e.g. `calendar.timezone`, `kinds.incident.priorities`, `target_rules.2.targets.0`.
     """
     try:
-        policy = Policy.model_validate(doc)
+        # Strict, as JSON: a number, boolean or string is taken as it was sent
+        # (`"pct": "75"` or `true` is not a percent), RFC 3339 text still makes dates.
+        policy = Policy.model_validate_json(json.dumps(doc), strict=True)
     except ValidationError as e:
         raise IntakeError(
             "the policy document is invalid", validation_fields(e), code="invalid_policy"

@@ -1,8 +1,10 @@
 """API keys: issued once in clear, stored as SHA-256, resolved to (tenant, role).
 
-A warm container remembers the keys it resolved for KEY_CACHE_SECONDS, so a
-request costs no key lookup on a warm Lambda; a revoked key stops working
-everywhere within that time (at once in the container that revoked it).
+A warm container remembers the keys it resolved for KEY_CACHE_SECONDS (30 s), so
+a request costs no key lookup on a warm Lambda. A revoked key answers 401 at once
+on the container that revoked it (it drops the key from its cache, and a miss
+reads the key item consistently, so no stale read can put it back) and within
+KEY_CACHE_SECONDS on every other container (API.md allows 60 s).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ PROVIDER_ROLES = frozenset({"agent", "admin"})
 KEY_PREFIX = "sgk_"
 KEY_CACHE_SECONDS = 30  # revocation takes effect within this (API.md: within 60 s)
 KEY_CACHE_SIZE = 4096
-_clock = time.monotonic  # the cache's timer (tests move it forward)
+clock = time.monotonic  # the cache's timer: a public seam (tests move it forward)
 _lock = threading.Lock()  # TTLCache is not thread-safe; `chalice local` serves threads
 
 
@@ -53,7 +55,7 @@ def new_clear_key() -> str:
 @functools.cache
 def _resolved() -> TTLCache[tuple[str, str], Caller]:
     """Callers by (table, key hash); built on first use, kept while the container lives."""
-    return TTLCache(maxsize=KEY_CACHE_SIZE, ttl=KEY_CACHE_SECONDS, timer=lambda: _clock())
+    return TTLCache(maxsize=KEY_CACHE_SIZE, ttl=KEY_CACHE_SECONDS, timer=lambda: clock())
 
 
 def forget(key_hash: str) -> None:
@@ -63,8 +65,8 @@ def forget(key_hash: str) -> None:
 
 
 def authenticate(authorization: str | None) -> Caller:
-    """Resolve `Authorization: Bearer <key>`: one GetItem, none on a warm container
-    that resolved the same key less than KEY_CACHE_SECONDS ago."""
+    """Resolve `Authorization: Bearer <key>`: one consistent GetItem, none on a warm
+    container that resolved the same key less than KEY_CACHE_SECONDS ago."""
     if not authorization:
         raise Unauthorized("an Authorization: Bearer <api key> header is required")
     scheme, _, token = authorization.strip().partition(" ")

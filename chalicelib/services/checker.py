@@ -25,7 +25,7 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from chalicelib.domain.instants import format_instant, parse_instant, to_utc
 from chalicelib.domain.ticket import Ticket
-from chalicelib.errors import Conflict
+from chalicelib.errors import Conflict, TicketUnreadable
 from chalicelib.services import retarget
 from chalicelib.services.outbox import publish_items, retry_unsent
 from chalicelib.services.unit_of_work import alert_message, commit, retrying
@@ -82,6 +82,8 @@ def evaluate(ticket: Ticket, at: datetime, lookups: retarget.Lookups) -> list[Ou
         return retrying(attempt)
     except Conflict:
         logger.warning("ticket kept changing; left for the next run", ticket_id=ticket.id)
+        return []
+    except TicketUnreadable:  # logged with its key by the store; the others go on
         return []
 
 

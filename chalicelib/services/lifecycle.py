@@ -12,13 +12,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from ulid import ULID
-
 from chalicelib.commands import ActionBody, CommentBody
 from chalicelib.domain import lifecycle
-from chalicelib.domain.terms import SlaBasis
 from chalicelib.domain.ticket import Ticket
-from chalicelib.errors import BadRequest
+from chalicelib.services import retarget
 from chalicelib.services.auth import Caller
 from chalicelib.services.tickets import visible_ticket
 from chalicelib.services.unit_of_work import (
@@ -28,18 +25,6 @@ from chalicelib.services.unit_of_work import (
     event,
     retrying,
 )
-from chalicelib.store import policies
-from chalicelib.store import tenants as tenant_store
-from chalicelib.store import tickets as store
-
-
-def _current_basis(ticket: Ticket, priority: str) -> SlaBasis:
-    """What a re-plan of this ticket reads (E7): its policy, its tenant's terms."""
-    tenant = tenant_store.get_tenant(ticket.tenant_id)
-    policy = policies.find(ticket.sla.policy)
-    if tenant is None or policy is None:
-        raise BadRequest("the ticket's tenant or policy no longer exists", {"priority": priority})
-    return SlaBasis.of(policy, tenant_store.doc_of(tenant))
 
 
 def apply_action(caller: Caller, ticket_id: str, body: ActionBody, now: datetime) -> dict[str, Any]:
@@ -76,8 +61,7 @@ def take_action(
         outcome = ticket.act(action, params, role, now)
         if action == "set_priority":  # E7
             priority = params["priority"]
-            ticket.change_priority(priority, _current_basis(ticket, priority), now)
-        event_id = str(ULID())
+            ticket.change_priority(priority, retarget.basis_in_force(ticket.tenant_id), now)
         data = {**params, "status": ticket.status, "previous_status": previous_status}
         data["met"] = outcome.met
         if action == "set_priority":  # the policy may force another one (K2, DX6)
@@ -86,12 +70,15 @@ def take_action(
             data["resolution_cause"] = ticket.resolution_cause
         elif action == "log_time":
             data["total_minutes"] = ticket.fields[lifecycle.LOGGED_MINUTES]
-        raised: list[dict[str, Any]] = []
-        if outcome.alert is not None:
+        entry = event(f"action.{action}", actor, data, now)
+
+        def raised() -> list[dict[str, Any]]:  # once `entry` has its id (commit)
+            if outcome.alert is None:
+                return []
             once = outcome.alert in lifecycle.ONCE_PER_TICKET
-            key = outcome.alert if once else f"{outcome.alert}#{event_id}"
-            raised.append(alert_message(ticket, outcome.alert, now, key=key))
-        entry = store.event(event_id, now, f"action.{action}", actor, data)
+            key = outcome.alert if once else f"{outcome.alert}#{entry['id']}"
+            return [alert_message(ticket, outcome.alert, now, key=key)]
+
         commit(ticket, [entry], now, raised=raised)
         return ticket
 

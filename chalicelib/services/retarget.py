@@ -12,6 +12,7 @@ finishes the tickets the request did not reach.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -20,15 +21,18 @@ from chalicelib.domain.instants import format_instant
 from chalicelib.domain.policy import Policy
 from chalicelib.domain.terms import SlaBasis
 from chalicelib.domain.ticket import Ticket
-from chalicelib.errors import Conflict
+from chalicelib.errors import Conflict, RuleRefused, TicketUnreadable
 from chalicelib.services import unit_of_work
 from chalicelib.services.unit_of_work import SYSTEM_ACTOR, event, retrying
 from chalicelib.store import jobs, policies
 from chalicelib.store import tenants as tenant_store
 from chalicelib.store import tickets as ticket_store
 
-# Open tickets a policy PUT or a tenant PATCH re-targets itself (the checker does the rest).
+# Open tickets a policy PUT or a tenant PATCH re-targets itself (the checker does the
+# rest), and the seconds it may spend on them: well under API Gateway's 29 s, even
+# when lost races make `retrying` wait.
 BATCH_SIZE = 50
+BATCH_SECONDS = 10.0
 # Tenant fields a policy reads for targets (API.md, Tenant): a change re-targets.
 TARGET_TERMS = ("policy", "tier", "contract", "calendar")
 EVENT_TYPE = "policy.retargeted"
@@ -79,6 +83,20 @@ class Lookups:
         return self._bases[key]
 
 
+def basis_in_force(tenant_id: str, lookups: Lookups | None = None) -> SlaBasis:
+    """What a re-plan of a ticket of this tenant reads (E7, E9), the one answer to
+    "which policy is in force": its tenant's current policy and terms, not the
+    policy the ticket was last planned on. RuleRefused (422) when the tenant or
+    its policy is gone."""
+    basis = (lookups or Lookups()).basis(tenant_id)
+    if basis is None:
+        raise RuleRefused(
+            f"tenant {tenant_id} or its policy no longer exists: the ticket cannot be re-planned",
+            code="policy_unavailable",
+        )
+    return basis
+
+
 def refresh_if_stale(
     ticket: Ticket,
     now: datetime,
@@ -111,11 +129,14 @@ def after_policy_change(policy: Policy, now: datetime, actor: dict[str, Any]) ->
     transaction per ticket, and one Select=COUNT Query when more are left."""
     lookups = Lookups()
     lookups.remember_policy(policy)
+    deadline = time.monotonic() + BATCH_SECONDS
     ids, more = ticket_store.open_ids_by_policy(policy.id, BATCH_SIZE)
     found = ticket_store.get_many(ids) if ids else {}
     done = failed = 0
     for ticket_id in ids:
-        result = _commit_one(ticket_id, found.get(ticket_id), now, lookups, actor, force=False)
+        result = _commit_one(
+            ticket_id, found.get(ticket_id), now, lookups, actor, force=False, deadline=deadline
+        )
         done += result == "retargeted"
         failed += result == "failed"
     left = ticket_store.count_open_by_policy(policy.id, after=ids[-1]) if more else 0
@@ -163,10 +184,13 @@ def after_tenant_change(
         return BatchProgress(retargeted=0, remaining=0)
     lookups = Lookups()
     lookups.remember_tenant(tenant_id, after)
+    deadline = time.monotonic() + BATCH_SECONDS
     found, more = ticket_store.open_for_tenant(tenant_id, BATCH_SIZE)
     done = failed = 0
     for ticket in found:
-        result = _commit_one(ticket.id, ticket, now, lookups, SYSTEM_ACTOR, force=True)
+        result = _commit_one(
+            ticket.id, ticket, now, lookups, SYSTEM_ACTOR, force=True, deadline=deadline
+        )
         done += result == "retargeted"
         failed += result == "failed"
     return BatchProgress(retargeted=done, remaining=None if more else failed)
@@ -185,10 +209,14 @@ def _commit_one(
     actor: dict[str, Any],
     *,
     force: bool,
+    deadline: float | None = None,
 ) -> Result:
     """Re-target one ticket and commit it with its history entry; a lost race is
     read again and retried (`unit_of_work.retrying`), then counted as failed (the
-    checker finishes it)."""
+    checker finishes it). Past the `deadline` (a request's time budget) it is
+    not tried at all: failed too."""
+    if deadline is not None and time.monotonic() > deadline:
+        return "failed"
     cause = "tenant.updated" if force else "policy.updated"
     first = [ticket]
 
@@ -204,9 +232,11 @@ def _commit_one(
         return "retargeted"
 
     try:
-        return retrying(attempt)
+        return retrying(attempt, deadline=deadline)
     except Conflict:
         return "failed"
+    except TicketUnreadable:  # logged with its key by the store: skipped, never retried
+        return "gone"
 
 
 def _refresh(
@@ -219,12 +249,10 @@ def _refresh(
     *,
     force: bool,
 ) -> bool:
-    if ticket.status == "closed":
-        return False
     basis = lookups.basis(ticket.tenant_id)
     if basis is None:
         return False
-    entry = ticket.refresh(basis, now, cause, force=force)
+    entry = ticket.refresh(basis, now, cause, force=force)  # never for a closed ticket
     if entry is None:
         return False
     if events is not None:

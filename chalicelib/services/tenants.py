@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
 from ulid import ULID
 
-from chalicelib.commands import TenantBody, validate_json
+from chalicelib.commands import TENANT_ID_PATTERN, TenantBody, validate_json
 from chalicelib.domain.calendar import CalendarSpec
 from chalicelib.domain.errors import IntakeError, validation_fields
 from chalicelib.domain.instants import format_instant
@@ -58,8 +59,16 @@ def create_tenant(tenant: TenantBody, now: datetime) -> dict[str, Any]:
     return doc
 
 
+def _tenant_id(tenant_id: str) -> str:
+    """A path's tenant id, if it has the shape of one (TenantId); else 404 before
+    any read (DynamoDB refuses keys over 2048 bytes) and without echoing it."""
+    if not re.fullmatch(TENANT_ID_PATTERN, tenant_id):
+        raise NotFound("tenant not found (not a tenant id)", code="tenant_not_found")
+    return tenant_id
+
+
 def get_tenant(tenant_id: str) -> dict[str, Any]:
-    item = store.get_customer(tenant_id)
+    item = store.get_customer(_tenant_id(tenant_id))
     if item is None:
         raise TenantNotFound(tenant_id)
     return store.doc_of(item)
@@ -79,7 +88,7 @@ def merge_patch(target: Any, patch: Any) -> Any:
 
 
 def patch_tenant(tenant_id: str, patch: dict[str, Any], now: datetime) -> dict[str, Any]:
-    item = store.get_customer(tenant_id)
+    item = store.get_customer(_tenant_id(tenant_id))
     if item is None:
         raise TenantNotFound(tenant_id)
     if "id" in patch and patch["id"] != tenant_id:
@@ -100,10 +109,10 @@ def patch_tenant(tenant_id: str, patch: dict[str, Any], now: datetime) -> dict[s
 
 def issue_key(tenant_id: str, role: str, contact: str | None, now: datetime) -> dict[str, Any]:
     """Issue an API key; the clear key is returned here and never again."""
-    item = store.get_tenant(tenant_id)
+    item = store.get_tenant(_tenant_id(tenant_id))
     if item is None:
         raise TenantNotFound(tenant_id)
-    if role in auth.PROVIDER_ROLES and item.kind != PROVIDER_TENANT:
+    if role in auth.PROVIDER_ROLES and store.is_customer(item):
         raise RuleRefused(
             f"{role} keys belong to the provider's tenant, not to a customer",
             {"role": "agent and admin keys are issued on the provider tenant only"},
@@ -133,7 +142,7 @@ def _key_view(item: Any) -> dict[str, Any]:
 
 
 def list_keys(tenant_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
-    if store.get_tenant(tenant_id) is None:
+    if store.get_tenant(_tenant_id(tenant_id)) is None:
         raise TenantNotFound(tenant_id)
     items, next_cursor = store.list_keys(tenant_id, limit, cursor)
     return {"items": [_key_view(item) for item in items], "next_cursor": next_cursor}
@@ -142,7 +151,7 @@ def list_keys(tenant_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
 def revoke_key(tenant_id: str, key_id: str, now: datetime) -> None:
     """Revoke a key: it answers 401 at once here, within KEY_CACHE_SECONDS on every
     other warm container. Revoking it again is no error (the first instant stays)."""
-    item = store.find_key(tenant_id, key_id) if len(key_id) <= 64 else None
+    item = store.find_key(_tenant_id(tenant_id), key_id) if len(key_id) <= 64 else None
     if item is None:
         raise NotFound(f"key {key_id} not found on tenant {tenant_id}", code="key_not_found")
     store.revoke_key(item, format_instant(now))
@@ -151,5 +160,7 @@ def revoke_key(tenant_id: str, key_id: str, now: datetime) -> None:
 
 def ensure_provider(tenant_id: str, name: str, now: datetime) -> None:
     """Create the provider's own tenant if it is missing (bootstrap, idempotent)."""
+    if not re.fullmatch(TENANT_ID_PATTERN, tenant_id):
+        raise BadRequest(f"a tenant id must match {TENANT_ID_PATTERN}", {"tenant_id": "invalid"})
     doc = {"id": tenant_id, "name": name, "policy": None}
     store.create_tenant(tenant_id, PROVIDER_TENANT, doc, format_instant(now))

@@ -15,8 +15,6 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from ulid import ULID
-
 from chalicelib import alerts
 from chalicelib.domain.instants import format_instant
 from chalicelib.domain.ticket import Ticket
@@ -39,16 +37,20 @@ SYSTEM_ACTOR: dict[str, Any] = {"role": "system", "key_id": None, "partner_id": 
 T = TypeVar("T")
 
 
-def retrying(attempt: Callable[[], T]) -> T:
+def retrying(attempt: Callable[[], T], *, deadline: float | None = None) -> T:
     """Run a read-decide-commit `attempt` again while another writer wins the race
-    (Conflict), by the policy above."""
+    (Conflict), by the policy above; with a `deadline` (a `time.monotonic()`
+    instant), the Conflict stands once waiting would pass it."""
     for number in range(1, MAX_ATTEMPTS + 1):
         try:
             return attempt()
         except Conflict:
-            if number == MAX_ATTEMPTS:
+            wait = random.uniform(0, BACKOFF_SECONDS * 2**number)  # noqa: S311 (jitter only)
+            if number == MAX_ATTEMPTS or (
+                deadline is not None and time.monotonic() + wait > deadline
+            ):
                 raise
-            time.sleep(random.uniform(0, BACKOFF_SECONDS * 2**number))  # noqa: S311 (jitter only)
+            time.sleep(wait)
     raise AssertionError("unreachable")
 
 
@@ -58,8 +60,8 @@ def actor_of(caller: Caller) -> dict[str, Any]:
 
 
 def event(type_: str, actor: dict[str, Any], data: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """A new history entry (its id sorts by time)."""
-    return store.event(str(ULID()), now, type_, actor, data)
+    """A new history entry; `commit` gives it its id (ids sort by time)."""
+    return store.event(None, now, type_, actor, data)
 
 
 def alert_message(
@@ -94,7 +96,7 @@ def commit(
     events: list[dict[str, Any]],
     now: datetime,
     *,
-    raised: Sequence[dict[str, Any]] = (),
+    raised: Sequence[dict[str, Any]] | Callable[[], Sequence[dict[str, Any]]] = (),
     new: bool = False,
     publish: bool = True,
     extra: Sequence[store.TxItem] = (),
@@ -102,13 +104,23 @@ def commit(
     """Write a ticket change with its history, the alerts it raised and `extra`
     items of other stores (a webhook's link and delivery), all or nothing
     (Conflict when the ticket moved on meanwhile), then publish the alerts. Each
-    alert is also a history entry of its own type."""
+    alert is also a history entry of its own type. The events get
+    their ids first; `raised` may be a function, called after that, so an alert
+    can be keyed on the id its history entry has (`store.stamp`)."""
+    read_last = ticket.last_event
+    store.stamp(ticket, events)
+    messages = list(raised() if callable(raised) else raised)
+    alert_events = [event(m["type"], SYSTEM_ACTOR, _alert_data(m), now) for m in messages]
+    store.stamp(ticket, alert_events)
     items = [
         outbox.new_item(ticket.id, m["id"].split(":", 1)[1], m, format_instant(now), claim_until())
-        for m in raised
+        for m in messages
     ]
-    history = events + [event(m["type"], SYSTEM_ACTOR, _alert_data(m), now) for m in raised]
-    store.write(ticket, history, items, new=new, extra=extra)
+    try:
+        store.write(ticket, events + alert_events, items, new=new, extra=extra)
+    except Conflict:
+        ticket.last_event = read_last
+        raise
     if publish and items:
         publish_items(items, now)
     return items

@@ -32,15 +32,13 @@ from chalicelib.commands import TicketBody
 from chalicelib.domain import lifecycle
 from chalicelib.domain.errors import DomainError, validation_fields
 from chalicelib.domain.instants import format_instant
-from chalicelib.domain.terms import SlaBasis
 from chalicelib.domain.ticket import Ticket
 from chalicelib.errors import BadRequest, NotFound, Unauthorized
-from chalicelib.services import partners
+from chalicelib.services import partners, retarget
 from chalicelib.services.tickets import MAX_BACKDATE, create_ticket
 from chalicelib.services.unit_of_work import commit, retrying
 from chalicelib.services.unit_of_work import event as history_entry
 from chalicelib.store import partners as store
-from chalicelib.store import policies
 from chalicelib.store import tenants as tenant_store
 from chalicelib.store import tickets as ticket_store
 from chalicelib.webhooks import FORMATS
@@ -301,12 +299,9 @@ def _data(event: PartnerEvent, **more: Any) -> dict[str, Any]:
 
 
 def _retarget(ticket: Ticket, priority: str, now: datetime) -> None:
-    """E7: the new priority's targets against the time already elapsed."""
-    tenant = tenant_store.get_tenant(ticket.tenant_id)
-    policy = policies.find(ticket.sla.policy)
-    if tenant is None or policy is None:
-        raise BadRequest("the ticket's tenant or policy no longer exists", {"priority": priority})
-    ticket.change_priority(priority, SlaBasis.of(policy, tenant_store.doc_of(tenant)), now)
+    """E7: the new priority's targets against the time already elapsed, under the
+    policy in force for the ticket's tenant (`retarget.basis_in_force`)."""
+    ticket.change_priority(priority, retarget.basis_in_force(ticket.tenant_id), now)
 
 
 def _act(ticket: Ticket, action: str, params: dict[str, Any], now: datetime) -> dict[str, Any]:

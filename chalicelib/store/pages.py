@@ -26,6 +26,11 @@ def key_cursor(item: Any, attributes: set[str]) -> str | None:
     return encode_cursor({name: {"S": getattr(item, name)} for name in sorted(attributes)})
 
 
+def raw_cursor(raw: dict[str, Any], attributes: set[str]) -> str | None:
+    """`key_cursor` for an item as DynamoDB returned it (its attributes typed)."""
+    return encode_cursor({name: raw[name] for name in sorted(attributes)})
+
+
 def invalid_cursor() -> BadRequest:
     return BadRequest("the cursor is not valid for this list", {"cursor": "invalid cursor"})
 

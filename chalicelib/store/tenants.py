@@ -97,8 +97,10 @@ def replace_tenant_doc(item: TenantItem, doc: dict[str, Any], now: str) -> None:
 
 
 def get_key(key_hash: str) -> ApiKeyItem | None:
+    """The key's item, read consistently: what a cache miss reads must already see
+    a revocation, or a stale read could cache a revoked key again."""
     try:
-        return ApiKeyItem.get(ApiKeyItem.key(key_hash), "KEY")
+        return ApiKeyItem.get(ApiKeyItem.key(key_hash), "KEY", consistent_read=True)
     except DoesNotExist:
         return None
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -25,15 +25,17 @@ from chalicelib.domain.calendar import CalendarSpec
 from chalicelib.domain.instants import format_instant, parse_instant
 from chalicelib.domain.sla import Target
 from chalicelib.domain.ticket import SlaState, Ticket
-from chalicelib.errors import Conflict
+from chalicelib.errors import Conflict, TicketUnreadable
 from chalicelib.settings import get_settings
 from chalicelib.store.models import EventItem, OutboxItem, TicketItem, plain
-from chalicelib.store.pages import decode_cursor, key_cursor
+from chalicelib.store.pages import decode_cursor, key_cursor, raw_cursor
 
 TICKET_SK = "TICKET"
 logger = Logger(service="slaguard-store")
-# What mapping a stored item that does not have the shape we write raises.
+# What mapping a stored item that does not have the shape we write raises
+# (PynamoDB's AttributeDeserializationError, a wrong-typed attribute, is a TypeError).
 UNREADABLE = (KeyError, ValueError, TypeError, AttributeError)
+Raw = dict[str, Any]  # an item as DynamoDB returns it: {"name": {"S": "..."}, ...}
 
 
 def due_shard(ticket_id: str) -> str:
@@ -130,15 +132,39 @@ def from_item(item: TicketItem) -> Ticket:
     )
 
 
-def readable(items: Iterable[TicketItem]) -> Iterator[Ticket]:
-    """The tickets of a list, an item that cannot be mapped back (not the shape
+def _key_of(raw: Raw) -> dict[str, Any]:
+    return {name: raw.get(name, {}).get("S") for name in ("pk", "sk")}
+
+
+def _ticket_of(raw: Raw) -> Ticket:
+    """The ticket of a raw item; UNREADABLE when it is not the shape we write."""
+    return from_item(TicketItem.from_raw_data(raw))
+
+
+def readable(raws: Iterable[Raw]) -> Iterator[Ticket]:
+    """The tickets of raw items, an item that cannot be mapped back (not the shape
     we write: hand-edited, or written by an older, laxer version) logged with its
-    key and skipped, so one bad item never breaks a whole list or report."""
-    for item in items:
+    key and skipped, so one bad item never breaks a whole list or report. Raw
+    items, because PynamoDB deserializes a query's items while it is iterated,
+    where a wrong-typed attribute would escape any try around the mapping."""
+    for raw in raws:
         try:
-            yield from_item(item)
+            ticket = _ticket_of(raw)
         except UNREADABLE as e:
-            logger.error("unreadable ticket item skipped", pk=item.pk, sk=item.sk, error=repr(e))
+            logger.error("unreadable ticket item skipped", **_key_of(raw), error=repr(e))
+            continue
+        yield ticket
+
+
+def _raw_items(result: Any, limit: int | None = None) -> Iterator[Raw]:
+    """The raw items of a PynamoDB query, page by page, at most `limit` of them."""
+    count = 0
+    for page in result.page_iter:
+        for raw in page.get("Items", []):
+            if limit is not None and count == limit:
+                return
+            count += 1
+            yield raw
 
 
 def event_item(ticket_id: str, event: dict[str, Any]) -> EventItem:
@@ -183,6 +209,14 @@ def _connection() -> Connection:
 TxItem = tuple[Model, Condition | None]
 
 
+def stamp(ticket: Ticket, events: list[dict[str, Any]]) -> None:
+    """Give new history events their ids and instants, after the ticket's newest
+    (`stamp_events`), and move its `last_event` to the newest. Run on the ticket
+    as read for the write that commits them (its version condition then holds
+    `last_event` to the newest committed)."""
+    ticket.last_event = stamp_events(ticket.last_event, events) or ticket.last_event
+
+
 def write(
     ticket: Ticket,
     events: list[dict[str, Any]],
@@ -191,15 +225,16 @@ def write(
     new: bool = False,
     extra: Sequence[TxItem] = (),
 ) -> None:
-    """Store a ticket, its new history entries, the alerts it raised and the
-    `extra` items, all or nothing. A new ticket must not exist; a changed one must
-    still be at the `version` it was read at; an alert must not have been written
-    before (the outbox's exactly-once point); each extra item's condition must
-    hold. Any of those failing is a Conflict. The events get their ids and
-    instants here, in commit order (`stamp_events`)."""
-    read_last = ticket.last_event
-    ticket.last_event = stamp_events(read_last, events) or read_last
+    """Store a ticket, its new history entries (already `stamp`ed), the alerts it
+    raised and the `extra` items, all or nothing. A new ticket must not exist; a
+    changed one must still be at the `version` it was read at; an alert must not
+    have been written before (the outbox's exactly-once point); each extra item's
+    condition must hold. Any of those failing is a Conflict."""
     item = to_item(ticket)
+    # No ClientRequestToken of ours: botocore fills one in per call (the model marks
+    # it an idempotency token), the same across its own retries of that call, so a
+    # retry of a transaction whose answer was lost is acknowledged by DynamoDB, not
+    # failed on the version check (tests/integration/test_exactly_once.py).
     try:
         with TransactWrite(connection=_connection()) as tx:
             if new:
@@ -213,7 +248,6 @@ def write(
             for model, condition in extra:
                 tx.save(model, condition=condition)
     except TransactWriteError as e:
-        ticket.last_event = read_last
         if e.cause_response_code == "TransactionCanceledException":
             raise Conflict(
                 "the ticket changed while this request ran; retry", code="concurrent_update"
@@ -223,10 +257,17 @@ def write(
 
 
 def get(ticket_id: str) -> Ticket | None:
-    try:
-        return from_item(TicketItem.get(TicketItem.key(ticket_id), TICKET_SK, consistent_read=True))
-    except DoesNotExist:
+    """The ticket (consistent read), None when it does not exist; TicketUnreadable
+    (logged with its key) when its item is not the shape we write."""
+    key = TicketItem.key(ticket_id)
+    raw = TicketItem._get_connection().get_item(key, TICKET_SK, consistent_read=True).get("Item")
+    if raw is None:
         return None
+    try:
+        return _ticket_of(raw)
+    except UNREADABLE as e:
+        logger.error("unreadable ticket item", **_key_of(raw), error=repr(e))
+        raise TicketUnreadable(ticket_id) from e
 
 
 FILTERED_PAGE = 100  # index entries read per Query page when a filter drops some
@@ -274,29 +315,27 @@ def list_for_tenant(
     # One more than a page: the extra one only tells whether a next page exists
     # (one Query when nothing is filtered; pages of the index until `limit + 1`
     # match or it ends when a FilterExpression drops some).
-    items = list(
-        index.query(
-            key,
-            filter_condition=condition,
-            scan_index_forward=False,
-            limit=limit + 1,
-            page_size=limit + 1 if condition is None else max(limit + 1, FILTERED_PAGE),
-            last_evaluated_key=start,
-        )
+    query = index.query(
+        key,
+        filter_condition=condition,
+        scan_index_forward=False,
+        page_size=limit + 1 if condition is None else max(limit + 1, FILTERED_PAGE),
+        last_evaluated_key=start,
     )
+    items = list(_raw_items(query, limit + 1))
     page = items[:limit]
-    next_cursor = key_cursor(page[-1], page_keys) if len(items) > limit else None
+    next_cursor = raw_cursor(page[-1], page_keys) if len(items) > limit else None
     return list(readable(page)), next_cursor
 
 
 def reported_between(tenant_id: str, start: datetime, end: datetime) -> Iterator[Ticket]:
     """A tenant's tickets reported in [start, end), every page of the by_reported
     index (the sort key `<reported_at>#<id>` orders them by the reported instant)."""
-    items = TicketItem.by_reported.query(
+    query = TicketItem.by_reported.query(
         f"TENANT#{tenant_id}",
         TicketItem.reported_sk.between(format_instant(start), format_instant(end)),
     )
-    return readable(items)
+    return readable(_raw_items(query))
 
 
 _EVENT_PAGE_KEYS = {"pk", "sk"}
@@ -342,7 +381,7 @@ def list_events(
 
 
 def event(
-    event_id: str, at: Any, type_: str, actor: dict[str, Any], data: dict[str, Any]
+    event_id: str | None, at: Any, type_: str, actor: dict[str, Any], data: dict[str, Any]
 ) -> dict[str, Any]:
     return {"id": event_id, "at": format_instant(at), "type": type_, "actor": actor, "data": data}
 
@@ -378,11 +417,26 @@ def count_open_by_policy(policy_id: str, after: str | None = None, cap: int = 10
     return int(page["Count"])
 
 
+BATCH_GET_KEYS = 100  # DynamoDB's BatchGetItem limit
+
+
 def get_many(ticket_ids: list[str]) -> dict[str, Ticket]:
-    """The tickets of these ids that exist, by id (consistent BatchGetItem, 100 a call)."""
-    keys = [(TicketItem.key(t), TICKET_SK) for t in ticket_ids]
-    found = readable(TicketItem.batch_get(keys, consistent_read=True))
-    return {ticket.id: ticket for ticket in found}
+    """The tickets of these ids that exist and are readable, by id (consistent
+    BatchGetItem, 100 keys a call, unprocessed keys asked again)."""
+    connection = TicketItem._get_connection()
+    table = TicketItem.Meta.table_name
+    wanted = [
+        {"pk": {"S": TicketItem.key(t)}, "sk": {"S": TICKET_SK}} for t in dict.fromkeys(ticket_ids)
+    ]
+    raws: list[Raw] = []
+    while wanted:
+        keys, wanted = wanted[:BATCH_GET_KEYS], wanted[BATCH_GET_KEYS:]
+        while keys:
+            # Typed keys are what Model.batch_get passes too; PynamoDB's hint says str.
+            data = connection.batch_get_item(keys, consistent_read=True)  # type: ignore[arg-type]
+            raws += data.get("Responses", {}).get(table, [])
+            keys = data.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
+    return {ticket.id: ticket for ticket in readable(raws)}
 
 
 def open_for_tenant(tenant_id: str, limit: int, max_pages: int = 3) -> tuple[list[Ticket], bool]:
@@ -397,7 +451,7 @@ def open_for_tenant(tenant_id: str, limit: int, max_pages: int = 3) -> tuple[lis
     ).page_iter
     found: list[Ticket] = []
     for number, page in enumerate(pages, start=1):
-        found += readable(TicketItem.from_raw_data(raw) for raw in page.get("Items", []))
+        found += readable(page.get("Items", []))
         if len(found) > limit:
             return found[:limit], True
         if number == max_pages:

@@ -1,5 +1,6 @@
 """Integration fixtures: one moto mock for the session (tables created once), the
-Chalice test client on the `test` stage, and helpers that act as API users."""
+Chalice test client on the `test` stage, a provider, its keys and customers.
+The helpers tests import live in `tests.integration.helpers`."""
 
 from __future__ import annotations
 
@@ -8,13 +9,13 @@ import os
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from moto import mock_aws
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.integration.helpers import ROOT, Api, Customer, reset_connections
+from tests.integration.operations import OPERATIONS, Operations
 
 
 def _stage_env() -> dict[str, str]:
@@ -22,12 +23,6 @@ def _stage_env() -> dict[str, str]:
     env = dict(config.get("environment_variables", {}))
     env.update(config["stages"]["test"]["environment_variables"])
     return env
-
-
-def reset_connections() -> None:
-    from chalicelib.aws import reset_connections as reset
-
-    reset()
 
 
 def cheap_transaction_snapshots() -> None:
@@ -74,46 +69,6 @@ def aws_mock(record_operations: Operations) -> Iterator[None]:
     reset_connections()
 
 
-class Api:
-    """A thin HTTP user of the app through Chalice's test client."""
-
-    def __init__(self, client: Any) -> None:
-        self.client = client
-
-    def call(
-        self,
-        method: str,
-        path: str,
-        key: str | None = None,
-        body: Any = None,
-        headers: dict[str, str] | None = None,
-        raw: bytes | str | None = None,
-    ) -> tuple[int, Any]:
-        h = {"Content-Type": "application/json"}
-        if key is not None:
-            h["Authorization"] = f"Bearer {key}"
-        h.update(headers or {})
-        data = raw if raw is not None else (None if body is None else json.dumps(body))
-        kwargs: dict[str, Any] = {"headers": h}
-        if data is not None:
-            kwargs["body"] = data
-        response = getattr(self.client.http, method.lower())(path, **kwargs)
-        payload = json.loads(response.body) if response.body else None
-        return response.status_code, payload
-
-    def get(self, path: str, key: str | None = None, **kw: Any) -> tuple[int, Any]:
-        return self.call("GET", path, key, **kw)
-
-    def post(self, path: str, key: str | None, body: Any = None, **kw: Any) -> tuple[int, Any]:
-        return self.call("POST", path, key, body, **kw)
-
-    def patch(self, path: str, key: str | None, body: Any = None, **kw: Any) -> tuple[int, Any]:
-        return self.call("PATCH", path, key, body, **kw)
-
-    def put(self, path: str, key: str | None, body: Any = None, **kw: Any) -> tuple[int, Any]:
-        return self.call("PUT", path, key, body, **kw)
-
-
 @pytest.fixture(scope="session")
 def api(aws_mock: None) -> Iterator[Api]:
     from chalice.test import Client
@@ -146,12 +101,6 @@ def agent_key(api: Api, admin_key: str, provider: dict[str, str]) -> str:
     )
     assert status == 201, body
     return str(body["api_key"])
-
-
-class Customer:
-    def __init__(self, tenant_id: str, key: str) -> None:
-        self.tenant_id = tenant_id
-        self.key = key
 
 
 @pytest.fixture
@@ -202,82 +151,6 @@ def aws_calls() -> Iterator[Counter[str]]:
         botocore.client.BaseClient._make_api_call = original
 
 
-INCIDENT = {
-    "title": "Bot down",
-    "description": "The bot does not answer",
-    "kind": "incident",
-    "priority": "high",
-}
-
-
-# --- every AWS operation the suite performs, by function (tests/integration/test_iam.py)
-
-FUNCTION_FRAMES = (
-    # the code only one function runs -> that function's logical id in the template
-    ("chalicelib/services/checker.py", "BreachChecker"),
-    ("chalicelib/api/", "APIHandler"),
-)
-
-
-def _function_on_stack() -> str | None:
-    """Which function is making this call: the innermost frame of code only it
-    runs. None for a test's or an operator's own calls (fixtures, the CLI)."""
-    import sys
-
-    frame = sys._getframe(2)
-    while frame is not None:
-        name = frame.f_code.co_filename.replace("\\", "/")
-        for marker, function in FUNCTION_FRAMES:
-            if marker in name:
-                return function
-        frame = frame.f_back  # type: ignore[assignment]
-    return None
-
-
-def _resources(service: str, operation: str, params: dict[str, Any]) -> list[tuple[str, str]]:
-    """(IAM action, resource) pairs one call needs, resources as the names the
-    code used: `table/<name>[/index/<index>]`, a topic ARN."""
-    if service == "dynamodb":
-        if operation in ("TransactWriteItems", "TransactGetItems"):
-            actions = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem"}
-            actions |= {"ConditionCheck": "ConditionCheckItem", "Get": "GetItem"}
-            return [
-                (f"dynamodb:{actions[kind]}", f"table/{body['TableName']}")
-                for item in params["TransactItems"]
-                for kind, body in item.items()
-            ]
-        if operation in ("BatchGetItem", "BatchWriteItem"):
-            return [(f"dynamodb:{operation}", f"table/{t}") for t in params["RequestItems"]]
-        table = f"table/{params['TableName']}"
-        if params.get("IndexName"):
-            table += f"/index/{params['IndexName']}"
-        return [(f"dynamodb:{operation}", table)]
-    if service == "sns" and operation in ("Publish", "PublishBatch"):
-        return [("sns:Publish", params.get("TopicArn") or params["TargetArn"])]
-    if service == "kms" and operation in ("Encrypt", "Decrypt"):
-        # the one key of partner webhook secrets (a ciphertext names its key itself)
-        return [(f"kms:{operation}", "kms:webhook-key")]
-    return [(f"{service}:{operation}", "*")]
-
-
-class Operations:
-    """A botocore event hook on every client: records (function, action, resource)."""
-
-    def __init__(self) -> None:
-        self.seen: set[tuple[str, str, str]] = set()
-
-    def before_parameter_build(self, params: dict[str, Any], model: Any, **_: Any) -> None:
-        function = _function_on_stack()
-        if function is None:
-            return
-        service = model.service_model.endpoint_prefix
-        for action, resource in _resources(service, model.name, params):
-            self.seen.add((function, action, resource))
-
-
-OPERATIONS = Operations()
-
-
 @pytest.fixture(scope="session", autouse=True)
 def record_operations() -> Iterator[Operations]:
     import botocore.session
@@ -298,24 +171,3 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The IAM test reads what the whole suite did: it runs last."""
     last = [i for i in items if i.nodeid.endswith("test_iam.py::" + i.name)]
     items[:] = [i for i in items if i not in last] + last
-
-
-def assert_error(status: int, body: Any, expected: int, code: str | None = None) -> None:
-    """The contract's error shape (API.md, Errors) with that status (and code)."""
-    assert status == expected, body
-    assert set(body) == {"error"}, body
-    assert isinstance(body["error"]["message"], str)
-    if code is not None:
-        assert body["error"]["code"] == code, body
-
-
-def act(api: Api, key: str, ticket_id: str, action: str, **params: Any) -> tuple[int, Any]:
-    """POST /tickets/{id}/actions `{action, **params}`: (status, body)."""
-    return api.post(f"/tickets/{ticket_id}/actions", key, {"action": action, **params})
-
-
-def done(api: Api, key: str, ticket_id: str, action: str, **params: Any) -> dict[str, Any]:
-    """An action that must succeed: the ticket after it."""
-    status, ticket = act(api, key, ticket_id, action, **params)
-    assert status == 200, ticket
-    return dict(ticket)

@@ -13,8 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.integration.conftest import Api
-from tests.integration.test_checker import Alerts, fresh_t0, iso, open_blocker, run_checker
+from tests.integration.helpers import Alerts, Api, fresh_t0, iso, open_blocker, run_checker
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import json
 from collections import Counter
 from typing import Any
 
-from tests.integration.conftest import INCIDENT, Api, Customer, assert_error
+from tests.integration.helpers import INCIDENT, Api, Customer, assert_error
 
 
 def test_health_needs_no_key(api: Api) -> None:

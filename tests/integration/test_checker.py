@@ -8,66 +8,22 @@ from __future__ import annotations
 import json
 import threading
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.integration.conftest import Api, Customer
-
-BASE = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=30)
-_day = iter(range(1, 300))
-
-
-def fresh_t0() -> datetime:
-    """A distinct back-dated report instant per test, so tests don't share instants."""
-    return BASE - timedelta(days=next(_day))
-
-
-def iso(at: datetime) -> str:
-    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-class Alerts:
-    """An SQS queue subscribed to the alerts topic (raw delivery)."""
-
-    def __init__(self, filter_policy: dict[str, Any] | None = None) -> None:
-        from chalicelib import aws
-        from chalicelib.settings import get_settings
-
-        self.sqs = aws.client("sqs")
-        name = f"alerts-{next(_day)}-{id(self)}"
-        self.url = self.sqs.create_queue(QueueName=name)["QueueUrl"]
-        arn = self.sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])
-        attributes = {"RawMessageDelivery": "true"}
-        if filter_policy:
-            attributes["FilterPolicy"] = json.dumps(filter_policy)
-        aws.client("sns").subscribe(
-            TopicArn=get_settings().alerts_topic_arn,
-            Protocol="sqs",
-            Endpoint=arn["Attributes"]["QueueArn"],
-            Attributes=attributes,
-        )
-
-    def drain(self, ticket_ids: set[str]) -> list[dict[str, Any]]:
-        got: list[dict[str, Any]] = []
-        while True:
-            r = self.sqs.receive_message(
-                QueueUrl=self.url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
-            )
-            messages = r.get("Messages", [])
-            if not messages:
-                break
-            for m in messages:
-                body = json.loads(m["Body"])
-                body["_attributes"] = {
-                    k: v["StringValue"] for k, v in m.get("MessageAttributes", {}).items()
-                }
-                if body["ticket_id"] in ticket_ids:
-                    got.append(body)
-                self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=m["ReceiptHandle"])
-        return got
+from tests.integration.helpers import (
+    Alerts,
+    Api,
+    Customer,
+    fresh_t0,
+    iso,
+    open_blocker,
+    run_checker,
+)
 
 
 @pytest.fixture
@@ -95,38 +51,6 @@ def wall(monkeypatch: pytest.MonkeyPatch) -> Wall:
     clock = Wall()
     monkeypatch.setattr(outbox, "wall_clock", clock)
     return clock
-
-
-def run_checker(api: Api, at: datetime) -> dict[str, int]:
-    """Invoke `breach_checker` exactly as EventBridge does, with `at` as the event time."""
-    event = api.client.events.generate_cw_event(
-        source="aws.events",
-        detail_type="Scheduled Event",
-        detail={},
-        resources=["arn:aws:events:us-east-1:123456789012:rule/breach_checker"],
-        region="us-east-1",
-    )
-    event["time"] = iso(at)
-    result: dict[str, int] = api.client.lambda_.invoke("breach_checker", event).payload
-    return result
-
-
-def open_blocker(api: Api, agent_key: str, tenant_id: str, t0: datetime) -> str:
-    """A2: an Aivo blocker, first response 1 h and resolution 6 h on 24x7 clocks."""
-    status, ticket = api.post(
-        "/tickets",
-        agent_key,
-        {
-            "tenant_id": tenant_id,
-            "title": "Platform down",
-            "description": "All customers",
-            "kind": "incident",
-            "priority": "blocker",
-            "reported_at": iso(t0),
-        },
-    )
-    assert status == 201, ticket
-    return str(ticket["id"])
 
 
 def keys(messages: list[dict[str, Any]]) -> list[tuple[str, str, int]]:
@@ -362,7 +286,7 @@ def test_e9_the_checker_finishes_retargeting_a_policy_put_left(
 
     monkeypatch.setattr(retarget, "BATCH_SIZE", 2)
     status, doc = api.get("/admin/policies/aivo", admin_key)
-    policy_id = f"aivo-e9-{next(_day)}"
+    policy_id = f"aivo-e9-{uuid.uuid4().hex[:8]}"
     status, stored = api.put(f"/admin/policies/{policy_id}", admin_key, {**doc, "id": policy_id})
     assert status == 200, stored
     tenant = new_customer(policy=policy_id)

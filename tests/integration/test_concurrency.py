@@ -23,7 +23,7 @@ from chalicelib.errors import Conflict
 from chalicelib.services import lifecycle
 from chalicelib.services.auth import authenticate
 from chalicelib.store import tickets as store
-from tests.integration.conftest import INCIDENT, Api, Customer
+from tests.integration.helpers import INCIDENT, Api, Customer
 
 THREADS = 20
 

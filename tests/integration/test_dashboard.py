@@ -11,8 +11,7 @@ from datetime import timedelta
 import pytest
 
 from infra import build
-from tests.integration.conftest import Api, Customer
-from tests.integration.test_checker import fresh_t0, open_blocker, run_checker
+from tests.integration.helpers import Api, Customer, fresh_t0, open_blocker, run_checker
 
 Metric = tuple[str, str, frozenset[tuple[str, str]]]  # namespace, name, dimensions
 

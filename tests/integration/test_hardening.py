@@ -4,12 +4,14 @@ not JSON, UTF-8 only, and the headers every response carries."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from chalicelib.commands import MAX_FIELD_DEPTH, MAX_FIELDS
-from tests.integration.conftest import INCIDENT, Api, Customer
+from chalicelib.domain.instants import format_instant
+from tests.integration.helpers import INCIDENT, Api, Customer, run_checker
 
 
 def assert_400_naming(status: int, body: Any, field: str) -> None:
@@ -86,6 +88,60 @@ def test_one_unreadable_item_never_breaks_a_list_or_the_report(
     )
     assert status == 200, report
     assert sum(row["tickets"] for row in report["items"]) == 1
+
+
+def _plant_wrong_typed_copy(ticket_id: str, copy_id: str) -> None:
+    """A copy of a ticket's item (due like it) whose `title` is a number: the shape
+    a hand edit in the console leaves, which PynamoDB cannot deserialize."""
+    from chalicelib import aws
+    from chalicelib.settings import get_settings
+
+    dynamodb, table = aws.client("dynamodb"), get_settings().table_name
+    key = {"pk": {"S": f"TICKET#{ticket_id}"}, "sk": {"S": "TICKET"}}
+    item = dynamodb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
+    for name in ("ticket_id", "gsi1sk"):
+        item[name] = {"S": copy_id}
+    item["pk"] = {"S": f"TICKET#{copy_id}"}
+    item["reported_sk"] = {"S": item["reported_sk"]["S"].replace(ticket_id, copy_id)}
+    item["title"] = {"N": "1"}
+    dynamodb.put_item(TableName=table, Item=item)
+
+
+def test_a_wrong_typed_attribute_breaks_no_list_report_or_checker_run(
+    api: Api, customer: Customer, agent_key: str
+) -> None:
+    """A wrong-typed attribute fails while PynamoDB iterates a query or a batch
+    get, not in our mapping: still the list and report answer 200 without it, a
+    GET of it answers a typed error in the contract's shape, and the breach
+    checker skips it and alerts the other due tickets (E8)."""
+    reported = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
+    opened = {**INCIDENT, "tenant_id": customer.tenant_id, "priority": "blocker"}
+    good, bad = (
+        api.post("/tickets", agent_key, {**opened, "reported_at": format_instant(reported)})[1]
+        for _ in range(2)
+    )
+    _plant_wrong_typed_copy(bad["id"], bad["id"])  # the same ticket, now unreadable
+
+    status, page = api.get("/tickets", customer.key)
+    assert status == 200, page
+    assert [t["id"] for t in page["items"]] == [good["id"]]
+    status, page = api.get("/tickets?status=new&priority=blocker", agent_key)
+    assert status == 200, page
+    since, until = (format_instant(reported + timedelta(days=d)) for d in (-1, 1))
+    status, report = api.get(
+        f"/reports/sla?tenant_id={customer.tenant_id}&from={since}&to={until}", agent_key
+    )
+    assert status == 200, report
+    assert sum(row["tickets"] for row in report["items"]) == 1
+
+    status, body = api.get(f"/tickets/{bad['id']}", agent_key)
+    assert (status, body["error"]["code"]) == (500, "ticket_unreadable"), body
+    assert set(body["error"]) == {"code", "message", "fields"}
+
+    result = run_checker(api, datetime.now(UTC).replace(microsecond=0))
+    assert result["alerts"] >= 1, result
+    _, history = api.get(f"/tickets/{good['id']}/events", agent_key)
+    assert "sla.breached" in [e["type"] for e in history["items"]]
 
 
 # --- 3. strict types, JSON only, UTF-8 only ---------------------------------------

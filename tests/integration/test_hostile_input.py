@@ -6,7 +6,9 @@ import copy
 import json
 from typing import Any
 
-from tests.integration.conftest import Api, Customer
+import pytest
+
+from tests.integration.helpers import Api, Customer, assert_error
 
 
 def test_deeply_nested_json_is_400(api: Api, customer: Customer) -> None:
@@ -75,3 +77,25 @@ def test_dynamodb_throttling_is_503_with_retry_after(
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "1"
     assert json.loads(response.body)["error"]["code"] == "temporarily_unavailable"
+
+
+@pytest.mark.parametrize(
+    ("method", "suffix", "body"),
+    [
+        ("GET", "", None),
+        ("PATCH", "", {"name": "x"}),
+        ("GET", "/keys", None),
+        ("POST", "/keys", {"role": "customer", "contact": "a@b.example"}),
+        ("DELETE", "/keys/key_x", None),
+    ],
+)
+def test_a_tenant_id_over_dynamodbs_key_limit_is_404_not_echoed(
+    api: Api, admin_key: str, method: str, suffix: str, body: Any
+) -> None:
+    """A path tenant id not of a tenant id's shape (here 3000 bytes, over DynamoDB's
+    2048-byte key limit, which real DynamoDB answers with an error) is a 404 before
+    any read, and the answer does not echo it."""
+    huge = "a" * 3000
+    status, answer = api.call(method, f"/admin/tenants/{huge}{suffix}", admin_key, body)
+    assert_error(status, answer, 404, "tenant_not_found")
+    assert huge not in json.dumps(answer)

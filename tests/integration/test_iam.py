@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import OPERATIONS, ROOT
+from tests.integration.helpers import ROOT
+from tests.integration.operations import Operations
 from tests.integration.test_stack import expanded_template
 
 pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS::")
@@ -103,7 +104,7 @@ def allowed(statements: list[dict[str, Any]], action: str, arn: str) -> bool:
 
 
 def test_every_operation_the_suite_performed_is_allowed_and_nothing_more(
-    request: pytest.FixtureRequest,
+    request: pytest.FixtureRequest, record_operations: Operations
 ) -> None:
     others = [i for i in request.session.items if "tests/integration/" in i.nodeid]
     if len(others) < 20:
@@ -138,7 +139,7 @@ def test_every_operation_the_suite_performed_is_allowed_and_nothing_more(
         table = stack.refs[names[match.group(1)]]
         return stack.arn("dynamodb", f"table/{table}{match.group(2) or ''}")
 
-    seen = sorted(OPERATIONS.seen)
+    seen = sorted(record_operations.seen)
     functions = {f for f, _, _ in seen}
     assert functions == {"APIHandler", "BreachChecker"}, functions
     denied = []

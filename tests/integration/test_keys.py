@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from chalicelib.services import auth
-from tests.integration.conftest import INCIDENT, Api, Customer
+from tests.integration.helpers import INCIDENT, Api, Customer
 
 
 def issue(api: Api, admin_key: str, tenant_id: str, **headers: str) -> tuple[int, Any, Any]:
@@ -150,7 +150,7 @@ def test_a_key_revoked_elsewhere_answers_401_once_the_cache_expires(
     from chalicelib.store import tenants as store
 
     now = [1_000_000.0]
-    monkeypatch.setattr(auth, "_clock", lambda: now[0])
+    monkeypatch.setattr(auth, "clock", lambda: now[0])
     _, key, _ = issue(api, admin_key, customer.tenant_id)
     assert api.get("/tickets", key["api_key"])[0] == 200
     item = store.find_key(customer.tenant_id, key["key_id"])
@@ -174,3 +174,25 @@ def test_a_warm_container_reads_a_ticket_in_one_dynamodb_call(
     aws_calls.clear()
     api.get(f"/tickets/{ticket['id']}", customer.key)
     assert dict(aws_calls) == {"GetItem": 1}, aws_calls
+
+
+def test_a_cache_miss_reads_the_key_consistently(
+    api: Api, customer: Customer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The revoking container drops the key from its cache; the next request's read
+    of it must be consistent, or a stale read (from before the revocation) could
+    cache the revoked key again for KEY_CACHE_SECONDS."""
+    import botocore.client
+
+    reads: list[dict[str, Any]] = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def recording(self: Any, operation: str, params: Any) -> Any:
+        if operation == "GetItem" and params["Key"]["pk"]["S"].startswith("KEY#"):
+            reads.append(params)
+        return original(self, operation, params)
+
+    auth.forget(auth.hash_key(customer.key))
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
+    assert api.get("/tickets", customer.key)[0] == 200
+    assert [r.get("ConsistentRead") for r in reads] == [True]

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import INCIDENT, Api, Customer, act, assert_error, done
+from tests.integration.helpers import INCIDENT, Api, Customer, act, assert_error, done
 
 
 def targets(ticket: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -314,10 +314,16 @@ def test_a_request_for_extra_services_goes_to_the_commercial_team(
     commercial = subscribe(["commercial.review_required"])
     moved = done(api, agent_key, ticket["id"], "transfer_commercial")
     assert moved["status"] == "commercial_quote"
-    assert [m["ticket_id"] for m in commercial()] == [ticket["id"]]
-    alert = history(api, agent_key, ticket["id"])[-1]
+    sent = commercial()
+    assert [m["ticket_id"] for m in sent] == [ticket["id"]]
+    *_, action, alert = history(api, agent_key, ticket["id"])
     assert alert["type"] == "commercial.review_required"
     assert alert["actor"]["role"] == "system"
+    # a repeatable alert is keyed on the history entry of the action that raised it
+    assert action["type"] == "action.transfer_commercial"
+    expected = f"{ticket['id']}:commercial.review_required#{action['id']}"
+    assert alert["data"]["id"] == expected
+    assert [m["id"] for m in sent] == [expected]
 
 
 def test_log_time_accumulates_and_each_entry_is_in_the_history(

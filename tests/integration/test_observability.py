@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 
-from tests.integration.conftest import Api
+from tests.integration.helpers import Api
 
 
 def test_a_checker_run_correlates_on_its_event_id(api: Api) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import ROOT, Api, Customer
+from tests.integration.helpers import ROOT, Api, Customer
 
 
 def _spec(method: str, path: str) -> Any:

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import INCIDENT, Api, Customer
+from tests.integration.helpers import INCIDENT, Api, Customer, run_checker
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 H = 3600
@@ -473,3 +473,97 @@ def test_values_that_could_not_be_stored_are_400_not_500(api: Api, admin_key: st
     assert f"target_rules.{index}.targets.0.seconds" in fields, fields
     assert any(f.startswith("kinds.incident.fields.deep.required_if") for f in fields), fields
     assert api.get(path, admin_key)[0] == 404  # nothing stored
+
+
+@pytest.mark.parametrize("pct", ["75", True, 75.0])
+def test_a_policy_document_is_strict_about_types(api: Api, admin_key: str, pct: Any) -> None:
+    """Types are strict in a policy PUT too: a percent sent as text, a boolean or
+    a float is a 400 naming its path, and nothing is stored."""
+    doc = aivo_doc(api, admin_key)
+    policy_id = new_policy_id()
+    ladder = [{"pct": pct, "type": "sla.warning", "level": 1}]
+    status, body = api.put(f"/admin/policies/{policy_id}", admin_key, {**doc, "ladder": ladder})
+    assert "ladder.0.pct" in error_fields(status, body), body
+    status, _ = api.get(f"/admin/policies/{policy_id}", admin_key)
+    assert status == 404
+
+
+def test_set_priority_after_a_tenant_switched_policy_plans_under_the_new_one(
+    api: Api,
+    admin_key: str,
+    agent_key: str,
+    custom: tuple[str, dict[str, Any], Customer],
+    frozen: datetime,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """E7 and E9 read one answer to "which policy is in force": the tenant's current
+    one. A ticket the tenant PATCH did not reach (outside its batch) re-planned by
+    set_priority takes the new policy's targets, not the old policy's."""
+    from chalicelib.services import retarget
+
+    monkeypatch.setattr(retarget, "BATCH_SIZE", 1)
+    old_id, stored, tenant = custom
+    older, newer = (api.post("/tickets", tenant.key, INCIDENT)[1]["id"] for _ in range(2))
+    doc = {k: v for k, v in stored.items() if k not in ("retargeted", "remaining")}
+    rule(doc, "A2.high")["targets"][0]["hours"] = 5
+    new_id = new_policy_id()
+    put(api, admin_key, new_id, {**doc, "id": new_id})
+    status, _ = api.patch(f"/admin/tenants/{tenant.tenant_id}", admin_key, {"policy": new_id})
+    assert status == 200
+    _, before = api.get(f"/tickets/{older}", tenant.key)
+    assert before["sla"]["policy"] == old_id  # the PATCH re-planned only the newest
+
+    status, after = api.post(
+        f"/tickets/{older}/actions", agent_key, {"action": "set_priority", "priority": "high"}
+    )
+
+    assert status == 200, after
+    assert after["sla"]["policy"] == new_id
+    assert targets(after)["first_response"]["target_seconds"] == 5 * H
+    assert api.get(f"/tickets/{newer}", tenant.key)[1]["sla"]["policy"] == new_id
+
+
+def test_set_priority_when_the_tenant_is_gone_is_422_not_a_priority_error(
+    api: Api, agent_key: str, customer: Customer
+) -> None:
+    from chalicelib import aws
+    from chalicelib.settings import get_settings
+    from chalicelib.store.models import TenantItem
+
+    _, ticket = api.post("/tickets", customer.key, INCIDENT)
+    key = {"pk": {"S": TenantItem.key(customer.tenant_id)}, "sk": {"S": "TENANT"}}
+    aws.client("dynamodb").delete_item(TableName=get_settings().table_name, Key=key)
+
+    status, body = api.post(
+        f"/tickets/{ticket['id']}/actions", agent_key, {"action": "set_priority", "priority": "low"}
+    )
+
+    assert status == 422, body
+    assert body["error"]["code"] == "policy_unavailable"
+    assert "priority" not in body["error"]["fields"]
+
+
+def test_e9_a_put_out_of_time_leaves_the_batch_to_the_checker(
+    api: Api,
+    admin_key: str,
+    custom: tuple[str, dict[str, Any], Customer],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A request spends at most BATCH_SECONDS on re-targeting (API Gateway stops
+    waiting at 29 s): with no time left the PUT answers at once with every open
+    ticket remaining, and the next checker run re-targets them."""
+    from chalicelib.services import retarget
+
+    monkeypatch.setattr(retarget, "BATCH_SECONDS", 0.0)
+    policy_id, stored, tenant = custom
+    opened = [api.post("/tickets", tenant.key, INCIDENT)[1]["id"] for _ in range(2)]
+    changed = {k: v for k, v in stored.items() if k not in ("retargeted", "remaining")}
+    rule(changed, "A2.high")["targets"][0]["hours"] = 3
+
+    result = put(api, admin_key, policy_id, changed)
+
+    assert (result["retargeted"], result["remaining"]) == (0, 2)
+    run_checker(api, datetime.now(UTC))
+    for ticket_id in opened:
+        _, seen = api.get(f"/tickets/{ticket_id}", tenant.key)
+        assert seen["sla"]["policy_version"] == 2

@@ -8,7 +8,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tests.integration.conftest import INCIDENT, Api, Customer, act, assert_error, done
+from tests.integration.helpers import INCIDENT, Api, Customer, act, assert_error, done
 
 
 def z(at: datetime) -> str:

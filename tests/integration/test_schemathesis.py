@@ -4,8 +4,11 @@ checks that no response is a 5xx and that every response matches the documented
 status codes, content type and schema ("never a 500 for anything a client sent").
 
 The app is served to schemathesis as a tiny WSGI app over the Chalice test
-client, on the session's moto. Requests carry an admin key (every route), and
-ticket routes are also driven on real tickets so bodies reach the state machine.
+client, on the session's moto. The run is made with an admin key (every route)
+and again with a customer key (its own tickets; the rest must be a documented
+403/404), and ticket routes are also driven on real tickets so bodies reach the
+state machine. A short stateful run (schemathesis' state machine, links inferred
+from the document) chains a customer's calls: open, read, act, comment, list.
 Path parameters that would change shared state (a shipped policy, a test
 tenant) are pinned to throwaway ids.
 """
@@ -31,9 +34,11 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.integration.conftest import INCIDENT, Api, Customer
+from tests.integration.helpers import INCIDENT, Api, Customer
 
-EXAMPLES = 20  # per operation, mode and variant
+EXAMPLES = 20  # per operation, mode and variant (admin key)
+CUSTOMER_EXAMPLES = 10  # the same with a customer key
+STATEFUL_EXAMPLES, STATEFUL_STEPS = 15, 6
 FUZZ_TENANT = "fuzz-tenant"
 CHECKS = [
     not_a_server_error,
@@ -99,12 +104,15 @@ def _variants(
     return [{}]
 
 
+@pytest.mark.parametrize("role", ["admin", "customer"])
 def test_schemathesis_finds_no_5xx_and_no_undocumented_response(
-    api: Api, wsgi: ChaliceWsgi, admin_key: str, new_customer: Any
+    api: Api, wsgi: ChaliceWsgi, admin_key: str, new_customer: Any, role: str
 ) -> None:
     fuzz: Customer = new_customer(policy="keybe", tier="premium")
-    tenant = {"id": FUZZ_TENANT, "name": "Fuzz", "policy": "aivo"}
-    assert api.post("/admin/tenants", admin_key, tenant)[0] == 201
+    if role == "admin":
+        tenant = {"id": FUZZ_TENANT, "name": "Fuzz", "policy": "aivo"}
+        assert api.post("/admin/tenants", admin_key, tenant)[0] == 201
+    key, examples = (admin_key, EXAMPLES) if role == "admin" else (fuzz.key, CUSTOMER_EXAMPLES)
 
     def new_ticket() -> str:
         body = {**INCIDENT, "kind": "query", "priority": "normal", "tenant_id": fuzz.tenant_id}
@@ -114,7 +122,7 @@ def test_schemathesis_finds_no_5xx_and_no_undocumented_response(
 
     schema = schemathesis.openapi.from_wsgi("/openapi.json", wsgi)
     wsgi.requests = 0
-    auth = {"Authorization": f"Bearer {admin_key}"}
+    auth = {"Authorization": f"Bearer {key}"}
     results = list(schema.get_all_operations())
     operations = [r.ok() for r in results if isinstance(r, Ok)]
     assert len(operations) == len(results), "the OpenAPI document has an invalid operation"
@@ -126,7 +134,7 @@ def test_schemathesis_finds_no_5xx_and_no_undocumented_response(
                 strategy = operation.as_strategy(generation_mode=mode, headers=auth, **pinned)
 
                 @settings(
-                    max_examples=EXAMPLES,
+                    max_examples=examples,
                     deadline=None,
                     database=None,
                     derandomize=True,
@@ -142,8 +150,39 @@ def test_schemathesis_finds_no_5xx_and_no_undocumented_response(
                 except Unsatisfiable:
                     # nothing to make invalid (no body, query or free path parameter)
                     assert mode is GenerationMode.NEGATIVE, operation.label
-    print(f"\nschemathesis: {wsgi.requests} requests over {len(operations)} operations")
-    assert wsgi.requests >= len(operations) * EXAMPLES
+    print(f"\nschemathesis ({role}): {wsgi.requests} requests, {len(operations)} operations")
+    assert wsgi.requests >= len(operations) * examples
+
+
+def test_schemathesis_stateful_customer_calls_find_no_5xx(
+    wsgi: ChaliceWsgi, new_customer: Any
+) -> None:
+    """Chained calls with a customer key (its own tenant only, so nothing shared
+    changes): what one response returned (a ticket id) feeds the next request."""
+    customer: Customer = new_customer()
+    auth = {"Authorization": f"Bearer {customer.key}"}
+    schema = schemathesis.openapi.from_wsgi("/openapi.json", wsgi).include(path_regex="^/tickets")
+    wsgi.requests = 0
+
+    class CustomerCalls(schema.as_state_machine()):  # type: ignore[misc]
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            return {"headers": auth}
+
+        def validate_response(self, response: Any, case: Any, *args: Any, **kw: Any) -> None:
+            case.validate_response(response, checks=CHECKS)
+
+    CustomerCalls.run(
+        settings=settings(
+            max_examples=STATEFUL_EXAMPLES,
+            stateful_step_count=STATEFUL_STEPS,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
+    print(f"\nschemathesis stateful: {wsgi.requests} requests")
+    assert wsgi.requests >= STATEFUL_EXAMPLES
 
 
 JSON_LEAF = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import INCIDENT, Api, Customer
+from tests.integration.helpers import INCIDENT, Api, Customer
 
 # "Today": Monday 2026-11-23 12:00 in Buenos Aires, an Argentine holiday.
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import ROOT, reset_connections
+from tests.integration.helpers import ROOT, reset_connections
 
 EXPANDED = ROOT / "out" / "expanded.json"
 SETTINGS = ("TABLE_NAME", "IDEMPOTENCY_TABLE_NAME", "ALERTS_TOPIC_ARN")
@@ -119,7 +119,7 @@ def test_bootstrap_from_the_outputs_then_a_ticket_and_one_checker_run(
 
     import app as application
     from chalicelib import aws, cli
-    from tests.integration.test_checker import Alerts
+    from tests.integration.helpers import Alerts
 
     for key in SETTINGS:  # bootstrap sets them from the outputs: restored afterwards
         monkeypatch.setenv(key, os.environ.get(key, ""))

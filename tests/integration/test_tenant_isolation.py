@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 import pytest
 
 from chalicelib.api.http import REGISTRY, RouteSpec
-from tests.integration.conftest import INCIDENT, Api, Customer
+from tests.integration.helpers import INCIDENT, Api, Customer
 
 MISSING_TICKET = "tkt_01JZZZZZZZZZZZZZZZZZZZZZZZ"
 

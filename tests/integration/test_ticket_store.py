@@ -8,7 +8,7 @@ from typing import Any
 
 from chalicelib.store import tickets as store
 from chalicelib.store.models import TicketItem
-from tests.integration.conftest import INCIDENT, Api, Customer, done
+from tests.integration.helpers import INCIDENT, Api, Customer, done
 
 
 def raw_item(ticket_id: str) -> TicketItem:

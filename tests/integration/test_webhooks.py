@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import Api
+from tests.integration.helpers import Api
 from tests.partner_helpdesks import dumps, fixture, retimed, signed
 
 FORMATS = ("generic", "zendesk", "jira", "freshdesk")

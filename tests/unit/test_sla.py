@@ -39,7 +39,7 @@ from chalicelib.domain.sla import (
 from chalicelib.domain.terms import SlaBasis, TenantTerms, calendar_for
 from chalicelib.domain.ticket import Ticket
 from chalicelib.policies import load_shipped
-from tests.unit.conftest import open_ticket
+from tests.unit.helpers import open_ticket
 
 BA = ZoneInfo("America/Argentina/Buenos_Aires")
 HOUR = 3600

@@ -17,7 +17,7 @@ from chalicelib.domain.policy import Policy
 from chalicelib.domain.terms import SlaBasis
 from chalicelib.domain.ticket import Ticket
 from chalicelib.policies import load_shipped
-from tests.unit.conftest import open_ticket
+from tests.unit.helpers import open_ticket
 
 BA = ZoneInfo("America/Argentina/Buenos_Aires")
 HOUR = 3600

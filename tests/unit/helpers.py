@@ -1,4 +1,4 @@
-"""Helpers of the pure domain tests."""
+"""Helpers the pure domain tests share (a plain module: tests import it)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,182 @@
+"""What integration tests share, beside the fixtures: an API user over Chalice's
+test client, a customer, the sample ticket, the contract's error shape, actions
+and the breach checker invoked as EventBridge does."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]  # the repository
+
+
+def reset_connections() -> None:
+    """Forget cached AWS clients and PynamoDB connections (a fresh mock)."""
+    from chalicelib.aws import reset_connections as reset
+
+    reset()
+
+
+class Api:
+    """A thin HTTP user of the app through Chalice's test client."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        key: str | None = None,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        raw: bytes | str | None = None,
+    ) -> tuple[int, Any]:
+        h = {"Content-Type": "application/json"}
+        if key is not None:
+            h["Authorization"] = f"Bearer {key}"
+        h.update(headers or {})
+        data = raw if raw is not None else (None if body is None else json.dumps(body))
+        kwargs: dict[str, Any] = {"headers": h}
+        if data is not None:
+            kwargs["body"] = data
+        response = getattr(self.client.http, method.lower())(path, **kwargs)
+        payload = json.loads(response.body) if response.body else None
+        return response.status_code, payload
+
+    def get(self, path: str, key: str | None = None, **kw: Any) -> tuple[int, Any]:
+        return self.call("GET", path, key, **kw)
+
+    def post(self, path: str, key: str | None, body: Any = None, **kw: Any) -> tuple[int, Any]:
+        return self.call("POST", path, key, body, **kw)
+
+    def patch(self, path: str, key: str | None, body: Any = None, **kw: Any) -> tuple[int, Any]:
+        return self.call("PATCH", path, key, body, **kw)
+
+    def put(self, path: str, key: str | None, body: Any = None, **kw: Any) -> tuple[int, Any]:
+        return self.call("PUT", path, key, body, **kw)
+
+
+class Customer:
+    def __init__(self, tenant_id: str, key: str) -> None:
+        self.tenant_id = tenant_id
+        self.key = key
+
+
+INCIDENT = {
+    "title": "Bot down",
+    "description": "The bot does not answer",
+    "kind": "incident",
+    "priority": "high",
+}
+
+
+def assert_error(status: int, body: Any, expected: int, code: str | None = None) -> None:
+    """The contract's error shape (API.md, Errors) with that status (and code)."""
+    assert status == expected, body
+    assert set(body) == {"error"}, body
+    assert isinstance(body["error"]["message"], str)
+    if code is not None:
+        assert body["error"]["code"] == code, body
+
+
+def act(api: Api, key: str, ticket_id: str, action: str, **params: Any) -> tuple[int, Any]:
+    """POST /tickets/{id}/actions `{action, **params}`: (status, body)."""
+    return api.post(f"/tickets/{ticket_id}/actions", key, {"action": action, **params})
+
+
+def done(api: Api, key: str, ticket_id: str, action: str, **params: Any) -> dict[str, Any]:
+    """An action that must succeed: the ticket after it."""
+    status, ticket = act(api, key, ticket_id, action, **params)
+    assert status == 200, ticket
+    return dict(ticket)
+
+
+def run_checker(api: Api, at: datetime) -> dict[str, int]:
+    """Invoke `breach_checker` exactly as EventBridge does, with `at` as the event time."""
+    event = api.client.events.generate_cw_event(
+        source="aws.events",
+        detail_type="Scheduled Event",
+        detail={},
+        resources=["arn:aws:events:us-east-1:123456789012:rule/breach_checker"],
+        region="us-east-1",
+    )
+    event["time"] = iso(at)
+    result: dict[str, int] = api.client.lambda_.invoke("breach_checker", event).payload
+    return result
+
+
+# --- the breach checker's tests (and the alert and dashboard tests built on them)
+
+BASE = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=30)
+_day = iter(range(1, 300))
+
+
+def fresh_t0() -> datetime:
+    """A distinct back-dated report instant per test, so tests don't share instants."""
+    return BASE - timedelta(days=next(_day))
+
+
+def iso(at: datetime) -> str:
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Alerts:
+    """An SQS queue subscribed to the alerts topic (raw delivery)."""
+
+    def __init__(self, filter_policy: dict[str, Any] | None = None) -> None:
+        from chalicelib import aws
+        from chalicelib.settings import get_settings
+
+        self.sqs = aws.client("sqs")
+        name = f"alerts-{next(_day)}-{id(self)}"
+        self.url = self.sqs.create_queue(QueueName=name)["QueueUrl"]
+        arn = self.sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])
+        attributes = {"RawMessageDelivery": "true"}
+        if filter_policy:
+            attributes["FilterPolicy"] = json.dumps(filter_policy)
+        aws.client("sns").subscribe(
+            TopicArn=get_settings().alerts_topic_arn,
+            Protocol="sqs",
+            Endpoint=arn["Attributes"]["QueueArn"],
+            Attributes=attributes,
+        )
+
+    def drain(self, ticket_ids: set[str]) -> list[dict[str, Any]]:
+        got: list[dict[str, Any]] = []
+        while True:
+            r = self.sqs.receive_message(
+                QueueUrl=self.url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+            )
+            messages = r.get("Messages", [])
+            if not messages:
+                break
+            for m in messages:
+                body = json.loads(m["Body"])
+                body["_attributes"] = {
+                    k: v["StringValue"] for k, v in m.get("MessageAttributes", {}).items()
+                }
+                if body["ticket_id"] in ticket_ids:
+                    got.append(body)
+                self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=m["ReceiptHandle"])
+        return got
+
+
+def open_blocker(api: Api, agent_key: str, tenant_id: str, t0: datetime) -> str:
+    """A2: an Aivo blocker, first response 1 h and resolution 6 h on 24x7 clocks."""
+    status, ticket = api.post(
+        "/tickets",
+        agent_key,
+        {
+            "tenant_id": tenant_id,
+            "title": "Platform down",
+            "description": "All customers",
+            "kind": "incident",
+            "priority": "blocker",
+            "reported_at": iso(t0),
+        },
+    )
+    assert status == 201, ticket
+    return str(ticket["id"])
