@@ -117,7 +117,10 @@ class Contract(Strict):
 
 
 class Billing(Strict):
-    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "USD"
+    """A customer's own prices (C4, DX3): each one given replaces its policy's;
+    no currency means the policy's."""
+
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] | None = None
     ticket_fee: Money | None = None
     hourly_rate: Money | None = None
 
@@ -144,7 +147,8 @@ class TenantBody(Strict):
     operation_started_on: date | None = None
     flags: list[Flag] = []
     authorized_contacts: list[Annotated[str, StringConstraints(max_length=200)]] = []
-    locale: Literal["en", "es"] = "en"  # the language of its alerts' summaries
+    # The language of its alerts' summaries and of the DX2 automatic reply.
+    locale: Literal["en", "es"] = "en"
 
 
 class TenantPatch(BaseModel):

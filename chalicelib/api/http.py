@@ -36,6 +36,9 @@ from chalicelib.services.auth import Caller, authenticate
 from chalicelib.services.idempotency import run_once
 
 MAX_BODY_BYTES = 256 * 1024
+# A service function naming the bad fields of a body that failed its shape check
+# which only the service can judge (the policy's kinds, priorities, intake fields).
+MoreErrors = Callable[[Caller, dict[str, Any]], dict[str, str]]
 # A body is JSON when its media type is application/json or any `+json` one
 # (RFC 6839; e.g. application/merge-patch+json, RFC 7386, the tenant PATCH), in
 # UTF-8. Chalice is told to accept every type so that this check, not Chalice's,
@@ -63,6 +66,7 @@ class RouteSpec:
     # Response fields holding a secret shown once (a clear API key): never stored
     # with an Idempotency-Key record, and the response is `Cache-Control: no-store`.
     secrets: tuple[str, ...] = ()
+    more_errors: MoreErrors | None = None
     # Other success statuses a handler may answer with a `Reply` (documented too).
     also: tuple[int, ...] = ()
     # The body may be left out (then `call.body` is None).
@@ -210,18 +214,27 @@ def _parse_json(raw: bytes, *, storage_checked_by_service: bool = False) -> Any:
     return data
 
 
-def _validate(model: type[BaseModel], data: Any, what: str, *, strict: bool = False) -> BaseModel:
+def _validate(
+    model: type[BaseModel],
+    data: Any,
+    what: str,
+    *,
+    strict: bool = False,
+    more: MoreErrors | None = None,
+    caller: Caller | None = None,
+) -> BaseModel:
+    """The input as `model`, or one 400 naming every bad field: the shape's, and
+    (for a body declared with `more_errors`) the service's own on the same body."""
     if not isinstance(data, dict):
         raise BadRequest(f"the {what} must be a JSON object", {what: "must be an object"})
     try:
         # Bodies are JSON and strict; a query string is text, read laxly ("limit=5").
         return validate_json(model, data) if strict else model.model_validate(data)
     except ValidationError as e:
-        raise BadRequest(
-            "the request has invalid fields",
-            validation_fields(e, root=what),
-            code="invalid_request",
-        ) from e
+        fields = validation_fields(e, root=what)
+        if more is not None and caller is not None:
+            fields = {**more(caller, data), **fields}  # the shape's message wins on a field
+        raise BadRequest("the request has invalid fields", fields, code="invalid_request") from e
 
 
 def route(
@@ -241,10 +254,12 @@ def route(
     body_optional: bool = False,
     raw_json: bool = False,
     secrets: tuple[str, ...] = (),
+    more_errors: MoreErrors | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
     """Declare a route: `handler(call, **path_params)` returns a JSON-able value
     (None for a 204; a `Reply` for one of the `also` statuses). `secrets` names
-    response fields shown once (see RouteSpec)."""
+    response fields shown once (see RouteSpec); `more_errors(caller, body)` adds the
+    service's own checks to a body's 400."""
     spec = RouteSpec(
         path=path,
         method=method,
@@ -259,6 +274,7 @@ def route(
         body_optional=body_optional,
         raw_json=raw_json,
         secrets=secrets,
+        more_errors=more_errors,
     )
     REGISTRY.append(spec)
 
@@ -307,7 +323,14 @@ def _handle(
         parsed = _parse_json(raw_bytes, storage_checked_by_service=by_service)
         # (a policy document may still hold NaN there, which strict JSON cannot carry;
         # its service validates the whole document itself)
-        call.body = _validate(spec.body, parsed, "body", strict=not by_service)
+        call.body = _validate(
+            spec.body,
+            parsed,
+            "body",
+            strict=not by_service,
+            more=spec.more_errors,
+            caller=caller,
+        )
     if spec.query is not None:
         call.query = _validate(spec.query, dict(request.query_params or {}), "query")
 

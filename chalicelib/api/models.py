@@ -3,9 +3,9 @@ them. Request models live in `chalicelib.commands`, where services import them t
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from chalicelib.commands import Channel, PartnerFormat, Role, TenantBody
 
@@ -56,6 +56,28 @@ class Sla(BaseModel):
     targets: list[Target]
 
 
+Decimal2 = Annotated[str, StringConstraints(pattern=r"^\d+\.\d{2}$")]
+
+
+class ChargeOut(BaseModel):
+    """A ticket's charge (C1-C4, DX1-DX5): money and hours as decimal strings; `rule`
+    is the rule that decided it. Hours charges carry `hourly_rate`, `minutes` and
+    `hours`; a fee waived after payment its `credit` (DX4); a fee that a breach
+    waives names the metric in `waived_if_breached`."""
+
+    kind: Literal["fixed_fee", "hours"] | None
+    amount: Decimal2
+    currency: str
+    status: Literal["quoted", "approved", "invoiced", "paid", "waived", "not_billable"]
+    reason: str
+    rule: str
+    hourly_rate: Decimal2 | None = None
+    minutes: int | None = None
+    hours: Decimal2 | None = None
+    credit: Decimal2 | None = None
+    waived_if_breached: str | None = None
+
+
 class TicketOut(BaseModel):
     id: str
     tenant_id: str
@@ -75,7 +97,7 @@ class TicketOut(BaseModel):
     integration: dict[str, Any] | None
     resolution_cause: str | None
     sla: Sla
-    charge: dict[str, Any] | None
+    charge: ChargeOut | None
 
 
 class TicketPage(BaseModel):

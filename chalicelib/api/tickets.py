@@ -26,6 +26,7 @@ PEOPLE = {"customer", "agent", "admin"}
     idempotent=True,
     summary="Open a ticket",
     errors=(400, 403, 409, 422),
+    more_errors=tickets.intake_errors,  # one 400: shape and policy together
 )
 def open_ticket(call: Call) -> dict[str, Any]:
     return tickets.open_ticket(call.who, call.body, call.now)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, get_args
 
-from chalicelib.domain import sla
+from chalicelib.domain import charges, sla
 from chalicelib.domain.calendar import Clock
 from chalicelib.domain.errors import DomainError
 
@@ -120,9 +120,6 @@ ALERTS: dict[str, str] = {
 # Alerts raised at most once per ticket (one approval per ticket) are keyed by
 # their type; others (a ticket may go back to the commercial team) per action.
 ONCE_PER_TICKET = frozenset({"billing.order"})
-
-# What the DX2 steps do to a ticket's charge, when it has one.
-CHARGE_STATUS: dict[str, str] = {"approve_charge": "approved", "mark_paid": "paid"}
 
 LOGGED_MINUTES = "logged_minutes"  # fields.logged_minutes: total time logged (C4)
 
@@ -242,7 +239,7 @@ def decide(
     now: datetime,
     *,
     fields: Mapping[str, Any],
-    charge: Mapping[str, Any] | None = None,
+    charge: charges.Charge | None = None,
 ) -> Outcome:
     """Apply one action to a ticket's status and targets: role and parameters
     (`check_request`), status (`check_status`), then the action's SLA effect.
@@ -280,8 +277,15 @@ def decide(
         before = logged if isinstance(logged, int) and not isinstance(logged, bool) else 0
         total = max(before, 0) + int(params["minutes"])
         changes["fields"] = {**fields, LOGGED_MINUTES: total}
-    if action in CHARGE_STATUS and charge is not None:
-        changes["charge"] = {**charge, "status": CHARGE_STATUS[action]}
+        # C4: an hours charge counts the minutes agents log on it (its own count: a
+        # client may have put anything in fields.logged_minutes when opening).
+        logged = charges.add_minutes(charge, int(params["minutes"]))
+        if logged != charge:
+            changes["charge"] = logged
+    if action in charges.ACTIONS and charge is not None:  # DX2: approved, then paid
+        settled = charges.ACTIONS[action](charge)
+        if settled != charge:
+            changes["charge"] = settled
     return Outcome(
         status=to, targets=new, changes=changes, met=_met(targets, new), alert=ALERTS.get(action)
     )

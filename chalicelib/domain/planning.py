@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from chalicelib.domain.calendar import CalendarSpec, business_days, clock_for
 from chalicelib.domain.errors import ChannelRefused
 from chalicelib.domain.intake import Intake, check_intake
-from chalicelib.domain.policy import LadderStep, Match, Policy, TargetDef
+from chalicelib.domain.policy import BUILT_BY, LadderStep, Match, Policy, TargetDef
 from chalicelib.domain.sla import TargetSpec, Threshold
 from chalicelib.domain.terms import TenantTerms, calendar_for, tier_for
 
@@ -147,6 +147,26 @@ def plan_ticket(policy: Policy, terms: TenantTerms, intake: Intake, reported_at:
         alerts=alerts,
         first_response_met_by=policy.first_response_met_by,
     )
+
+
+def plan_matches(
+    policy: Policy, terms: TenantTerms, intake: Intake, plan: Plan, reported_at: datetime, m: Match
+) -> bool:
+    """Whether a rule's conditions hold for a planned ticket (its planned kind,
+    priority and tier): how other rules of the policy document (the `billing`
+    section's `fixed_fee_when`, DX3) read the same conditions as the plan."""
+    raw = (intake.integration or {}).get("built_by")
+    facts = _Facts(
+        kind=plan.kind,
+        priority=plan.priority,
+        tier=plan.tier,
+        channel=intake.channel,
+        contract_active=bool(terms.contract_active),
+        options=frozenset(terms.options),
+        built_by=str(raw) if raw in BUILT_BY else None,
+        outside_hours=_outside_hours(calendar_for(policy, terms), reported_at),
+    )
+    return _matches(m, facts)
 
 
 def _replace_priority(facts: _Facts, priority: str) -> _Facts:

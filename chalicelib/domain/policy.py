@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import re
+import string
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -172,7 +173,10 @@ Money = Annotated[Decimal, Field(ge=0, max_digits=11, decimal_places=2)]
 
 class BillingSpec(_Doc):
     """What a policy charges (C1-C4, DX3-DX5); the tenant's `billing` overrides the
-    amounts. Read by the charge rules, not by the SLA plan."""
+    amounts. Read by the charge rules (`chalicelib.domain.charges`), not by the SLA
+    plan. A section bills when it names a price: `ticket_fee` with `fixed_fee_when`
+    (a fixed fee per ticket), else `hourly_rate` (by the hour); one with neither
+    only documents (Keybe's quotes are agreed outside the ticket, K5)."""
 
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "USD"
     ticket_fee: Money | None = None
@@ -186,6 +190,16 @@ class BillingSpec(_Doc):
     commercial_review_flags: list[str] = []
     commercial_review_unauthorized_contact: bool = False
     commercial_quote_actions: list[str] = []
+    # DX2: the automatic reply per language, with {fee}, {currency}, {hours} and
+    # {ticket_id}; absent: the engine's own text (chalicelib.domain.charges).
+    auto_reply: (
+        dict[Literal["en", "es"], Annotated[str, StringConstraints(max_length=4000)]] | None
+    ) = None
+
+    @property
+    def bills(self) -> bool:
+        """Whether tickets under it carry a charge (it names a price)."""
+        return self.ticket_fee is not None or self.hourly_rate is not None
 
 
 class Policy(_Doc):
@@ -315,16 +329,70 @@ def _semantic_errors(policy: Policy) -> dict[str, str]:
             if target.ladder is not None:
                 errors.update(_ladder_errors(target.ladder, f"{path}.ladder"))
     if policy.billing is not None:
-        unknown = sorted(set(policy.billing.free_kinds) - set(policy.kinds))
-        if unknown:
-            errors["billing.free_kinds"] = f"unknown kinds: {', '.join(unknown)}"
-        if policy.billing.fixed_fee_when is not None:
-            errors.update(
-                _match_errors(
-                    policy, policy.billing.fixed_fee_when, "billing.fixed_fee_when", priorities
-                )
-            )
+        errors.update(_billing_errors(policy, policy.billing, priorities))
     return errors
+
+
+# The tenant flags a policy may name (API.md, Tenant `flags`).
+TENANT_FLAGS = ("disabled", "auto_service_problems", "collection_problems", "no_auto_service")
+REPLY_PLACEHOLDERS = ("ticket_id", "fee", "currency", "hours")
+
+
+def _billing_errors(policy: Policy, billing: BillingSpec, priorities: set[str]) -> dict[str, str]:
+    """The `billing` section's references (C1-C4, DX1-DX5): kinds, matrix actions
+    and tenant flags it names exist; the amount its way of billing needs is there
+    (a fixed fee needs `ticket_fee`, billing by the hour `hourly_rate`, the
+    default a tenant's own `billing` overrides); a reply template uses only the
+    placeholders the engine fills."""
+    errors: dict[str, str] = {}
+    unknown = sorted(set(billing.free_kinds) - set(policy.kinds))
+    if unknown:
+        errors["billing.free_kinds"] = f"unknown kinds: {', '.join(unknown)}"
+    if billing.fixed_fee_when is not None:
+        errors.update(
+            _match_errors(policy, billing.fixed_fee_when, "billing.fixed_fee_when", priorities)
+        )
+        if billing.ticket_fee is None:
+            errors["billing.ticket_fee"] = "required with fixed_fee_when (DX3)"
+    elif billing.hourly_rate is None and (
+        billing.free_kinds
+        or billing.provider_actions_free
+        or billing.nesting_period_days is not None
+        or billing.nesting_excluded_actions
+    ):
+        errors["billing.hourly_rate"] = "required when billing by the hour (no fixed_fee_when, C4)"
+    actions = {a for row in policy.responsibility.values() for a in row}
+    unknown = sorted(set(billing.nesting_excluded_actions) - actions)
+    if unknown:
+        errors["billing.nesting_excluded_actions"] = (
+            f"not actions of the responsibility matrix: {', '.join(unknown)}"
+        )
+    if billing.nesting_period_days is not None and not actions:
+        errors["billing.nesting_period_days"] = "a nesting period needs the responsibility matrix"
+    if billing.provider_actions_free and not actions:
+        errors["billing.provider_actions_free"] = "needs the responsibility matrix"
+    unknown = sorted(set(billing.commercial_review_flags) - set(TENANT_FLAGS))
+    if unknown:
+        errors["billing.commercial_review_flags"] = (
+            f"unknown flags: {', '.join(unknown)}; one of: {', '.join(TENANT_FLAGS)}"
+        )
+    for locale, template in (billing.auto_reply or {}).items():
+        problem = _template_problem(template)
+        if problem:
+            errors[f"billing.auto_reply.{locale}"] = problem
+    return errors
+
+
+def _template_problem(template: str) -> str:
+    """Why a reply template cannot be filled (an unknown or malformed placeholder), or ""."""
+    try:
+        names = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+    except ValueError as e:
+        return f"malformed placeholder: {e}"
+    unknown = sorted(n for n in names if n not in REPLY_PLACEHOLDERS)
+    if unknown:
+        return f"unknown placeholders {', '.join(unknown)}; use {', '.join(REPLY_PLACEHOLDERS)}"
+    return ""
 
 
 def validate_policy_document(doc: Mapping[str, Any]) -> Policy:
@@ -332,17 +400,112 @@ def validate_policy_document(doc: Mapping[str, Any]) -> Policy:
 
     Types are strict (JSON values as sent). Raises IntakeError (code
     `invalid_policy`) naming every bad field by its path,
-    e.g. `calendar.timezone`, `kinds.incident.priorities`, `target_rules.2.targets.0`.
+    e.g. `calendar.timezone`, `kinds.incident.priorities`, `target_rules.2.targets.0`:
+    the shape's errors and the cross-references' together, in one answer (the
+    references are checked on the parts whose shape is valid, see `_salvage`).
     """
     try:
         # Strict, as JSON: a number, boolean or string is taken as it was sent
         # (`"pct": "75"` or `true` is not a percent), RFC 3339 text still makes dates.
         policy = Policy.model_validate_json(json.dumps(doc), strict=True)
     except ValidationError as e:
-        raise IntakeError(
-            "the policy document is invalid", validation_fields(e), code="invalid_policy"
-        ) from e
+        errors = validation_fields(e)
+        if isinstance(doc, Mapping):
+            salvaged, broken, parts = _salvage(doc)
+            references = _semantic_errors(salvaged)
+            errors = {
+                **{k: v for k, v in references.items() if not _depends_on(k, broken, parts)},
+                **errors,
+            }
+        raise IntakeError("the policy document is invalid", errors, code="invalid_policy") from e
     errors = _semantic_errors(policy)
     if errors:
         raise IntakeError("the policy document is invalid", errors, code="invalid_policy")
     return policy
+
+
+# A document every part of which is valid: each part of a broken document is tried
+# in its place, alone, to tell the valid parts from the broken ones.
+_BASE: dict[str, Any] = {
+    "id": "base",
+    "name": "base",
+    "calendar": {"hours": {"mon": [["09:00", "18:00"]]}},
+    "kinds": {"base": {"priorities": ["base"]}},
+}
+_RULE_LISTS: dict[str, Any] = {
+    "priority_rules": PriorityRule.model_construct(when=Match(), priority=""),
+    "channel_rules": ChannelRule.model_construct(when=Match(), channels=[]),
+    "status_rules": StatusRule.model_construct(when=Match(), status="new"),
+    "alert_rules": AlertRule.model_construct(when=Match(), alert=""),
+    "target_rules": TargetRule.model_construct(when=Match(), targets=[]),
+}
+# Cross-references into a part, by the part: when it is broken, what refers to it
+# cannot be judged (its errors would be a consequence, not a fault).
+_REFERRING: dict[str, re.Pattern[str]] = {
+    "kinds": re.compile(
+        r"(\.when\.(kinds|priorities)|^priority_rules\.\d+\.priority|^billing\.free_kinds)$"
+    ),
+    "tiers": re.compile(r"(\.when\.tiers|^plan_tiers\..*)$"),
+    "responsibility": re.compile(
+        r"(^kinds\..*\.type|^billing\.(nesting_\w+|provider_actions_free))$"
+    ),
+}
+
+
+def _part(update: dict[str, Any]) -> Policy | None:
+    """The base document with `update` in place, if valid (as strict as the whole)."""
+    try:
+        return Policy.model_validate_json(json.dumps({**_BASE, **update}), strict=True)
+    except ValidationError:
+        return None
+
+
+def _salvage(doc: Mapping[str, Any]) -> tuple[Policy, set[str], set[str]]:
+    """The valid parts of a document whose shape is invalid, as a policy to check
+    references on; the paths of the broken parts (a top-level field, one kind, one
+    rule of a list); and the top-level fields with a broken part. A broken rule is
+    replaced by an empty one in its place, so the rules after it keep their indexes."""
+    parts: dict[str, Any] = {}
+    tainted: set[str] = set()
+    broken: set[str] = set()
+    for name, value in doc.items():
+        if name not in Policy.model_fields:
+            continue
+        if name == "kinds" and isinstance(value, Mapping):
+            kinds: dict[str, KindSpec] = {}
+            for kind, spec in value.items():
+                one = _part({"kinds": {kind: spec}})
+                if one is None:
+                    tainted.add(f"kinds.{kind}")
+                else:
+                    kinds[kind] = one.kinds[kind]
+            parts["kinds"] = kinds
+            if len(kinds) < len(value):
+                broken.add("kinds")
+        elif name in _RULE_LISTS and isinstance(value, list):
+            rules: list[Any] = []
+            for i, rule in enumerate(value):
+                one = _part({name: [rule]})
+                if one is None:
+                    tainted.add(f"{name}.{i}")
+                    broken.add(name)
+                rules.append(getattr(one, name)[0] if one is not None else _RULE_LISTS[name])
+            parts[name] = rules
+        else:
+            one = _part({name: value})
+            if one is None:
+                tainted.add(name)
+                broken.add(name)
+            else:
+                parts[name] = getattr(one, name)
+    if "kinds" not in parts:  # missing or not a map: no kind to refer to
+        broken.add("kinds")
+        parts["kinds"] = {}
+    return Policy.model_construct(**parts), tainted, broken
+
+
+def _depends_on(path: str, tainted: set[str], broken: set[str]) -> bool:
+    """Whether a reference error at `path` is about a broken part, or refers into one."""
+    if any(path == t or path.startswith(f"{t}.") for t in tainted):
+        return True
+    return any(part in broken and rx.search(path) for part, rx in _REFERRING.items())

@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -76,6 +77,42 @@ class TenantTerms:
             options=tuple(str(o) for o in contract.get("options") or ()),
             calendar=calendar,
             operation_started_on=started_on,
+        )
+
+
+def _amount(value: Any) -> Decimal | None:
+    """A price as the tenant document holds it (a decimal string), to the cent."""
+    if value is None or value == "":
+        return None
+    try:
+        return Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        return None
+
+
+@dataclass(frozen=True)
+class BillingTerms:
+    """What the charge rules read from the tenant (API.md, Tenant): `billing`
+    (currency, ticket_fee, hourly_rate), `flags`, `authorized_contacts`, `locale`."""
+
+    currency: str | None = None
+    ticket_fee: Decimal | None = None
+    hourly_rate: Decimal | None = None
+    flags: frozenset[str] = frozenset()
+    authorized_contacts: tuple[str, ...] = ()
+    locale: str = "en"
+
+    @classmethod
+    def from_tenant_doc(cls, doc: Mapping[str, Any]) -> BillingTerms:
+        billing = doc.get("billing") or {}
+        locale = doc.get("locale")
+        return cls(
+            currency=billing.get("currency") or None,
+            ticket_fee=_amount(billing.get("ticket_fee")),
+            hourly_rate=_amount(billing.get("hourly_rate")),
+            flags=frozenset(str(f) for f in doc.get("flags") or ()),
+            authorized_contacts=tuple(str(c) for c in doc.get("authorized_contacts") or ()),
+            locale=locale if locale in ("en", "es") else "en",
         )
 
 
@@ -146,19 +183,23 @@ class SlaBasis:
     terms_version: str
     problem: DomainError | None = None
     terms_problem: DomainError | None = None
+    # What the charge rules read (C4, DX3-DX5): prices, flags, contacts, language.
+    billing: BillingTerms = BillingTerms()
 
     @classmethod
     def of(cls, policy: Policy, tenant_doc: Mapping[str, Any]) -> SlaBasis:
         """The basis in force for a customer (its Tenant JSON) under `policy`."""
+        billing = BillingTerms.from_tenant_doc(tenant_doc)
+        version = terms_version(tenant_doc)
         try:
             terms = TenantTerms.from_tenant_doc(tenant_doc)
         except DomainError as e:
-            return cls(policy, TenantTerms(), None, None, terms_version(tenant_doc), e, e)
+            return cls(policy, TenantTerms(), None, None, version, e, e, billing=billing)
         try:
             calendar = calendar_for(policy, terms)
         except DomainError as e:
-            return cls(policy, terms, None, None, terms_version(tenant_doc), e)
-        return cls(policy, terms, calendar, calendar_version(calendar), terms_version(tenant_doc))
+            return cls(policy, terms, None, None, version, e, billing=billing)
+        return cls(policy, terms, calendar, calendar_version(calendar), version, billing=billing)
 
     def require_terms(self) -> None:
         """Raise the IntakeError of a malformed tenant document, if any."""

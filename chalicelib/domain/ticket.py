@@ -3,9 +3,10 @@ and every operation that changes them. Pure: no I/O, `now` is always passed in.
 
 Where a ticket's SLA state changes, it changes here:
 
-* `Ticket.open`: the plan at opening (E1, E3, K2, DX2);
-* `act` / `comment`: the lifecycle's effects on the targets (E5, E6, A4, A5, DX2),
-  decided by the tables of `chalicelib.domain.lifecycle`;
+* `Ticket.open`: the plan and the charge at opening (E1, E3, K2, DX2-DX5, C1-C4);
+* `act` / `comment`: the lifecycle's effects on the targets and the charge (E5,
+  E6, A4, A5, DX2, C4), decided by the tables of `chalicelib.domain.lifecycle`;
+* `waive_if_breached`: the DX4 waiver of a fee whose first response was breached;
 * `change_priority` / `replan`: re-targeting on a new priority, kind or tier (E7)
   or on a new policy, calendar or tenant terms (E9); `refresh` does the E9 step
   when the ticket's versions are stale (`is_stale`), `keep_targets` when it no
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from chalicelib.domain import lifecycle, sla
+from chalicelib.domain import charges, lifecycle, sla
 from chalicelib.domain.calendar import CalendarSpec, Clock, clock_for
 from chalicelib.domain.errors import DomainError
 from chalicelib.domain.instants import format_instant
@@ -85,6 +86,18 @@ class Crossing:
     due_at: datetime | None  # the target's due instant, as of the crossing check
 
 
+@dataclass(frozen=True)
+class Opened:
+    """What opening a ticket says besides the ticket itself: the alerts it raises
+    (K2 `ticket.prime_opened`, DX5 `commercial.review_required`), the automatic
+    reply to post (DX2, in `locale`), and why it waits for the commercial team (DX5)."""
+
+    alerts: tuple[str, ...] = ()
+    reply: str | None = None
+    review: tuple[str, ...] = ()
+    locale: str = "en"
+
+
 @dataclass
 class Ticket:
     id: str
@@ -105,7 +118,7 @@ class Ticket:
     fields: dict[str, Any] = field(default_factory=dict)
     integration: dict[str, Any] | None = None
     resolution_cause: str | None = None
-    charge: dict[str, Any] | None = None
+    charge: charges.Charge | None = None  # C1-C4, DX1-DX5; None: the policy does not bill
     version: int | None = None  # the store's optimistic lock
     # The id of its newest history event, as read (the store orders new ones after it).
     last_event: str | None = None
@@ -124,14 +137,18 @@ class Ticket:
         reported_at: datetime,
         now: datetime,
         contact: str | None = None,
-    ) -> tuple[Ticket, tuple[str, ...]]:
+    ) -> tuple[Ticket, Opened]:
         """A new ticket planned under `basis` (E1), its targets started at
-        `reported_at` (E3; DX2 ones pending until payment), and the alerts its
-        opening raises (K2). Raises IntakeError (400) for an intake the policy
-        refuses or a calendar that is not valid, ChannelRefused (403, DX2)."""
+        `reported_at` (E3; DX2 ones pending until payment), its charge (C1-C4,
+        DX1-DX5: a DX5 block holds it in `commercial_review`), and what its opening
+        raises and says (`Opened`). Raises IntakeError (400) for an intake the
+        policy refuses or a calendar that is not valid, ChannelRefused (403, DX2)."""
         basis.require_terms()
         plan = plan_ticket(basis.policy, basis.terms, intake, reported_at)
         basis.require_calendar()
+        opening = charges.open_charge(
+            basis, intake, plan, reported_at, contact=contact, ticket_id=ticket_id
+        )
         ticket = cls(
             id=ticket_id,
             tenant_id=tenant_id,
@@ -140,7 +157,7 @@ class Ticket:
             kind=plan.kind,
             priority=plan.priority,
             channel=intake.channel,
-            status=plan.status,
+            status=opening.status or plan.status,
             reported_at=reported_at,
             created_at=now,
             updated_at=now,
@@ -153,8 +170,15 @@ class Ticket:
                 plan.first_response_met_by,
                 sla.start_targets(plan.targets, reported_at),
             ),
+            charge=opening.charge,
         )
-        return ticket, plan.alerts
+        opened = Opened(
+            alerts=tuple(dict.fromkeys(plan.alerts + opening.alerts)),
+            reply=opening.reply,
+            review=opening.review,
+            locale=opening.locale,
+        )
+        return ticket, opened
 
     # ------------------------------------------------------------------ clocks
 
@@ -190,6 +214,19 @@ class Ticket:
         self.sla.targets = outcome.targets
         self.updated_at = now
         return outcome
+
+    def waive_if_breached(self, now: datetime) -> bool:
+        """DX4: waive the fee when the target whose breach waives it reads breached
+        at `now` (nobody took the ticket in time, or took it late); a paid fee is
+        credited. Whether it was waived now (a waived fee stays waived)."""
+        if self.charge is None or self.charge.waive_on is None:
+            return False
+        states = {v["metric"]: v["state"] for v in self.target_views(now)}
+        waived = charges.waive(self.charge, states)
+        if waived is None:
+            return False
+        self.charge = waived
+        return True
 
     def comment(self, role: str, public: bool, now: datetime) -> list[str]:
         """A comment's SLA effect (E5, A5); the metrics it met."""
@@ -230,21 +267,23 @@ class Ticket:
         policy's or the calendar is not valid, ChannelRefused when the terms no
         longer cover the ticket's channel; the ticket is left unchanged then."""
         basis.require_terms()
-        plan: Plan = plan_ticket(
-            basis.policy,
-            basis.terms,
-            Intake(
-                kind=kind or self.kind,
-                priority=priority or self.priority,
-                channel=self.channel,
-                fields=self.fields,
-                integration=self.integration,
-                tier=tier,
-                description=self.description,
-            ),
-            self.reported_at,
+        intake = Intake(
+            kind=kind or self.kind,
+            priority=priority or self.priority,
+            channel=self.channel,
+            fields=self.fields,
+            integration=self.integration,
+            tier=tier,
+            description=self.description,
         )
+        plan: Plan = plan_ticket(basis.policy, basis.terms, intake, self.reported_at)
         basis.require_calendar()
+        # E9 for charges: a quoted or free charge takes the rules in force (a new fee,
+        # free actions, nesting period); one approved, paid or waived stays.
+        fresh = charges.open_charge(
+            basis, intake, plan, self.reported_at, contact=self.contact, ticket_id=self.id
+        )
+        self.charge = charges.replanned(self.charge, fresh.charge, self.logged_minutes())
         self.kind, self.priority, self.tier = plan.kind, plan.priority, plan.tier
         before = self.sla.targets
         self.sla = SlaState.computed(basis, plan.first_response_met_by, before)
@@ -335,6 +374,12 @@ class Ticket:
         """The instant of the soonest threshold not alerted yet, or None."""
         return sla.earliest_threshold(self.sla.targets, self.clock)
 
+    def logged_minutes(self) -> int:
+        """The time agents logged (`fields.logged_minutes`, C4); anything else there
+        (a client may open a ticket with any fields) counts as none."""
+        value = self.fields.get(lifecycle.LOGGED_MINUTES)
+        return max(value, 0) if isinstance(value, int) and not isinstance(value, bool) else 0
+
     def breach_recorded(self) -> bool:
         """The breach marker the list filter reads (`lifecycle.breach_recorded`)."""
         return lifecycle.breach_recorded(self.sla.targets)
@@ -370,5 +415,5 @@ class Ticket:
                 "policy_version": self.sla.policy_version,
                 "targets": self.target_views(now),
             },
-            "charge": self.charge,
+            "charge": self.charge.to_dict() if self.charge is not None else None,
         }

@@ -28,7 +28,7 @@ from chalicelib.domain.ticket import Ticket
 from chalicelib.errors import Conflict, TicketUnreadable
 from chalicelib.services import retarget
 from chalicelib.services.outbox import publish_items, retry_unsent
-from chalicelib.services.unit_of_work import alert_message, commit, retrying
+from chalicelib.services.unit_of_work import alert_message, commit, retrying, waiver
 from chalicelib.settings import get_settings
 from chalicelib.store import due
 from chalicelib.store import tickets as ticket_store
@@ -74,6 +74,9 @@ def evaluate(ticket: Ticket, at: datetime, lookups: retarget.Lookups) -> list[Ou
         events: list[dict[str, Any]] = []
         changed = retarget.refresh_if_stale(current, at, lookups, events)  # E9 first
         raised = _alerts(current, at)
+        waived, waived_alerts = waiver(current, at)  # DX4: nobody took it in time
+        events += waived
+        raised += waived_alerts
         if not raised and not changed:
             return []
         return commit(current, events, at, raised=raised, publish=False)

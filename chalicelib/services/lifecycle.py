@@ -21,9 +21,11 @@ from chalicelib.services.tickets import visible_ticket
 from chalicelib.services.unit_of_work import (
     actor_of,
     alert_message,
+    charge_events,
     commit,
     event,
     retrying,
+    waiver,
 )
 
 
@@ -58,6 +60,7 @@ def take_action(
     def attempt() -> Ticket:
         ticket = read()
         previous_status, previous_priority = ticket.status, ticket.priority
+        previous_charge = ticket.charge
         outcome = ticket.act(action, params, role, now)
         if action == "set_priority":  # E7
             priority = params["priority"]
@@ -71,15 +74,19 @@ def take_action(
         elif action == "log_time":
             data["total_minutes"] = ticket.fields[lifecycle.LOGGED_MINUTES]
         entry = event(f"action.{action}", actor, data, now)
+        # The charge this action changed (DX2 approve/pay, C4 time, E7 re-plan), then
+        # DX4: an assignment or reply after the due instant waives the fee too.
+        events = [entry, *charge_events(previous_charge, ticket, now, actor)]
+        waived, waived_alerts = waiver(ticket, now)
 
         def raised() -> list[dict[str, Any]]:  # once `entry` has its id (commit)
             if outcome.alert is None:
-                return []
+                return waived_alerts
             once = outcome.alert in lifecycle.ONCE_PER_TICKET
             key = outcome.alert if once else f"{outcome.alert}#{entry['id']}"
-            return [alert_message(ticket, outcome.alert, now, key=key)]
+            return [alert_message(ticket, outcome.alert, now, key=key), *waived_alerts]
 
-        commit(ticket, [entry], now, raised=raised)
+        commit(ticket, events + waived, now, raised=raised)
         return ticket
 
     return retrying(attempt)
@@ -120,7 +127,8 @@ def comment_on(
         ticket = read()
         met = ticket.comment(role, public, now)
         entry = event("comment", actor, {"body": text, "public": public, "met": met}, now)
-        commit(ticket, [entry], now)
+        waived, waived_alerts = waiver(ticket, now)  # DX4: a late first reply
+        commit(ticket, [entry, *waived], now, raised=waived_alerts)
         return entry
 
     return retrying(attempt)

@@ -1,5 +1,7 @@
-"""SLA report (API.md, GET /reports/sla): the tickets a tenant reported in
-[from, to), per priority, judged by their own targets as of the request time."""
+"""Reports (API.md): GET /reports/sla, the tickets a tenant reported in [from, to)
+per priority, judged by their own targets as of the request time; and GET
+/reports/charges, the same tickets' charges per tenant and currency (C4, DX3,
+DX4). Both read one Query of the tenant's by_reported index, never a Scan."""
 
 from __future__ import annotations
 
@@ -8,7 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from chalicelib.domain import charges
 from chalicelib.domain.instants import format_instant
+from chalicelib.domain.policy import Policy
 from chalicelib.errors import BadRequest, TenantNotFound
 from chalicelib.services.auth import Caller
 from chalicelib.services.tickets import tenant_for
@@ -57,6 +61,20 @@ def _priorities(policy_id: str) -> list[str]:
     return list(dict.fromkeys(p for kind in policy.kinds.values() for p in kind.priorities))
 
 
+def _check_range(start: datetime, end: datetime) -> None:
+    if end <= start:
+        raise BadRequest("`to` must be after `from`", {"to": "must be after from"})
+    if end - start > MAX_RANGE:
+        raise BadRequest("the range is over 400 days", {"to": "at most 400 days after from"})
+
+
+def _tenants(caller: Caller, tenant_id: str | None) -> tuple[bool, list[str]]:
+    """Whether the report covers every customer (an agent or admin naming none),
+    and the tenant ids it reads (a customer: its own; another's is a 403)."""
+    every = tenant_id is None and caller.is_provider
+    return every, list(tenant_store.customer_ids()) if every else [tenant_for(caller, tenant_id)]
+
+
 def sla_report(
     caller: Caller, tenant_id: str | None, start: datetime, end: datetime, now: datetime
 ) -> dict[str, Any]:
@@ -64,12 +82,8 @@ def sla_report(
     One tenant (a customer's own, or the one an agent or admin names): one Query of
     its by_reported index. An agent or admin naming none gets every customer tenant
     summed (one Query of the customers index, then one per tenant)."""
-    if end <= start:
-        raise BadRequest("`to` must be after `from`", {"to": "must be after from"})
-    if end - start > MAX_RANGE:
-        raise BadRequest("the range is over 400 days", {"to": "at most 400 days after from"})
-    every = tenant_id is None and caller.is_provider
-    tenants = list(tenant_store.customer_ids()) if every else [tenant_for(caller, tenant_id)]
+    _check_range(start, end)
+    every, tenants = _tenants(caller, tenant_id)
     rows: dict[str, _Row] = {}
     for one in tenants:
         tenant = tenant_store.get_customer(one)
@@ -90,4 +104,49 @@ def sla_report(
         "to": format_instant(end),
         "tenant_id": None if every else tenants[0],
         "items": [row.item(priority) for priority, row in rows.items()],
+    }
+
+
+def _currency(policy: Policy | None, doc: dict[str, Any]) -> str | None:
+    """A billing tenant's own currency (its `billing.currency`, else its policy's);
+    None when its policy does not bill."""
+    if policy is None or policy.billing is None or not policy.billing.bills:
+        return None
+    own = (doc.get("billing") or {}).get("currency")
+    return str(own) if own else policy.billing.currency
+
+
+def charges_report(
+    caller: Caller, tenant_id: str | None, start: datetime, end: datetime
+) -> dict[str, Any]:
+    """Per tenant and currency, the charges of the tickets reported in [from, to):
+    `tickets_charged` (approved, invoiced or paid), `tickets_waived` (DX4), `hours`
+    (billable hours logged, C4) and `amount_due` (charged, not yet paid), as
+    decimal strings. A tenant whose policy bills has a row in its currency even
+    with no ticket; one whose policy does not bill has rows only for the charges
+    its tickets kept. Calls: per tenant one GetItem and one Query of its
+    by_reported index (a page per MB of tickets); per distinct policy one GetItem;
+    every customer: one Query of the customers index first."""
+    every, tenants = _tenants(caller, tenant_id)  # a customer naming another: 403 first
+    _check_range(start, end)
+    found: dict[str, Policy | None] = {}
+    items: list[dict[str, Any]] = []
+    for one in tenants:
+        tenant = tenant_store.get_customer(one)
+        if tenant is None:
+            raise TenantNotFound(one)
+        doc = tenant_store.doc_of(tenant)
+        policy_id = str(doc.get("policy"))
+        if policy_id not in found:
+            found[policy_id] = policies.find(policy_id)
+        tickets = store.reported_between(one, start, end)
+        rows = charges.report_rows(
+            one, _currency(found[policy_id], doc), (t.charge for t in tickets if t.charge)
+        )
+        items += [row.item() for row in rows]
+    return {
+        "from": format_instant(start),
+        "to": format_instant(end),
+        "tenant_id": None if every else tenants[0],
+        "items": items,
     }

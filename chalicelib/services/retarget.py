@@ -23,7 +23,7 @@ from chalicelib.domain.terms import SlaBasis
 from chalicelib.domain.ticket import Ticket
 from chalicelib.errors import Conflict, RuleRefused, TicketUnreadable
 from chalicelib.services import unit_of_work
-from chalicelib.services.unit_of_work import SYSTEM_ACTOR, event, retrying
+from chalicelib.services.unit_of_work import SYSTEM_ACTOR, charge_events, event, retrying
 from chalicelib.store import jobs, policies
 from chalicelib.store import tenants as tenant_store
 from chalicelib.store import tickets as ticket_store
@@ -34,7 +34,9 @@ from chalicelib.store import tickets as ticket_store
 BATCH_SIZE = 50
 BATCH_SECONDS = 10.0
 # Tenant fields a policy reads for targets (API.md, Tenant): a change re-targets.
-TARGET_TERMS = ("policy", "tier", "contract", "calendar")
+# (and its billing terms and first day of operation: the charges of its newest open
+# tickets are re-planned too, C3, C4, DX3)
+TARGET_TERMS = ("policy", "tier", "contract", "calendar", "billing", "operation_started_on")
 EVENT_TYPE = "policy.retargeted"
 
 
@@ -252,9 +254,11 @@ def _refresh(
     basis = lookups.basis(ticket.tenant_id)
     if basis is None:
         return False
+    before = ticket.charge
     entry = ticket.refresh(basis, now, cause, force=force)  # never for a closed ticket
     if entry is None:
         return False
     if events is not None:
         events.append(event(EVENT_TYPE, actor, entry, now))
+        events.extend(charge_events(before, ticket, now, actor))  # E9 for charges
     return True

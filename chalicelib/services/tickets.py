@@ -10,12 +10,20 @@ from typing import Any
 from ulid import ULID
 
 from chalicelib.commands import TicketBody
-from chalicelib.domain.intake import Intake
+from chalicelib.domain.errors import IntakeError
+from chalicelib.domain.intake import Intake, check_intake
 from chalicelib.domain.terms import SlaBasis
 from chalicelib.domain.ticket import Ticket
 from chalicelib.errors import BadRequest, Forbidden, TicketNotFound
 from chalicelib.services.auth import Caller
-from chalicelib.services.unit_of_work import actor_of, alert_message, commit, event
+from chalicelib.services.unit_of_work import (
+    SYSTEM_ACTOR,
+    actor_of,
+    alert_message,
+    charge_events,
+    commit,
+    event,
+)
 from chalicelib.store import policies
 from chalicelib.store import tenants as tenant_store
 from chalicelib.store import tickets as store
@@ -83,8 +91,9 @@ def create_ticket(
     extra: Callable[[Ticket], Sequence[store.TxItem]] | None = None,
 ) -> Ticket:
     """Plan and store a new ticket of a customer (its Tenant JSON): its `created`
-    history entry and the alerts its opening raises (K2), in one transaction (with
-    `extra(ticket)`, the items another store writes with it: a webhook's link).
+    history entry, its charge (`charge.<status>`), the automatic reply (DX2) and the
+    alerts its opening raises (K2, DX5), in one transaction (with `extra(ticket)`,
+    the items another store writes with it: a webhook's link).
     `body.channel` says how it came (`webhook` for a partner's); `reported_at`
     starts its clocks (E3)."""
     policy = policies.find(tenant_doc["policy"])
@@ -100,7 +109,7 @@ def create_ticket(
         tier=body.tier,
         description=body.description,
     )
-    ticket, alerts = Ticket.open(
+    ticket, opened = Ticket.open(
         ticket_id=f"tkt_{ULID()}",
         tenant_id=tenant_id,
         title=body.title,
@@ -110,10 +119,59 @@ def create_ticket(
         now=now,
         contact=contact,
     )
-    created = event("created", actor, {"status": ticket.status}, now)
-    raised = [alert_message(ticket, alert, now) for alert in alerts]  # K2
-    commit(ticket, [created], now, raised=raised, new=True, extra=extra(ticket) if extra else ())
+    created_data: dict[str, Any] = {"status": ticket.status}
+    if opened.review:
+        created_data["commercial_review"] = list(opened.review)  # DX5: why
+    events = [event("created", actor, created_data, now), *charge_events(None, ticket, now, actor)]
+    if opened.reply is not None:  # DX2: the automatic reply, a public system comment
+        reply = {
+            "body": opened.reply,
+            "public": True,
+            "met": [],
+            "automatic": True,
+            "locale": opened.locale,
+        }
+        events.append(event("comment", SYSTEM_ACTOR, reply, now))
+    raised = [alert_message(ticket, alert, now) for alert in opened.alerts]  # K2, DX5
+    commit(ticket, events, now, raised=raised, new=True, extra=extra(ticket) if extra else ())
     return ticket
+
+
+def intake_errors(caller: Caller, raw: dict[str, Any]) -> dict[str, str]:
+    """The policy's own checks of a POST /tickets body whose shape is invalid
+    (`kind`, `priority`, `tier`, `description`, `fields.<name>`, ...), so that
+    one 400 names every bad field. Best effort on what has the right type; none
+    when the tenant or its policy cannot be read (the shape's errors say why)."""
+
+    def text(name: str) -> str | None:
+        value = raw.get(name)
+        return value if isinstance(value, str) else None
+
+    tenant_id = text("tenant_id") if caller.is_provider else caller.tenant_id
+    kind = text("kind")
+    tenant = tenant_store.get_customer(tenant_id) if tenant_id and kind else None
+    if tenant is None or kind is None:
+        return {}
+    policy = policies.find(str(tenant_store.doc_of(tenant).get("policy")))
+    if policy is None:
+        return {}
+    fields, integration = raw.get("fields"), raw.get("integration")
+    intake = Intake(
+        kind=kind,
+        priority=text("priority"),
+        channel=text("channel") or "api",
+        fields=fields if isinstance(fields, dict) else {},
+        integration=integration if isinstance(integration, dict) else None,
+        tier=text("tier"),
+        description=text("description"),
+    )
+    try:
+        check_intake(policy, intake)
+    except IntakeError as e:
+        if not isinstance(fields, dict):  # the shape already says `fields` is wrong
+            return {k: v for k, v in e.fields.items() if not k.startswith("fields.")}
+        return dict(e.fields)
+    return {}
 
 
 def visible_ticket(caller: Caller, ticket_id: str) -> Ticket:

@@ -16,6 +16,8 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from chalicelib import alerts
+from chalicelib.domain import charges
+from chalicelib.domain.charges import Charge
 from chalicelib.domain.instants import format_instant
 from chalicelib.domain.ticket import Ticket
 from chalicelib.errors import Conflict
@@ -108,16 +110,27 @@ def commit(
     their ids first; `raised` may be a function, called after that, so an alert
     can be keyed on the id its history entry has (`store.stamp`)."""
     read_last = ticket.last_event
-    store.stamp(ticket, events)
+    # An alert that a change event records (DX4: the `charge.waived` charge change
+    # names its `alert_id`) is that event, placed where the alert goes; any other
+    # alert is an event of its own type.
+    recorders: dict[str, dict[str, Any] | None] = {
+        e["data"]["alert_id"]: e for e in events if e["data"].get("alert_id")
+    }
+    changes = [e for e in events if not e["data"].get("alert_id")]
+    store.stamp(ticket, changes)
     messages = list(raised() if callable(raised) else raised)
-    alert_events = [event(m["type"], SYSTEM_ACTOR, _alert_data(m), now) for m in messages]
+    alert_events = [
+        recorders.pop(m["id"], None) or event(m["type"], SYSTEM_ACTOR, _alert_data(m), now)
+        for m in messages
+    ]
+    alert_events += [e for e in recorders.values() if e is not None]  # none left, normally
     store.stamp(ticket, alert_events)
     items = [
         outbox.new_item(ticket.id, m["id"].split(":", 1)[1], m, format_instant(now), claim_until())
         for m in messages
     ]
     try:
-        store.write(ticket, events + alert_events, items, new=new, extra=extra)
+        store.write(ticket, changes + alert_events, items, new=new, extra=extra)
     except Conflict:
         ticket.last_event = read_last
         raise
@@ -128,3 +141,26 @@ def commit(
 
 def _alert_data(message: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in message.items() if k not in ("type", "tenant_id", "ticket_id")}
+
+
+def charge_events(
+    before: Charge | None, ticket: Ticket, now: datetime, actor: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Every charge change is a history entry `charge.<status>` (the charge, its
+    previous status and amount), committed in the transaction of the change."""
+    type_ = charges.event_type(before, ticket.charge)
+    if type_ is None or ticket.charge is None:
+        return []
+    return [event(type_, actor, charges.event_data(before, ticket.charge), now)]
+
+
+def waiver(ticket: Ticket, now: datetime) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """DX4 after a change or at a checker run: when the ticket's fee is waived now
+    (`Ticket.waive_if_breached`), its `charge.waived` entry and alert, raised once
+    per ticket (outbox key `charge.waived`); nothing otherwise."""
+    before = ticket.charge
+    if before is None or not ticket.waive_if_breached(now) or ticket.charge is None:
+        return [], []
+    alert = alert_message(ticket, charges.WAIVED_ALERT, now, metric=before.waive_on)
+    data = {**charges.event_data(before, ticket.charge), "alert_id": alert["id"]}
+    return [event(charges.WAIVED_ALERT, SYSTEM_ACTOR, data, now)], [alert]

@@ -21,6 +21,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 from ulid import ULID
 
+from chalicelib.domain import charges
 from chalicelib.domain.calendar import CalendarSpec
 from chalicelib.domain.instants import format_instant, parse_instant
 from chalicelib.domain.sla import Target
@@ -101,7 +102,7 @@ def to_item(t: Ticket) -> TicketItem:
         fields=t.fields,
         integration=t.integration,
         sla=_sla_doc(t.sla),
-        charge=t.charge,
+        charge=t.charge.to_dict() if t.charge is not None else None,
         due_shard=due_shard(t.id) if due is not None else None,
         due_at=int(due.timestamp()) if due is not None else None,
         policy_key=f"POLICY#{t.sla.policy}" if t.status != "closed" else None,
@@ -124,7 +125,7 @@ def from_item(item: TicketItem) -> Ticket:
         id=item.ticket_id,
         fields=plain(item.fields) or {},
         integration=plain(item.integration),
-        charge=plain(item.charge),
+        charge=charges.from_stored(plain(item.charge)),
         sla=_sla_state(plain(item.sla)),
         version=item.version,
         last_event=item.last_event,

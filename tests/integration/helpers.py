@@ -180,3 +180,44 @@ def open_blocker(api: Api, agent_key: str, tenant_id: str, t0: datetime) -> str:
     )
     assert status == 201, ticket
     return str(ticket["id"])
+
+
+class RequestClock:
+    """The request time the routes see (`chalicelib.api.http.utcnow`), frozen and
+    moved by hand; install it with `monkeypatch.setattr(http, "utcnow", clock)`."""
+
+    def __init__(self, now: datetime = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def set(self, text: str) -> None:
+        self.now = datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def history(api: Api, key: str, ticket_id: str) -> list[dict[str, Any]]:
+    """A ticket's history as its reader sees it (one page of up to 100 entries)."""
+    status, page = api.get(f"/tickets/{ticket_id}/events?limit=100", key)
+    assert status == 200, page
+    return list(page["items"])
+
+
+def targets_by_metric(ticket: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {t["metric"]: t for t in ticket["sla"]["targets"]}
+
+
+# A Keybe failure report with every field K4 asks for.
+KEYBE_FAILURE: dict[str, Any] = {
+    "title": "Contacts do not load",
+    "description": "Agents see an empty list",
+    "kind": "failure",
+    "fields": {
+        "affected_users": ["maria@brand.example"],
+        "module": "contacts",
+        "device": "pc",
+        "occurred_at": "2026-11-10T13:50:00Z",
+        "verifications": ["cleared the cache"],
+        "evidence": ["https://files.brand.example/contacts.png"],
+    },
+}

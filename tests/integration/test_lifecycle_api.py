@@ -298,9 +298,13 @@ def test_dx2_approval_payment_and_only_then_the_clock(
     types = [e["type"] for e in history(api, dx.key, tid)]
     assert types == [
         "created",
+        "charge.quoted",
+        "comment",  # the automatic reply stating the fee (DX2)
         "action.approve_charge",
+        "charge.approved",
         "billing.order",
         "action.mark_paid",
+        "charge.paid",
         "action.assign",
     ]
 

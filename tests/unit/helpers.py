@@ -16,7 +16,7 @@ def open_ticket(
 ) -> tuple[Ticket, tuple[str, ...]]:
     """A real ticket aggregate opened under `policy` for a tenant document (API.md,
     Tenant), and the alerts its opening raises."""
-    return Ticket.open(
+    ticket, opened = Ticket.open(
         ticket_id="tkt_unit",
         tenant_id="acme",
         title="A ticket",
@@ -25,3 +25,4 @@ def open_ticket(
         reported_at=reported_at,
         now=reported_at,
     )
+    return ticket, opened.alerts

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib.domain import lifecycle, sla
+from chalicelib.domain import charges, lifecycle, sla
 from chalicelib.domain.calendar import CONTINUOUS, Clock
 from chalicelib.domain.lifecycle import (
     ROLES,
@@ -59,7 +59,17 @@ def act(
     charge: dict[str, Any] | None = None,
     **params: Any,
 ) -> Outcome:
-    return decide(action, params, role, status, ts, clocks, now, fields=fields or {}, charge=charge)
+    return decide(
+        action,
+        params,
+        role,
+        status,
+        ts,
+        clocks,
+        now,
+        fields=fields or {},
+        charge=charges.from_stored(charge),
+    )
 
 
 # ---------------------------------------------------------------------- the tables
@@ -248,17 +258,32 @@ def test_close_cancels_live_targets_but_a_breach_stays() -> None:
 def test_dx2_approval_raises_a_billing_order_and_payment_starts_the_clock() -> None:
     """DX2: the first response (3 h, 24x7) starts only when the invoice is paid."""
     pending = targets(("first_response", 3 * HOUR), starts_on="payment")
-    charge = {"kind": "fixed_fee", "amount": "45.00", "currency": "USD", "status": "quoted"}
+    charge = {
+        "kind": "fixed_fee",
+        "amount": "45.00",
+        "currency": "USD",
+        "status": "quoted",
+        "reason": "DX3: fixed fee",
+        "rule": "DX3",
+    }
     approved = act(
         "approve_charge", "awaiting_approval", pending, T0, role="customer", charge=charge
     )
     assert approved.status == "awaiting_payment"
     assert approved.alert == "billing.order"
-    assert approved.changes == {"charge": {**charge, "status": "approved"}}
+    assert approved.changes["charge"].to_dict() == {**charge, "status": "approved"}
     assert states(approved.targets, T0 + timedelta(days=1)) == {"first_response": "pending"}
     paid_at = T0 + timedelta(days=1)
-    paid = act("mark_paid", "awaiting_payment", approved.targets, paid_at, role="admin")
+    paid = act(
+        "mark_paid",
+        "awaiting_payment",
+        approved.targets,
+        paid_at,
+        role="admin",
+        charge=approved.changes["charge"].to_dict(),
+    )
     assert paid.status == "queued"
+    assert paid.changes["charge"].to_dict() == {**charge, "status": "paid"}
     view = sla.view(paid.targets[0], CONTINUOUS, paid_at + HOUR_D)
     assert view["state"] == "running"
     assert view["started_at"] == "2026-03-10T12:00:00Z"
