@@ -40,7 +40,35 @@ def ensure_resources() -> dict[str, Any]:
 
     s = get_settings()
     created = create_tables(aws.client("dynamodb"), s.table_name, s.idempotency_table_name)
-    return {"tables_created": created, "topic_arn": use_alerts_topic()}
+    return {
+        "tables_created": created,
+        "topic_arn": use_alerts_topic(),
+        "webhook_key": ensure_webhook_key(),
+    }
+
+
+def ensure_webhook_key() -> str:
+    """The KMS key that encrypts partner webhook secrets: the one `WEBHOOK_KEY_ID`
+    names, or the stage's alias, created with that alias when missing (the cloud
+    stack creates it; this serves the local stack, tests and a bare account)."""
+    from botocore.exceptions import ClientError
+
+    from chalicelib import aws
+    from chalicelib.settings import get_settings
+
+    kms = aws.client("kms")
+    key_id = get_settings().webhook_key_id
+    try:
+        arn: str = kms.describe_key(KeyId=key_id)["KeyMetadata"]["Arn"]
+        return arn
+    except ClientError as e:
+        if e.response.get("Error", {}).get("Code") != "NotFoundException":
+            raise
+        if not key_id.startswith("alias/"):
+            raise
+    created = kms.create_key(Description="slaguard: partner webhook secrets")["KeyMetadata"]
+    kms.create_alias(AliasName=key_id, TargetKeyId=created["KeyId"])
+    return str(created["Arn"])
 
 
 def use_alerts_topic() -> str:

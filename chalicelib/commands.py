@@ -235,3 +235,34 @@ class SlaReportQuery(Strict):
     from_: Instant = Field(alias="from")
     to: Instant
     tenant_id: TenantId | None = None
+
+
+# --- partner helpdesks (issue 12) ---------------------------------------------
+
+PartnerFormat = Literal["generic", "zendesk", "jira", "freshdesk"]
+PartnerSecret = Annotated[str, StringConstraints(min_length=16, max_length=256)]
+
+
+class PartnerBody(Strict):
+    """POST /admin/partners. `secret` (optional, additive): a secret the partner's
+    helpdesk generated itself (Zendesk does) instead of one slaguard issues;
+    `default_kind` (optional): the kind of the tickets its native payloads open."""
+
+    id: TenantId
+    tenant_id: TenantId
+    format: PartnerFormat
+    priority_map: (
+        dict[
+            Annotated[str, StringConstraints(min_length=1, max_length=100)],
+            PriorityName,
+        ]
+        | None
+    ) = Field(default=None, max_length=50)
+    secret: PartnerSecret | None = None
+    default_kind: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = None
+
+
+class SecretBody(Strict):
+    """POST /admin/partners/{partner_id}/secrets (the body is optional)."""
+
+    secret: PartnerSecret | None = None

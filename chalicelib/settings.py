@@ -30,6 +30,8 @@ class Settings:
     checker_threads: int
     checker_queue_url: str | None
     checker_budget_seconds: float
+    # The KMS key (id, ARN or alias) that encrypts partner webhook secrets at rest.
+    webhook_key_id: str
 
 
 def get_settings() -> Settings:
@@ -51,4 +53,10 @@ def get_settings() -> Settings:
         checker_threads=max(1, int(env.get("CHECKER_THREADS", "16"))),
         checker_queue_url=env.get("CHECKER_QUEUE_URL") or None,
         checker_budget_seconds=float(env.get("CHECKER_BUDGET_SECONDS", "50")),
+        webhook_key_id=env.get("WEBHOOK_KEY_ID", webhook_key_alias(stage)),
     )
+
+
+def webhook_key_alias(stage: str) -> str:
+    """The alias of the stage's webhook-secret KMS key when WEBHOOK_KEY_ID is unset."""
+    return f"alias/slaguard-{stage}-webhooks"

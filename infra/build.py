@@ -133,6 +133,9 @@ def role_policies() -> dict[str, list[Json]]:
         *_common_statements("ApiLogs"),
         _table_statement(API_TABLE_ACTIONS),
         _statement("Idempotency", IDEMPOTENCY_ACTIONS, [_arn("IdempotencyTable")]),
+        # Partner webhook secrets (store/partners.py): encrypted on registration and
+        # rotation, decrypted to verify a delivery; under this key only.
+        _statement("WebhookSecrets", ["kms:Encrypt", "kms:Decrypt"], [_arn("WebhookKey")]),
     ]
     checker = [
         *_common_statements("CheckerLogs"),
@@ -171,6 +174,7 @@ def _environment() -> Json:
             "TABLE_NAME": _ref("Table"),
             "IDEMPOTENCY_TABLE_NAME": _ref("IdempotencyTable"),
             "ALERTS_TOPIC_ARN": _ref("AlertsTopic"),
+            "WEBHOOK_KEY_ID": _ref("WebhookKey"),
         }
     }
 
@@ -511,6 +515,39 @@ def template() -> Json:
                     "TopicArn": _ref("OpsTopic"),
                     "Protocol": "email",
                     "Endpoint": _ref("AlertEmail"),
+                },
+            },
+            # Encrypts partner helpdesks' webhook secrets at rest (only ciphertext is
+            # stored, bound to its partner by the encryption context); the API's role
+            # may Encrypt and Decrypt with it, the account administers it.
+            "WebhookKey": {
+                "Type": "AWS::KMS::Key",
+                "DeletionPolicy": "Retain",
+                "UpdateReplacePolicy": "Retain",
+                "Properties": {
+                    "Description": _sub("${AWS::StackName}: partner webhook secrets"),
+                    "EnableKeyRotation": True,
+                    "KeyPolicy": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Sid": "Account",
+                                "Effect": "Allow",
+                                "Principal": {
+                                    "AWS": _sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")
+                                },
+                                "Action": "kms:*",
+                                "Resource": "*",
+                            }
+                        ],
+                    },
+                },
+            },
+            "WebhookKeyAlias": {
+                "Type": "AWS::KMS::Alias",
+                "Properties": {
+                    "AliasName": _sub("alias/${AWS::StackName}-webhooks"),
+                    "TargetKeyId": _ref("WebhookKey"),
                 },
             },
             "CheckerDeadLetters": {

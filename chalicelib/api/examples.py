@@ -349,3 +349,125 @@ def request_examples(method: str, path: str) -> Examples:
 
 def response_examples(method: str, path: str, status: int) -> Examples:
     return RESPONSES.get((method, path), {}).get(status, {})
+
+
+# --- partner helpdesks (API.md, Webhooks) ---------------------------------------
+
+PARTNER_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwx5RkT0zQ1vE="  # noqa: S105 (an example)
+REQUESTS.update(
+    {
+        ("POST", "/admin/partners"): {
+            "zendesk": _ex(
+                "Acme's Zendesk, with the signing secret Zendesk generated",
+                {
+                    "id": "acme-zendesk",
+                    "tenant_id": "acme",
+                    "format": "zendesk",
+                    "secret": "HRkRd4BeOAoUkfZr-mhauJT64rvBASlJRoIyPsd3zeA=",
+                },
+            ),
+            "keybe_jira": _ex(
+                "A Keybe customer's Jira: its priorities mapped onto Keybe's (K1)",
+                {
+                    "id": "brand-jira",
+                    "tenant_id": "brand",
+                    "format": "jira",
+                    "priority_map": {
+                        "Highest": "emergency",
+                        "High": "emergency",
+                        "Medium": "normal",
+                        "Low": "normal",
+                    },
+                },
+            ),
+        },
+        ("POST", "/admin/partners/{partner_id}/secrets"): {
+            "issued": _ex("A new secret slaguard issues", {}),
+            "brought": _ex(
+                "The secret the helpdesk generated on reset (Zendesk)",
+                {"secret": "Q2hhbmdlZCBzZWNyZXQgYWZ0ZXIgYSByZXNldA=="},
+            ),
+        },
+        ("POST", "/webhooks/{partner_id}"): {
+            "generic": _ex(
+                "The generic form (Standard Webhooks headers sign it)",
+                {
+                    "type": "ticket.created",
+                    "external_id": "HD-77120",
+                    "occurred_at": "2026-11-30T14:02:11Z",
+                    "ticket": {
+                        "title": "Reports export times out",
+                        "description": "Exporting last month's report never finishes.",
+                        "kind": "incident",
+                        "priority": "high",
+                    },
+                },
+            ),
+            "zendesk": _ex(
+                "A Zendesk ticket event (X-Zendesk-Webhook-Signature signs it)",
+                {
+                    "type": "zen:event-type:ticket.priority_changed",
+                    "id": "0a77d3c1-2f58-4be0-8d19-64b1f0e2c7a3",
+                    "time": "2026-11-30T14:20:05Z",
+                    "subject": "zen:ticket:8812",
+                    "detail": {
+                        "id": "8812",
+                        "subject": "WhatsApp bot down",
+                        "priority": "URGENT",
+                        "status": "OPEN",
+                        "created_at": "2026-11-30T14:02:11Z",
+                    },
+                    "event": {"current": "URGENT", "previous": "HIGH"},
+                },
+            ),
+        },
+    }
+)
+RESPONSES.update(
+    {
+        ("POST", "/admin/partners"): {
+            201: {
+                "registered": _ex(
+                    "The partner, its secret shown this once",
+                    {
+                        "id": "brand-jira",
+                        "format": "jira",
+                        "secret": "kq1Zt9bX4mW2vR7cN0pL5sY8dF3gH6jA-uE_oI",
+                        "tenant_id": "brand",
+                        "priority_map": {
+                            "highest": "emergency",
+                            "high": "emergency",
+                            "medium": "normal",
+                            "low": "normal",
+                        },
+                        "default_kind": "query",
+                    },
+                )
+            }
+        },
+        ("POST", "/admin/partners/{partner_id}/secrets"): {
+            201: {
+                "rotated": _ex(
+                    "The new secret; the previous one verifies until then",
+                    {"secret": PARTNER_SECRET, "previous_valid_until": "2026-12-02T10:00:00Z"},
+                )
+            }
+        },
+        ("POST", "/webhooks/{partner_id}"): {
+            200: {
+                "applied": _ex("Handled", {"ticket_id": TICKET_ID, "applied": True}),
+                "duplicate": _ex(
+                    "A delivery seen before, or older than the ticket",
+                    {"ticket_id": TICKET_ID, "applied": False},
+                ),
+            },
+            202: {
+                "unused": _ex(
+                    "An event slaguard does not use, recorded in the history",
+                    {"ticket_id": TICKET_ID, "applied": False},
+                )
+            },
+        },
+    }
+)
+PARAMETERS["partner_id"] = "acme-zendesk"

@@ -11,7 +11,7 @@ import functools
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -80,6 +80,13 @@ class RouteSpec:
     # with an Idempotency-Key record, and the response is `Cache-Control: no-store`.
     secrets: tuple[str, ...] = ()
     more_errors: MoreErrors | None = None
+    # Other success statuses a handler may answer with a `Reply` (documented too).
+    also: tuple[int, ...] = ()
+    # The body may be left out (then `call.body` is None).
+    body_optional: bool = False
+    # A JSON body the handler reads itself from `call.raw_body` (webhooks: the
+    # signature is checked over the raw bytes before anything parses them).
+    raw_json: bool = False
 
     @property
     def body(self) -> type[BaseModel] | None:
@@ -92,6 +99,14 @@ class RouteSpec:
     @property
     def response(self) -> type[BaseModel] | None:
         return _resolve(self.response_ref)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A handler's answer with a status of its own (one of the route's `also`)."""
+
+    status: int
+    body: Any
 
 
 def _resolve(ref: ModelRef | None) -> type[BaseModel] | None:
@@ -112,6 +127,9 @@ class Call:
     body: Any = None
     query: Any = None
     raw_body: bytes = b""
+    # The request headers, for a route that reads a raw, signed body (`raw_json`)
+    # only: other routes never carry them (nor the bearer key) around.
+    headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def who(self) -> Caller:
@@ -246,12 +264,16 @@ def route(
     idempotent: bool = False,
     summary: str = "",
     errors: tuple[int, ...] = (),
+    also: tuple[int, ...] = (),
+    body_optional: bool = False,
+    raw_json: bool = False,
     secrets: tuple[str, ...] = (),
     more_errors: MoreErrors | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
     """Declare a route: `handler(call, **path_params)` returns a JSON-able value
-    (None for a 204). `secrets` names response fields shown once (see RouteSpec);
-    `more_errors(caller, body)` adds the service's own checks to a body's 400."""
+    (None for a 204; a `Reply` for one of the `also` statuses). `secrets` names
+    response fields shown once (see RouteSpec); `more_errors(caller, body)` adds the
+    service's own checks to a body's 400."""
     spec = RouteSpec(
         path=path,
         method=method,
@@ -262,6 +284,9 @@ def route(
         response_ref=response,
         status=status,
         errors=errors,
+        also=also,
+        body_optional=body_optional,
+        raw_json=raw_json,
         secrets=secrets,
         more_errors=more_errors,
     )
@@ -304,7 +329,9 @@ def _handle(
             allowed = " or ".join(sorted(spec.roles))
             raise Forbidden(f"this needs a key of role {allowed}; this one is {caller.role}")
     call = Call(caller=caller, now=utcnow(), raw_body=raw_bytes)
-    if spec.body is not None:
+    if spec.raw_json:  # a signed delivery: its signature headers (no API key here)
+        call.headers = dict(request.headers)
+    if spec.body is not None and not (spec.body_optional and not raw_bytes.strip()):
         check_media_type(request.headers.get("content-type"), raw_bytes)
         by_service = (spec.method, spec.path) in STORAGE_CHECKED_BY_SERVICE
         parsed = _parse_json(raw_bytes, storage_checked_by_service=by_service)
@@ -324,12 +351,15 @@ def _handle(
     shown_once: dict[str, Any] = {}
 
     def effect() -> dict[str, Any]:
-        body = handler(call, **params)
+        answer = handler(call, **params)
+        status, body = (
+            (answer.status, answer.body) if isinstance(answer, Reply) else (spec.status, answer)
+        )
         if spec.secrets and isinstance(body, dict):
             # What run_once stores (and a replay answers) holds null in their place.
             shown_once.update({name: body[name] for name in spec.secrets if name in body})
             body = {**body, **dict.fromkeys(shown_once)}
-        return {"status": spec.status, "body": body}
+        return {"status": status, "body": body}
 
     key = request.headers.get("idempotency-key")
     if idempotent and key is not None and caller is not None:

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from chalicelib.commands import Channel, Role, TenantBody
+from chalicelib.commands import Channel, PartnerFormat, Role, TenantBody
 from chalicelib.domain.policy import Policy as Policy  # a response model of its own routes
 
 
@@ -208,3 +208,25 @@ class ChargesReport(BaseModel):
     to: str
     tenant_id: str | None  # null: every customer tenant
     items: list[ChargesReportItem]
+
+
+# --- partner helpdesks and their webhooks (issue 12) ---------------------------
+
+
+class PartnerIssued(BaseModel):
+    id: str
+    format: PartnerFormat
+    secret: str | None  # null on an Idempotency-Key replay: shown once
+    tenant_id: str
+    priority_map: dict[str, str]
+    default_kind: str
+
+
+class SecretIssued(BaseModel):
+    secret: str | None  # null on an Idempotency-Key replay: shown once
+    previous_valid_until: str | None
+
+
+class WebhookAnswer(BaseModel):
+    ticket_id: str | None
+    applied: bool

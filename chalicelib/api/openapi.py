@@ -38,6 +38,7 @@ ERROR_TEXT = {
     422: "Valid JSON, refused by a rule",
     503: "AWS throttled the request; retry after `Retry-After` seconds",
 }
+SUCCESS_TEXT = {202: "Accepted: an event slaguard does not use, recorded"}
 
 
 def _models() -> list[type[BaseModel]]:
@@ -92,20 +93,30 @@ def _operation(spec: RouteSpec, refs: dict[str, Any]) -> dict[str, Any]:
         op["parameters"] = [_with_example(p) for p in params]
     if spec.body is not None:
         op["requestBody"] = {
-            "required": True,
+            "required": not spec.body_optional,
             "content": _json(
                 refs[spec.body.__name__], examples.request_examples(spec.method, spec.path)
             ),
+        }
+    elif spec.raw_json:
+        op["requestBody"] = {
+            "required": True,
+            "content": _json({"type": "object"}, examples.request_examples(spec.method, spec.path)),
         }
     ok: dict[str, Any] = {"description": "OK"}
     schema = refs[spec.response.__name__] if spec.response is not None else {"type": "object"}
     ok["content"] = _json(schema, examples.response_examples(spec.method, spec.path, spec.status))
     responses: dict[str, Any] = {str(spec.status): ok}
+    for status in spec.also:
+        responses[str(status)] = {
+            "description": SUCCESS_TEXT.get(status, "OK"),
+            "content": _json(schema, examples.response_examples(spec.method, spec.path, status)),
+        }
     codes = set(spec.errors)
     if spec.roles:
         op["security"] = [{"apiKey": []}]
         codes |= {401, 403, 503}
-    if spec.body is not None:
+    if spec.body is not None or spec.raw_json:
         codes |= {400, 413, 415}
     if spec.query is not None:
         codes |= {400}

@@ -3,6 +3,7 @@ in the aggregate (`chalicelib.domain.ticket.Ticket`); these read and commit it."
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -87,10 +88,12 @@ def create_ticket(
     actor: dict[str, Any],
     *,
     contact: str | None = None,
+    extra: Callable[[Ticket], Sequence[store.TxItem]] | None = None,
 ) -> Ticket:
     """Plan and store a new ticket of a customer (its Tenant JSON): its `created`
     history entry, its charge (`charge.<status>`), the automatic reply (DX2) and the
-    alerts its opening raises (K2, DX5), in one transaction.
+    alerts its opening raises (K2, DX5), in one transaction (with `extra(ticket)`,
+    the items another store writes with it: a webhook's link).
     `body.channel` says how it came (`webhook` for a partner's); `reported_at`
     starts its clocks (E3)."""
     policy = policies.find(tenant_doc["policy"])
@@ -130,7 +133,7 @@ def create_ticket(
         }
         events.append(event("comment", SYSTEM_ACTOR, reply, now))
     raised = [alert_message(ticket, alert, now) for alert in opened.alerts]  # K2, DX5
-    commit(ticket, events, now, raised=raised, new=True)
+    commit(ticket, events, now, raised=raised, new=True, extra=extra(ticket) if extra else ())
     return ticket
 
 

@@ -101,10 +101,12 @@ def commit(
     raised: Sequence[dict[str, Any]] | Callable[[], Sequence[dict[str, Any]]] = (),
     new: bool = False,
     publish: bool = True,
+    extra: Sequence[store.TxItem] = (),
 ) -> list[OutboxItem]:
-    """Write a ticket change with its history and the alerts it raised, all or
-    nothing (Conflict when the ticket moved on meanwhile), then publish the
-    alerts. Each alert is also a history entry of its own type. The events get
+    """Write a ticket change with its history, the alerts it raised and `extra`
+    items of other stores (a webhook's link and delivery), all or nothing
+    (Conflict when the ticket moved on meanwhile), then publish the alerts. Each
+    alert is also a history entry of its own type. The events get
     their ids first; `raised` may be a function, called after that, so an alert
     can be keyed on the id its history entry has (`store.stamp`)."""
     read_last = ticket.last_event
@@ -128,7 +130,7 @@ def commit(
         for m in messages
     ]
     try:
-        store.write(ticket, changes + alert_events, items, new=new)
+        store.write(ticket, changes + alert_events, items, new=new, extra=extra)
     except Conflict:
         ticket.last_event = read_last
         raise

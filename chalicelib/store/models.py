@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from pynamodb.attributes import (
+    ListAttribute,
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
@@ -313,3 +314,65 @@ class RetargetJobItem(Model):
     version = NumberAttribute()
     after = UnicodeAttribute(null=True)
     updated_at = UnicodeAttribute()
+
+
+class PartnerItem(Model):
+    """A partner helpdesk (API.md, Webhooks). Its secrets are stored only as KMS
+    ciphertext (`secrets[].ciphertext`), never in clear: the console shows the
+    partner's tenant, format, priority map and when each secret expires."""
+
+    class Meta(_TableMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)  # PARTNER#<id>
+    sk = UnicodeAttribute(range_key=True, default="PARTNER")
+    partner_id = UnicodeAttribute()
+    tenant_id = UnicodeAttribute()
+    format = UnicodeAttribute()  # generic | zendesk | jira | freshdesk
+    priority_map: MapAttribute[str, Any] = _raw_map()  # partner value (lower case) -> ours
+    default_kind = UnicodeAttribute()  # the kind of a ticket a native payload opens
+    # [{"secret_id", "ciphertext" (base64 KMS blob), "created_at", "valid_until" | null}]
+    secrets = ListAttribute(of=MapAttribute)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    version = VersionAttribute()
+
+    @staticmethod
+    def key(partner_id: str) -> str:
+        return f"PARTNER#{partner_id}"
+
+
+class PartnerLinkItem(Model):
+    """(partner, external id) -> ticket, in the partner's partition, with the
+    partner time of the newest event applied per aspect (`seen`), so an older
+    event never undoes a newer one."""
+
+    class Meta(_TableMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)  # PARTNER#<id>
+    sk = UnicodeAttribute(range_key=True)  # LINK#<external id>
+    partner_id = UnicodeAttribute()
+    external_id = UnicodeAttribute()
+    ticket_id = UnicodeAttribute()
+    tenant_id = UnicodeAttribute()
+    seen: MapAttribute[str, Any] = _raw_map()  # aspect -> RFC 3339 instant
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+
+
+class DeliveryItem(Model):
+    """A delivery already handled (sk DELIVERY#<id>): a second one with the same id
+    has no effect. `expires_at` is the table's TTL attribute; an expired item
+    counts as absent even before DynamoDB removes it."""
+
+    class Meta(_TableMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)  # PARTNER#<id>
+    sk = UnicodeAttribute(range_key=True)  # DELIVERY#<delivery id>
+    delivery_id = UnicodeAttribute()
+    ticket_id = UnicodeAttribute(null=True)
+    event = UnicodeAttribute()
+    received_at = UnicodeAttribute()
+    expires_at = NumberAttribute()

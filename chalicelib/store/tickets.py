@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +17,7 @@ from aws_lambda_powertools import Logger
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
+from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 from ulid import ULID
 
@@ -204,6 +205,11 @@ def _connection() -> Connection:
     return TicketItem._get_connection().connection
 
 
+# An item another store adds to a ticket's transaction, with its condition (a
+# partner link and a handled delivery, `store.partners`).
+TxItem = tuple[Model, Condition | None]
+
+
 def stamp(ticket: Ticket, events: list[dict[str, Any]]) -> None:
     """Give new history events their ids and instants, after the ticket's newest
     (`stamp_events`), and move its `last_event` to the newest. Run on the ticket
@@ -218,11 +224,13 @@ def write(
     alerts: list[OutboxItem] | None = None,
     *,
     new: bool = False,
+    extra: Sequence[TxItem] = (),
 ) -> None:
-    """Store a ticket, its new history entries (already `stamp`ed) and the alerts
-    it raised, all or nothing. A new ticket must not exist; a changed one must
-    still be at the `version` it was read at; an alert must not have been written
-    before (the outbox's exactly-once point). Any of those failing is a Conflict."""
+    """Store a ticket, its new history entries (already `stamp`ed), the alerts it
+    raised and the `extra` items, all or nothing. A new ticket must not exist; a
+    changed one must still be at the `version` it was read at; an alert must not
+    have been written before (the outbox's exactly-once point); each extra item's
+    condition must hold. Any of those failing is a Conflict."""
     item = to_item(ticket)
     # No ClientRequestToken of ours: botocore fills one in per call (the model marks
     # it an idempotency token), the same across its own retries of that call, so a
@@ -238,6 +246,8 @@ def write(
                 tx.save(event_item(ticket.id, event))
             for alert in alerts or ():
                 tx.save(alert, condition=OutboxItem.pk.does_not_exist())
+            for model, condition in extra:
+                tx.save(model, condition=condition)
     except TransactWriteError as e:
         if e.cause_response_code == "TransactionCanceledException":
             raise Conflict(

@@ -9,6 +9,7 @@ import sys
 import time
 
 import pytest
+import requests
 
 from tests.e2e.conftest import ROOT, Stack, aws_free_env
 
@@ -142,4 +143,55 @@ def test_the_console_is_quiet_one_readable_line_per_alert_and_per_run(stack: Sta
         r"ALERT sla\.breached ticket tkt_\w+ \(e2e-acme, blocker\) first_response "
         r"100% due \S+Z id=tkt_\w+:first_response#100",
         "".join(alerts),
+    )
+
+
+def test_a_partner_helpdesk_posts_a_signed_webhook_over_http(stack: Stack) -> None:
+    """A Standard Webhooks sender signs with the `standardwebhooks` library, as a
+    partner would; the ticket it reports is opened and linked."""
+    from datetime import UTC, datetime
+
+    from standardwebhooks import Webhook
+
+    admin = stack.keys["ADMIN"]
+    r = stack.call(
+        "POST",
+        "/admin/partners",
+        admin,
+        {"id": "e2e-helpdesk", "tenant_id": "e2e-acme", "format": "generic"},
+    )
+    assert r.status_code == 201, r.text
+    secret = r.json()["secret"]
+    now = datetime.now(UTC)
+    body = json.dumps(
+        {
+            "type": "ticket.created",
+            "external_id": "HD-1",
+            "occurred_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "ticket": {"title": "Export fails", "description": "Timeouts", "priority": "high"},
+        }
+    )
+    headers = {
+        "Content-Type": "application/json",
+        "webhook-id": "msg_e2e_1",
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": Webhook(secret).sign("msg_e2e_1", now, body),
+    }
+    r = requests.post(stack.api + "/webhooks/e2e-helpdesk", data=body, headers=headers, timeout=10)
+    assert r.status_code == 200, r.text
+    assert r.json()["applied"] is True
+    again = requests.post(
+        stack.api + "/webhooks/e2e-helpdesk", data=body, headers=headers, timeout=10
+    )
+    assert again.json() == {"ticket_id": r.json()["ticket_id"], "applied": False}
+    headers["webhook-signature"] = Webhook(secret).sign("msg_e2e_1", now, body + " ")
+    refused = requests.post(
+        stack.api + "/webhooks/e2e-helpdesk", data=body, headers=headers, timeout=10
+    )
+    assert refused.status_code == 401
+    ticket = stack.call("GET", f"/tickets/{again.json()['ticket_id']}", stack.keys["AGENT"]).json()
+    assert (ticket["channel"], ticket["priority"], ticket["tenant_id"]) == (
+        "webhook",
+        "high",
+        "e2e-acme",
     )

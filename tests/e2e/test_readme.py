@@ -68,3 +68,10 @@ def test_every_readme_shell_block_works_as_written(tmp_path: Path) -> None:
     assert re.search(r'"priority":"\w+","tickets":[1-9]', out)  # the report saw them
     assert re.search(r'\{"id":"aivo","version":2,', out)  # the policy PUT
     assert re.search(r"^204\n404$", out, re.MULTILINE)  # a key revoked, an unknown one
+    # a partner's signed delivery opens a ticket once; its retry has no second effect
+    assert re.search(
+        r'^\{"ticket_id":"tkt_\w+","applied":true\}\n\{"ticket_id":"tkt_\w+","applied":false\}$',
+        out,
+        re.MULTILINE,
+    )
+    assert re.search(r'^\{"previous_valid_until":"\S+Z"\}$', out, re.MULTILINE)

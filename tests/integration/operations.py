@@ -53,6 +53,9 @@ def _resources(service: str, operation: str, params: dict[str, Any]) -> list[tup
         return [("sqs:SendMessage", params["QueueUrl"])]  # the checker's fan-out
     if service == "sns" and operation in ("Publish", "PublishBatch"):
         return [("sns:Publish", params.get("TopicArn") or params["TargetArn"])]
+    if service == "kms" and operation in ("Encrypt", "Decrypt"):
+        # the one key of partner webhook secrets (a ciphertext names its key itself)
+        return [(f"kms:{operation}", "kms:webhook-key")]
     return [(f"{service}:{operation}", "*")]
 
 

@@ -49,6 +49,7 @@ class Stack:
             "AlertsTopic": self.arn("sns", f"{name}-alerts"),
             "CheckerDeadLetters": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/dlq-{suffix}",
             "CheckerWork": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}-checker-work",
+            "WebhookKey": str(uuid.uuid4()),
             "AWS::StackName": name,
             "AWS::Region": REGION,
             "AWS::AccountId": ACCOUNT,
@@ -62,6 +63,7 @@ class Stack:
             "ApiLogs.Arn": self.arn("logs", f"log-group:/aws/lambda/{name}-api:*"),
             "CheckerLogs.Arn": self.arn("logs", f"log-group:/aws/lambda/{name}-breach-checker:*"),
             "WorkerLogs.Arn": self.arn("logs", f"log-group:/aws/lambda/{name}-checker-worker:*"),
+            "WebhookKey.Arn": self.arn("kms", f"key/{uuid.uuid4()}"),
         }
 
     @staticmethod
@@ -134,6 +136,8 @@ def test_every_operation_the_suite_performed_is_allowed_and_nothing_more(
             return str(stack.refs["AlertsTopic"])
         if resource.startswith(("http://", "https://")):  # a queue URL: the work queue's
             return str(stack.attrs["CheckerWork.Arn"])
+        if resource == "kms:webhook-key":
+            return str(stack.attrs["WebhookKey.Arn"])
         match = re.fullmatch(r"table/([^/]+)(/index/.+)?", resource)
         assert match, f"an operation on {resource}: not a resource of the stack"
         assert match.group(1) in names, f"table {match.group(1)} is not one of the stack's"

@@ -37,6 +37,8 @@ def test_every_operation_with_a_body_has_examples_that_its_own_model_accepts(api
         named = op["requestBody"]["content"]["application/json"].get("examples", {})
         assert named, f"{method} {path} has no request example"
         model = _spec(method, path).body
+        if model is None:  # a raw body its handler verifies before parsing (webhooks)
+            continue
         for name, example in named.items():
             assert example["summary"], (method, path, name)
             model.model_validate(example["value"])  # raises, naming the field, if not

@@ -1,0 +1,79 @@
+"""Partner helpdesk routes: registration and secret rotation (admin), and the
+signed webhook endpoint. Thin: each one calls one service function."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.app import Blueprint
+
+from chalicelib.api.http import Call, Reply, route
+from chalicelib.api.models import PartnerIssued, SecretIssued, WebhookAnswer
+from chalicelib.commands import PartnerBody, SecretBody
+from chalicelib.services import partners, webhooks
+
+bp = Blueprint(__name__)
+ADMIN = {"admin"}
+
+# Their answer carries a secret shown once: an Idempotency-Key replay answers the
+# same with `secret: null` (the record never holds it), and no cache keeps it.
+
+
+@route(
+    bp,
+    "/admin/partners",
+    "POST",
+    roles=ADMIN,
+    body=PartnerBody,
+    response=PartnerIssued,
+    status=201,
+    idempotent=True,
+    secrets=("secret",),
+    summary="Register a partner helpdesk (its secret is shown once)",
+    errors=(400, 409, 422),
+)
+def register(call: Call) -> dict[str, Any]:
+    b = call.body
+    return partners.register(
+        b.id,
+        b.tenant_id,
+        b.format,
+        b.priority_map,
+        call.now,
+        secret=b.secret,
+        default_kind=b.default_kind,
+    )
+
+
+@route(
+    bp,
+    "/admin/partners/{partner_id}/secrets",
+    "POST",
+    roles=ADMIN,
+    body=SecretBody,
+    body_optional=True,
+    response=SecretIssued,
+    status=201,
+    idempotent=True,
+    secrets=("secret",),
+    summary="Rotate a partner's secret: the new one at once, the previous one 24 h more",
+    errors=(400, 404, 409),
+)
+def rotate(call: Call, partner_id: str) -> dict[str, Any]:
+    secret = call.body.secret if call.body is not None else None
+    return partners.rotate(partner_id, call.now, secret=secret)
+
+
+@route(
+    bp,
+    "/webhooks/{partner_id}",
+    "POST",
+    raw_json=True,
+    response=WebhookAnswer,
+    also=(202,),
+    summary="A partner helpdesk's signed event (Standard Webhooks, Zendesk, Jira, Freshdesk)",
+    errors=(400, 401, 403, 404, 409, 422, 503),
+)
+def webhook(call: Call, partner_id: str) -> Reply:
+    answer = webhooks.ingest(partner_id, call.raw_body, call.headers, call.now)
+    return Reply(answer.status, answer.body)

@@ -1,0 +1,403 @@
+"""Ingest a partner helpdesk's webhook delivery (API.md, Webhooks).
+
+1. The partner item (one consistent GetItem): its format, tenant, priority map
+   and the KMS ciphertext of its secrets (decrypted at most every few minutes
+   per warm container).
+2. The format's adapter checks the signature over the raw bytes received, then
+   maps the payload onto a `PartnerEvent`. Nothing is parsed before that.
+3. The link (partner, external id) -> ticket and the delivery's dedupe entry, in
+   one BatchGetItem. A delivery seen before answers `applied: false` and costs
+   nothing more: two DynamoDB calls in all.
+4. The change goes through the domain (lifecycle decisions, E7 re-targeting) and
+   is committed with its history, the updated link (the partner time each
+   aspect was last set: an older event never undoes a newer one) and the
+   delivery entry, in ONE transaction conditioned on the ticket's version and
+   on the delivery being new: a concurrent duplicate loses that race.
+
+Bad input from a correctly signed partner is a 400 saying what is wrong (logged
+with the partner id, never with the body or headers); it is found before
+anything is written, so nothing is half-applied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from pydantic import ValidationError
+
+from chalicelib.commands import TicketBody
+from chalicelib.domain import lifecycle
+from chalicelib.domain.errors import DomainError, validation_fields
+from chalicelib.domain.instants import format_instant
+from chalicelib.domain.ticket import Ticket
+from chalicelib.errors import BadRequest, NotFound, Unauthorized
+from chalicelib.services import partners, retarget
+from chalicelib.services.tickets import MAX_BACKDATE, create_ticket
+from chalicelib.services.unit_of_work import commit, retrying
+from chalicelib.services.unit_of_work import event as history_entry
+from chalicelib.store import partners as store
+from chalicelib.store import tenants as tenant_store
+from chalicelib.store import tickets as ticket_store
+from chalicelib.webhooks import FORMATS
+from chalicelib.webhooks.base import BadPayload, BadSignature, PartnerEvent
+
+logger = Logger(service="slaguard-webhooks")
+
+# How long a delivery id is remembered. Freshdesk's identity is a body hash: an
+# identical body later (the same change made again) is a new event, so its
+# window only covers Freshdesk's retries.
+DEDUPE_WINDOW = timedelta(days=7)
+BODY_HASH_WINDOW = timedelta(hours=1)
+ASPECTS = ("priority", "assignee", "status")
+MAX_ID = 200
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the route answers: 200 handled (applied or not), 202 not used."""
+
+    status: int
+    body: dict[str, Any]
+
+
+def actor(partner_id: str) -> dict[str, Any]:
+    return {"role": "partner", "key_id": None, "partner_id": partner_id}
+
+
+def _epoch(at: datetime) -> int:
+    return int(at.timestamp())
+
+
+def _precise(at: datetime) -> str:
+    """An event time as the link keeps it: to the microsecond, so two partner
+    events in the same second still order."""
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def ingest(partner_id: str, raw: bytes, headers: dict[str, str], now: datetime) -> Answer:
+    """POST /webhooks/{partner_id}."""
+    partner = partners.get(partner_id)
+    adapter = FORMATS[partner.format]
+    try:
+        adapter.verify(raw, headers, partners.valid_secrets(partner, now), now)
+    except BadSignature as e:
+        logger.info("webhook refused", extra={"partner_id": partner_id, "reason": str(e)})
+        raise Unauthorized(f"bad signature: {e}", code="bad_signature") from e
+    try:
+        event = adapter.parse(raw, headers)
+    except BadPayload as e:
+        raise _bad_input(partner_id, e.message, e.fields) from e
+    if not event.external_id:
+        raise _bad_input(partner_id, "the event names no ticket", {"external_id": "required"})
+    try:
+        return retrying(lambda: _handle(partner, event, now))
+    except BadRequest as e:
+        logger.warning(
+            "webhook bad input",
+            extra={"partner_id": partner_id, "reason": e.message, "fields": e.fields},
+        )
+        raise
+
+
+def _bad_input(partner_id: str, message: str, fields: dict[str, str]) -> BadRequest:
+    logger.warning(
+        "webhook bad input", extra={"partner_id": partner_id, "reason": message, "fields": fields}
+    )
+    return BadRequest(message, fields, code="invalid_payload")
+
+
+def _delivery(
+    partner: store.Partner, event: PartnerEvent, ticket_id: str | None, now: datetime
+) -> ticket_store.TxItem:
+    window = BODY_HASH_WINDOW if partner.format == "freshdesk" else DEDUPE_WINDOW
+    entry = store.Delivery(
+        delivery_id=event.delivery_id,
+        ticket_id=ticket_id,
+        event=event.name,
+        expires_at=_epoch(now + window),
+    )
+    return store.delivery_write(partner.id, entry, format_instant(now), _epoch(now))
+
+
+def _handle(partner: store.Partner, event: PartnerEvent, now: datetime) -> Answer:
+    link, seen_before = store.lookup(partner.id, event.external_id, event.delivery_id)
+    if seen_before is not None and seen_before.expires_at > _epoch(now):
+        return Answer(200, {"ticket_id": seen_before.ticket_id, "applied": False})
+    if link is None:
+        if event.type is None:  # an event we do not use, of a ticket we do not know
+            store.put_delivery(_delivery(partner, event, None, now))
+            return Answer(202, {"ticket_id": None, "applied": False})
+        return _open(partner, event, now)
+    ticket = ticket_store.get(link.ticket_id)
+    if ticket is None:
+        raise NotFound(f"the ticket linked to {event.external_id} is gone", code="ticket_not_found")
+    return _change(partner, event, link, ticket, now, _changes_of(event))
+
+
+# ---------------------------------------------------------------- priorities
+
+
+def partner_priority(partner: store.Partner, value: str | None) -> str | None:
+    """A partner priority as the policy's: the partner's priority_map, else the
+    format's default map, else the value itself (the generic form names ours).
+    Partner values match case-insensitively."""
+    if value is None:
+        return None
+    low = value.strip().lower()
+    if low in partner.priority_map:
+        return partner.priority_map[low]
+    return FORMATS[partner.format].DEFAULT_PRIORITIES.get(low, value.strip())
+
+
+def _priority_problem(partner: store.Partner, given: str | None, e: DomainError) -> BadRequest:
+    fields = dict(e.fields)
+    if "priority" in fields and given is not None:
+        fields["priority"] = (
+            f"the partner priority {given!r} maps to {partner_priority(partner, given)!r}, "
+            f"which the tenant's policy does not know ({fields['priority']}); "
+            "register the partner with a priority_map for it"
+        )
+    return BadRequest(str(e), fields, code=e.code)
+
+
+# ---------------------------------------------------------------- opening
+
+
+@dataclass
+class _Changes:
+    priority: str | None = None
+    assignee: str | None = None
+    solved: bool = False
+    comment: Any = None
+    not_applied: list[str] = field(default_factory=list)
+
+    def any(self) -> bool:
+        return bool(self.priority or self.assignee or self.solved or self.comment)
+
+
+def _changes_of(event: PartnerEvent) -> _Changes:
+    if event.type == "ticket.created":
+        return _Changes()
+    return _Changes(
+        priority=event.priority,
+        assignee=event.assignee,
+        solved=event.solved,
+        comment=event.comment,
+    )
+
+
+def _open(partner: store.Partner, event: PartnerEvent, now: datetime) -> Answer:
+    """The first event of a partner ticket opens ours (from the event's snapshot
+    when it is not a ticket.created: the partner ticket as it is now)."""
+    snap = event.snapshot
+    if snap.title is None:
+        raise BadRequest(
+            f"no ticket is linked to {event.external_id!r} yet, and this {event.name} event "
+            "does not carry the ticket (its title): send ticket.created first",
+            {"external_id": "not linked to a ticket yet"},
+            code="ticket_not_linked",
+        )
+    reported = min(snap.created_at or event.occurred_at or now, now)  # E3; never in the future
+    extra = dict(snap.extra)
+    try:
+        body = TicketBody.model_validate(
+            {
+                **extra,
+                "title": snap.title,
+                "description": snap.description or snap.title,
+                "kind": extra.get("kind") or partner.default_kind,
+                "priority": partner_priority(partner, snap.priority),
+                "channel": "webhook",
+                "tenant_id": partner.tenant_id,
+                "reported_at": reported.replace(microsecond=0),
+            }
+        )
+    except ValidationError as e:
+        raise BadRequest(
+            "the ticket the event carries is invalid",
+            validation_fields(e, prefix="ticket.", root="ticket"),
+            code="invalid_payload",
+        ) from e
+    if now - reported > MAX_BACKDATE:
+        raise BadRequest(
+            "the partner ticket was created more than 400 days ago",
+            {"created_at": "over 400 days back"},
+            code="invalid_payload",
+        )
+    tenant = tenant_store.get_customer(partner.tenant_id)
+    if tenant is None:
+        raise BadRequest(
+            "the partner's customer tenant no longer exists",
+            {"tenant_id": f"unknown tenant {partner.tenant_id!r}"},
+        )
+    # Later changes the first event brings (a created ticket already assigned or
+    # solved; an update that reached us before the creation).
+    later = _changes_of(event)
+    later.priority = None  # the snapshot's priority is the ticket's already
+    if snap.assignee and not later.assignee:
+        later.assignee = snap.assignee
+    later.solved = later.solved or snap.solved
+    seen = {a: _precise(event.occurred_at) for a in ASPECTS} if event.occurred_at else {}
+    made: dict[str, Any] = {}
+
+    def linked(ticket: Ticket) -> list[ticket_store.TxItem]:
+        link = store.Link(
+            partner_id=partner.id,
+            external_id=event.external_id,
+            ticket_id=ticket.id,
+            tenant_id=partner.tenant_id,
+            seen=seen,
+            created_at=format_instant(now),
+        )
+        made["link"] = link
+        items = [store.link_write(link, format_instant(now), new=True)]
+        if not later.any():
+            items.append(_delivery(partner, event, ticket.id, now))
+        return items
+
+    try:
+        ticket = create_ticket(
+            partner.tenant_id,
+            tenant_store.doc_of(tenant),
+            body,
+            body.reported_at or now,
+            now,
+            actor(partner.id),
+            contact=body.contact,
+            extra=linked,
+        )
+    except DomainError as e:
+        if e.status == 400:
+            raise _priority_problem(partner, snap.priority, e) from e
+        raise
+    if not later.any():
+        return Answer(200, {"ticket_id": ticket.id, "applied": True})
+    return _change(partner, event, made["link"], ticket, now, later, opened=True)
+
+
+# ---------------------------------------------------------------- changing
+
+
+def _newer(link: store.Link, aspect: str, event: PartnerEvent) -> bool:
+    """Whether the event is newer than the last one that set this aspect (an
+    event without a time, Freshdesk's, applies in arrival order)."""
+    if event.occurred_at is None or aspect not in link.seen:
+        return True
+    return event.occurred_at > datetime.fromisoformat(link.seen[aspect])
+
+
+def _data(event: PartnerEvent, **more: Any) -> dict[str, Any]:
+    return {
+        "external_id": event.external_id,
+        "partner_event": event.name,
+        "occurred_at": format_instant(event.occurred_at) if event.occurred_at else None,
+        **more,
+    }
+
+
+def _retarget(ticket: Ticket, priority: str, now: datetime) -> None:
+    """E7: the new priority's targets against the time already elapsed, under the
+    policy in force for the ticket's tenant (`retarget.basis_in_force`)."""
+    ticket.change_priority(priority, retarget.basis_in_force(ticket.tenant_id), now)
+
+
+def _act(ticket: Ticket, action: str, params: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """One lifecycle action, decided and applied by the aggregate (the partner's
+    agents act on its tickets); returns its history data. Raises DomainError when
+    the ticket's status refuses it."""
+    previous = ticket.status
+    outcome = ticket.act(action, params, lifecycle.AGENT, now)
+    return {**params, "status": ticket.status, "previous_status": previous, "met": outcome.met}
+
+
+def _change(
+    partner: store.Partner,
+    event: PartnerEvent,
+    link: store.Link,
+    ticket: Ticket,
+    now: datetime,
+    changes: _Changes,
+    *,
+    opened: bool = False,
+) -> Answer:
+    who = actor(partner.id)
+    history: list[dict[str, Any]] = []
+    seen = dict(link.seen)
+    stamp = _precise(event.occurred_at) if event.occurred_at else None
+
+    def record(type_: str, data: dict[str, Any]) -> None:
+        history.append(history_entry(type_, who, _data(event, **data), now))
+
+    def mark(aspect: str) -> None:
+        if stamp is not None:
+            seen[aspect] = stamp
+
+    applied = False
+    if changes.priority and _newer(link, "priority", event):
+        applied = True
+        mark("priority")
+        wanted = partner_priority(partner, changes.priority)
+        if wanted != ticket.priority and wanted is not None:
+            before = ticket.priority
+            try:
+                data = _act(ticket, "set_priority", {"priority": wanted}, now)
+                _retarget(ticket, wanted, now)
+            except lifecycle.ActionRefused as e:
+                changes.not_applied.append(str(e))
+            except DomainError as e:
+                raise _priority_problem(partner, changes.priority, e) from e
+            else:
+                data.update(priority=ticket.priority, previous_priority=before)
+                record("action.set_priority", data)
+    if changes.assignee and _newer(link, "assignee", event):
+        applied = True
+        mark("assignee")
+        if changes.assignee != ticket.assignee:
+            try:
+                record("action.assign", _act(ticket, "assign", {"agent": changes.assignee}, now))
+            except lifecycle.ActionRefused as e:
+                changes.not_applied.append(str(e))
+    if changes.comment is not None:
+        applied = True
+        c = changes.comment
+        role = lifecycle.AGENT if c.by_agent else lifecycle.CUSTOMER
+        try:
+            met = ticket.comment(role, c.public, now)
+        except (lifecycle.ActionRefused, lifecycle.ActionForbidden) as e:
+            changes.not_applied.append(str(e))
+        else:
+            record("comment", {"body": c.body, "public": c.public, "met": met, "author_role": role})
+    if changes.solved and _newer(link, "status", event):
+        applied = True
+        mark("status")
+        if ticket.status not in ("resolved", "closed"):
+            # A helpdesk may solve a ticket nobody took here yet (new, queued): the
+            # agent it names took it first (the lifecycle resolves open tickets).
+            taker = event.snapshot.assignee
+            if taker and ticket.assignee is None and ticket.status in ("new", "queued"):
+                record("action.assign", _act(ticket, "assign", {"agent": taker}, now))
+            try:
+                record("action.resolve", _act(ticket, "resolve", {}, now))
+            except lifecycle.ActionRefused as e:
+                changes.not_applied.append(str(e))
+    if not history and not opened:
+        if event.type is not None and not applied:
+            # Older than what the ticket has (or a creation already linked).
+            return Answer(200, {"ticket_id": ticket.id, "applied": False})
+        # An event we do not use, or one the ticket's status refused: recorded.
+        record(f"webhook.{event.name}", {"not_applied": changes.not_applied})
+        status = 202
+    else:
+        status = 200
+    if history and status == 200:
+        ticket.updated_at = now
+    changed_link = replace(link, seen=seen)
+    extra = [
+        store.link_write(changed_link, format_instant(now), new=False),
+        _delivery(partner, event, ticket.id, now),
+    ]
+    commit(ticket, history, now, extra=extra)
+    return Answer(status, {"ticket_id": ticket.id, "applied": status == 200})
