@@ -158,14 +158,18 @@ def readable(raws: Iterable[Raw]) -> Iterator[Ticket]:
 
 
 def _raw_items(result: Any, limit: int | None = None) -> Iterator[Raw]:
-    """The raw items of a PynamoDB query, page by page, at most `limit` of them."""
+    """The raw items of a PynamoDB query, page by page, at most `limit` of them.
+    It stops as soon as the limit-th item is taken, so a full page never costs a
+    Query of the next one (the every-page `limit + 1` read stays one Query)."""
+    if limit is not None and limit <= 0:
+        return
     count = 0
     for page in result.page_iter:
         for raw in page.get("Items", []):
+            yield raw
+            count += 1
             if limit is not None and count == limit:
                 return
-            count += 1
-            yield raw
 
 
 def event_item(ticket_id: str, event: dict[str, Any]) -> EventItem:
