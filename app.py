@@ -44,7 +44,7 @@ app.register_blueprint(partners.bp)
 
 @app.schedule(Rate(1, unit=Rate.MINUTES), name="breach_checker")
 def breach_checker(event: Any) -> dict[str, int]:
-    """Every minute: evaluate what is due at the event's `time` (API.md, Operations)."""
+    """Every minute: evaluate what is due at the event's `time` (docs/api.md, Operations)."""
     # Deferred for cold start: API invocations never load the checker (and its metrics).
     from chalicelib.services.checker import run_scheduled
 

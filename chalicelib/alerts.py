@@ -1,4 +1,4 @@
-"""The SNS adapter: the alert message of the contract (API.md, Alerts) and its
+"""The SNS adapter: the alert message of the contract (docs/api.md, Alerts) and its
 publication with PublishBatch. No rules here: what to alert is the domain's.
 
 Each message goes out with `MessageStructure: json`: the `default` message (SQS,
@@ -64,7 +64,7 @@ def message(
 
 @dataclass(frozen=True)
 class Audience:
-    """Who reads a tenant's alerts: its name and locale (API.md, Tenant)."""
+    """Who reads a tenant's alerts: its name and locale (docs/api.md, Tenant)."""
 
     name: str
     locale: str = "en"
@@ -145,7 +145,7 @@ def _local(instant: str, timezone: str | None) -> str:
 
 
 def summary(msg: Mapping[str, Any], audience: Audience) -> str:
-    """One sentence in the tenant's locale (API.md, Alerts; `en` when unknown)."""
+    """One sentence in the tenant's locale (docs/api.md, Alerts; `en` when unknown)."""
     locale = audience.locale if audience.locale in LOCALES else "en"
     words = _SENTENCES[locale]
     metric = msg.get("metric") or ""

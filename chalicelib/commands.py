@@ -135,7 +135,7 @@ class CalendarIn(Strict):
 
 
 class TenantBody(Strict):
-    """The Tenant object of the contract (API.md, Tenant)."""
+    """The Tenant object of the contract (docs/api.md, Tenant)."""
 
     id: TenantId
     name: ShortText
@@ -168,7 +168,7 @@ class Integration(Strict):
 
 
 class TicketBody(Strict):
-    """POST /tickets (API.md, Opening a ticket)."""
+    """POST /tickets (docs/api.md, Opening a ticket)."""
 
     title: ShortText
     description: Annotated[str, StringConstraints(min_length=1, max_length=20000)]

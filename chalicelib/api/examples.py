@@ -351,7 +351,7 @@ def response_examples(method: str, path: str, status: int) -> Examples:
     return RESPONSES.get((method, path), {}).get(status, {})
 
 
-# --- partner helpdesks (API.md, Webhooks) ---------------------------------------
+# --- partner helpdesks (docs/api.md, Webhooks) ---------------------------------------
 
 PARTNER_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwx5RkT0zQ1vE="  # noqa: S105 (an example)
 REQUESTS.update(

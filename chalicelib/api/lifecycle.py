@@ -1,4 +1,4 @@
-"""Routes of a ticket's life: actions and comments (API.md). Thin: each one
+"""Routes of a ticket's life: actions and comments (docs/api.md). Thin: each one
 calls one service function."""
 
 from __future__ import annotations

@@ -156,7 +156,7 @@ class SlaReport(BaseModel):
     items: list[SlaReportItem]
 
 
-# --- policies (API.md: GET/PUT /admin/policies) ---------------------------------
+# --- policies (docs/api.md: GET/PUT /admin/policies) ---------------------------------
 
 
 class PolicyDocument(BaseModel):

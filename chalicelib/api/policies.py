@@ -1,4 +1,4 @@
-"""Admin routes: the shipped and custom policies (API.md; POLICIES.md E9)."""
+"""Admin routes: the shipped and custom policies (docs/api.md; docs/policies.md E9)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Report routes (API.md): thin, each one calls one service function."""
+"""Report routes (docs/api.md): thin, each one calls one service function."""
 
 from __future__ import annotations
 

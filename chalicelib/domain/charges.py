@@ -1,4 +1,4 @@
-"""Charges (POLICIES.md C1-C4, DX1-DX5): what a ticket costs its customer, as data.
+"""Charges (docs/policies.md C1-C4, DX1-DX5): what a ticket costs its customer, as data.
 
 A policy that bills has a `billing` section (`BillingSpec`, validated with the rest
 of the document); the tenant's `billing` overrides the amounts and its currency.
@@ -39,7 +39,7 @@ from chalicelib.domain.terms import BillingTerms, SlaBasis
 
 ChargeKind = Literal["fixed_fee", "hours"]
 ChargeStatus = Literal["quoted", "approved", "invoiced", "paid", "waived", "not_billable"]
-# Charged = the customer owes it or paid it (API.md, /reports/charges).
+# Charged = the customer owes it or paid it (docs/api.md, /reports/charges).
 CHARGED: frozenset[str] = frozenset({"approved", "invoiced", "paid"})
 # E9: a policy change never touches a charge the customer already agreed to or
 # settled (nor one the waiver already cancelled).
@@ -50,7 +50,7 @@ COMMERCIAL_REVIEW = "commercial_review"
 REVIEW_ALERT = "commercial.review_required"
 WAIVED_ALERT = "charge.waived"
 # DX5: the tenant flags that hold a ticket for the commercial team, and the check
-# on the contact (API.md, Tenant `flags`, `authorized_contacts`).
+# on the contact (docs/api.md, Tenant `flags`, `authorized_contacts`).
 UNAUTHORIZED_CONTACT = "unauthorized_contact"
 
 
@@ -75,7 +75,7 @@ def hours_amount(minutes: int, rate: Decimal) -> Decimal:
 
 @dataclass(frozen=True)
 class Charge:
-    """A ticket's charge (API.md, Ticket `charge`). `rule` is the POLICIES.md rule
+    """A ticket's charge (docs/api.md, Ticket `charge`). `rule` is the docs/policies.md rule
     that decided it; `reason` says it in words. Hours charges carry the rate they
     were agreed at and the billable minutes; `credit` is what DX4 gives back after
     a payment."""

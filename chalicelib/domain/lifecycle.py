@@ -78,7 +78,7 @@ TRANSITIONS: dict[str, dict[str, str]] = {
     ),
 }
 
-# action -> roles that may take it (API.md: customers approve, answer, reopen,
+# action -> roles that may take it (docs/api.md: customers approve, answer, reopen,
 # close; agents everything but mark_paid; admins everything).
 ROLES: dict[str, frozenset[str]] = {
     "assign": PROVIDER,
@@ -111,7 +111,7 @@ ALL_PARAMETERS = frozenset(p for req, opt in PARAMETERS.values() for p in req | 
 # Comments are taken in every status but closed.
 COMMENT_STATUSES: tuple[str, ...] = NOT_CLOSED
 
-# The alert an action raises (API.md, Alerts), through the outbox.
+# The alert an action raises (docs/api.md, Alerts), through the outbox.
 ALERTS: dict[str, str] = {
     "approve_charge": "billing.order",  # DX2: a billing order goes to administration
     "transfer_commercial": "commercial.review_required",  # DX2: the commercial team quotes

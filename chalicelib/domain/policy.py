@@ -1,4 +1,4 @@
-"""The policy document (POLICIES.md E1, A*, K*, C*, DX*): its schema, and the
+"""The policy document (docs/policies.md E1, A*, K*, C*, DX*): its schema, and the
 checks of one part against another that the schema alone cannot make.
 
 A policy document is JSON. Its rules are lists of `{"when": <match>, ...}` entries;
@@ -333,7 +333,7 @@ def _semantic_errors(policy: Policy) -> dict[str, str]:
     return errors
 
 
-# The tenant flags a policy may name (API.md, Tenant `flags`).
+# The tenant flags a policy may name (docs/api.md, Tenant `flags`).
 TENANT_FLAGS = ("disabled", "auto_service_problems", "collection_problems", "no_auto_service")
 REPLY_PLACEHOLDERS = ("ticket_id", "fee", "currency", "hours")
 

@@ -358,7 +358,7 @@ def reconcile(
 
 
 def view(target: Target, clock: Clock, now: datetime) -> dict[str, Any]:
-    """The contract's target JSON (API.md, Ticket `sla.targets[]`) as of `now`.
+    """The contract's target JSON (docs/api.md, Ticket `sla.targets[]`) as of `now`.
 
     `state` precedence: cancelled, then breached (a breach recorded, or a running
     target whose elapsed time reached its duration: E5, due instant included), then

@@ -1,4 +1,4 @@
-"""What a policy reads from a customer (API.md, Tenant): its terms (tier,
+"""What a policy reads from a customer (docs/api.md, Tenant): its terms (tier,
 contract, calendar overrides), the effective calendar and tier they give under a
 policy, and the versions that tell whether a ticket's targets were computed with
 the terms now in force (E9).
@@ -36,7 +36,7 @@ class CalendarOverride(BaseModel):
 
 @dataclass(frozen=True)
 class TenantTerms:
-    """What a policy reads from the tenant (API.md, Tenant)."""
+    """What a policy reads from the tenant (docs/api.md, Tenant)."""
 
     tier: str | None = None
     contract_active: bool | None = None
@@ -92,7 +92,7 @@ def _amount(value: Any) -> Decimal | None:
 
 @dataclass(frozen=True)
 class BillingTerms:
-    """What the charge rules read from the tenant (API.md, Tenant): `billing`
+    """What the charge rules read from the tenant (docs/api.md, Tenant): `billing`
     (currency, ticket_fee, hourly_rate), `flags`, `authorized_contacts`, `locale`."""
 
     currency: str | None = None

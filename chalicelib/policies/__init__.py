@@ -1,4 +1,4 @@
-"""The shipped policies (POLICIES.md A, K, C, DX) as data: one JSON document per
+"""The shipped policies (docs/policies.md A, K, C, DX) as data: one JSON document per
 provider next to this module, validated like an admin's custom policy."""
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ A warm container remembers the keys it resolved for KEY_CACHE_SECONDS (30 s), so
 a request costs no key lookup on a warm Lambda. A revoked key answers 401 at once
 on the container that revoked it (it drops the key from its cache, and a miss
 reads the key item consistently, so no stale read can put it back) and within
-KEY_CACHE_SECONDS on every other container (API.md allows 60 s).
+KEY_CACHE_SECONDS on every other container (docs/api.md allows 60 s).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from chalicelib.store.tenants import get_key
 ROLES = ("customer", "agent", "admin")
 PROVIDER_ROLES = frozenset({"agent", "admin"})
 KEY_PREFIX = "sgk_"
-KEY_CACHE_SECONDS = 30  # revocation takes effect within this (API.md: within 60 s)
+KEY_CACHE_SECONDS = 30  # revocation takes effect within this (docs/api.md: within 60 s)
 KEY_CACHE_SIZE = 4096
 clock = time.monotonic  # the cache's timer: a public seam (tests move it forward)
 _lock = threading.Lock()  # TTLCache is not thread-safe; `chalice local` serves threads

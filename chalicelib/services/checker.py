@@ -1,4 +1,4 @@
-"""The breach checker (E8, E9; ARCHITECTURE.md, due index and outbox).
+"""The breach checker (E8, E9; README, Design choices, due index and outbox).
 
 Every minute, at the EventBridge event's `time`:
 1. publish what earlier runs or requests left unsent (the outbox's sparse index);
@@ -253,7 +253,7 @@ def work(task: Task, deadline: Deadline) -> Counter[str]:
 
 
 def check(at: datetime) -> dict[str, int]:
-    """One scheduled run at instant `at` (API.md, Operations: `check --at`):
+    """One scheduled run at instant `at` (docs/api.md, Operations: `check --at`):
     continue unfinished re-targeting (E9), then fan the due index out to the
     workers. In process, the figures are the workers' (tickets evaluated, alerts
     raised, workers that stopped at the deadline); queued, they are in each

@@ -1,4 +1,4 @@
-"""Partner helpdesks: registration and secret rotation (API.md, Webhooks).
+"""Partner helpdesks: registration and secret rotation (docs/api.md, Webhooks).
 
 A secret is shown once, in the answer that issued it; it is stored only as KMS
 ciphertext on the partner item (`store.partners`) and never logged. Rotation
@@ -23,7 +23,7 @@ from chalicelib.store import tenants as tenant_store
 from chalicelib.webhooks import FORMATS
 
 ROTATION_GRACE = timedelta(hours=24)
-# The priorities the formats' default maps land on (API.md, Webhooks).
+# The priorities the formats' default maps land on (docs/api.md, Webhooks).
 DEFAULT_TARGETS = frozenset({"blocker", "high", "medium", "low"})
 # The kind a native payload opens, first one the tenant's policy knows.
 NATIVE_KINDS = ("incident", "query")

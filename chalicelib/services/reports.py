@@ -1,4 +1,4 @@
-"""Reports (API.md): GET /reports/sla, the tickets a tenant reported in [from, to)
+"""Reports (docs/api.md): GET /reports/sla, the tickets a tenant reported in [from, to)
 per priority, judged by their own targets as of the request time; and GET
 /reports/charges, the same tickets' charges per tenant and currency (C4, DX3,
 DX4). Both read one Query of the tenant's by_reported index, never a Scan."""

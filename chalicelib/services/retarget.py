@@ -4,7 +4,7 @@ checker finishing what those left. The aggregate does the re-planning
 (`Ticket.refresh`: stale versions, E7 maths, "keeps its targets" when a ticket no
 longer fits); this module finds the tickets and commits them.
 
-E9 runs in bounded batches (ARCHITECTURE.md, Policy changes): a policy PUT or a
+E9 runs in bounded batches (README, Design choices, Policy changes): a policy PUT or a
 tenant PATCH re-targets up to `BATCH_SIZE` open tickets itself; the breach checker
 calls `refresh_if_stale` on every ticket before it decides an alert, which
 finishes the tickets the request did not reach.
@@ -33,7 +33,7 @@ from chalicelib.store import tickets as ticket_store
 # when lost races make `retrying` wait.
 BATCH_SIZE = 50
 BATCH_SECONDS = 10.0
-# Tenant fields a policy reads for targets (API.md, Tenant): a change re-targets.
+# Tenant fields a policy reads for targets (docs/api.md, Tenant): a change re-targets.
 # (and its billing terms and first day of operation: the charges of its newest open
 # tickets are re-planned too, C3, C4, DX3)
 TARGET_TERMS = ("policy", "tier", "contract", "calendar", "billing", "operation_started_on")
@@ -57,7 +57,7 @@ class Lookups:
         return self._policies[policy_id]
 
     def tenant(self, tenant_id: str) -> dict[str, Any] | None:
-        """The customer tenant's document (API.md, Tenant), or None."""
+        """The customer tenant's document (docs/api.md, Tenant), or None."""
         if tenant_id not in self._tenants:
             item = tenant_store.get_customer(tenant_id)
             self._tenants[tenant_id] = tenant_store.doc_of(item) if item is not None else None

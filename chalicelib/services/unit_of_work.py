@@ -77,7 +77,7 @@ def alert_message(
     threshold_pct: int | None = None,
     due_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """An alert about this ticket (API.md, Alerts), keyed `<ticket>:<key>`."""
+    """An alert about this ticket (docs/api.md, Alerts), keyed `<ticket>:<key>`."""
     return alerts.message(
         key=key or type_,
         type_=type_,

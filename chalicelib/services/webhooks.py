@@ -1,4 +1,4 @@
-"""Ingest a partner helpdesk's webhook delivery (API.md, Webhooks).
+"""Ingest a partner helpdesk's webhook delivery (docs/api.md, Webhooks).
 
 1. The partner item (one consistent GetItem): its format, tenant, priority map
    and the KMS ciphertext of its secrets (decrypted at most every few minutes

@@ -317,7 +317,7 @@ class RetargetJobItem(Model):
 
 
 class PartnerItem(Model):
-    """A partner helpdesk (API.md, Webhooks). Its secrets are stored only as KMS
+    """A partner helpdesk (docs/api.md, Webhooks). Its secrets are stored only as KMS
     ciphertext (`secrets[].ciphertext`), never in clear: the console shows the
     partner's tenant, format, priority map and when each secret expires."""
 

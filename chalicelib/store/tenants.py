@@ -27,7 +27,7 @@ def is_customer(item: TenantItem | None) -> bool:
 
 
 def doc_of(item: TenantItem) -> dict[str, Any]:
-    """The tenant's document (API.md, Tenant) as plain JSON."""
+    """The tenant's document (docs/api.md, Tenant) as plain JSON."""
     doc: dict[str, Any] = plain(item.doc)
     return doc
 

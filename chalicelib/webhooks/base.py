@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -17,7 +18,7 @@ from typing import Any, Literal
 
 from chalicelib import storable
 
-# Our events (API.md, Webhooks).
+# Our events (docs/api.md, Webhooks).
 EventType = Literal[
     "ticket.created", "ticket.updated", "comment.created", "ticket.assigned", "ticket.solved"
 ]
@@ -197,3 +198,15 @@ def items(value: Mapping[str, Any], name: str) -> list[Any]:
     """`value[name]` when it is a list, else []."""
     found = value.get(name)
     return found if isinstance(found, list) else []
+
+
+def new_token_secret() -> str:
+    """A shared secret for the formats that sign with (or send) plain text: Jira, Freshdesk."""
+    return secrets.token_urlsafe(32)
+
+
+def token_secret_problem(secret: str) -> str | None:
+    """Why a plain-text secret an admin brings is unusable, or None."""
+    if not 16 <= len(secret) <= 256 or any(c.isspace() for c in secret):
+        return "16 to 256 characters, no spaces"
+    return None

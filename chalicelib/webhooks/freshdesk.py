@@ -16,7 +16,6 @@ identity is the ticket id + triggered event + the body's SHA-256.
 
 from __future__ import annotations
 
-import secrets as random
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -33,8 +32,10 @@ from chalicelib.webhooks.base import (
     body_digest,
     header,
     load_json,
+    new_token_secret,
     obj,
     text,
+    token_secret_problem,
 )
 
 FORMAT = "freshdesk"
@@ -52,14 +53,8 @@ DEFAULT_PRIORITIES = {
 SOLVED = frozenset({"4", "5", "resolved", "closed"})
 
 
-def new_secret() -> str:
-    return random.token_urlsafe(32)
-
-
-def secret_problem(secret: str) -> str | None:
-    if not 16 <= len(secret) <= 256 or any(c.isspace() for c in secret):
-        return "16 to 256 characters, no spaces"
-    return None
+new_secret = new_token_secret
+secret_problem = token_secret_problem
 
 
 def verify(raw: bytes, headers: Mapping[str, str], secrets: Sequence[str], now: datetime) -> None:

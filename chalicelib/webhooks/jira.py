@@ -14,7 +14,6 @@ customer). The event time is the payload's `timestamp` (epoch milliseconds).
 from __future__ import annotations
 
 import binascii
-import secrets as random
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -35,9 +34,11 @@ from chalicelib.webhooks.base import (
     instant,
     items,
     load_json,
+    new_token_secret,
     obj,
     part,
     text,
+    token_secret_problem,
 )
 
 FORMAT = "jira"
@@ -57,14 +58,8 @@ DEFAULT_PRIORITIES = {
 }
 
 
-def new_secret() -> str:
-    return random.token_urlsafe(32)
-
-
-def secret_problem(secret: str) -> str | None:
-    if not 16 <= len(secret) <= 256 or any(c.isspace() for c in secret):
-        return "16 to 256 characters, no spaces"
-    return None
+new_secret = new_token_secret
+secret_problem = token_secret_problem
 
 
 def verify(raw: bytes, headers: Mapping[str, str], secrets: Sequence[str], now: datetime) -> None:

@@ -51,7 +51,7 @@ def cheap_transaction_snapshots() -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def aws_mock(record_operations: Operations) -> Iterator[None]:
-    # mock_aws intercepts nothing while AWS_ENDPOINT_URL is set (STACK-NOTES).
+    # mock_aws intercepts nothing while AWS_ENDPOINT_URL is set (moto's own caveat).
     os.environ.pop("AWS_ENDPOINT_URL", None)
     os.environ.update(_stage_env())
     os.environ.update(

@@ -74,7 +74,7 @@ INCIDENT = {
 
 
 def assert_error(status: int, body: Any, expected: int, code: str | None = None) -> None:
-    """The contract's error shape (API.md, Errors) with that status (and code)."""
+    """The contract's error shape (docs/api.md, Errors) with that status (and code)."""
     assert status == expected, body
     assert set(body) == {"error"}, body
     assert isinstance(body["error"]["message"], str)

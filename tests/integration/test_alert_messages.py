@@ -1,4 +1,4 @@
-"""Alerts an admin can read (API.md, Alerts): the body carries `summary`, one
+"""Alerts an admin can read (docs/api.md, Alerts): the body carries `summary`, one
 sentence in the tenant's `locale`, and every message is published with
 `MessageStructure: json`, so an e-mail subscriber gets that sentence and the
 ticket's essentials while queues and functions get the JSON body."""

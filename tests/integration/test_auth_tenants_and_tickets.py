@@ -358,7 +358,7 @@ def test_the_same_json_in_another_layout_is_the_same_body(api: Api, customer: Cu
 def test_an_agent_lists_every_customer_when_naming_none(
     api: Api, admin_key: str, agent_key: str, aws_calls: Counter[str]
 ) -> None:
-    """API.md: a provider key *may* name `tenant_id`; naming none lists every
+    """docs/api.md: a provider key *may* name `tenant_id`; naming none lists every
     customer's tickets, tenant after tenant (ids in order), each exactly once
     across pages. The walk starts at this test's own tenants (ids `zzz-<run>-…`,
     after every other tenant of the session) with a cursor made as the service

@@ -1,4 +1,4 @@
-"""Charges over the API (issue 11; POLICIES.md C1-C4, DX1-DX5, E9): the `charge`
+"""Charges over the API (issue 11; docs/policies.md C1-C4, DX1-DX5, E9): the `charge`
 of every ticket under a billing policy, its history events `charge.<status>`, the
 DX2 automatic reply, the DX4 waiver by the breach checker, the DX5 blocks, the
 charges report and a policy PUT changing a fee. The request clock is frozen

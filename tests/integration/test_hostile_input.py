@@ -51,7 +51,7 @@ def test_framework_errors_take_the_contract_shape(api: Api, customer: Customer) 
 def test_dynamodb_throttling_is_503_with_retry_after(
     api: Api, customer: Customer, monkeypatch: Any
 ) -> None:
-    """API.md: 429/503 with Retry-After, never a 500, when AWS says slow down."""
+    """docs/api.md: 429/503 with Retry-After, never a 500, when AWS says slow down."""
     from botocore.exceptions import ClientError
     from pynamodb.exceptions import GetError
 

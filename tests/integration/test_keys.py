@@ -1,5 +1,5 @@
 """API keys (issue 9): no clear key at rest, list and revoke, and the warm-container
-key cache (API.md: a revoked key answers 401 within 60 seconds)."""
+key cache (docs/api.md: a revoked key answers 401 within 60 seconds)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""One 400 naming every bad field (API.md, Conventions; issue 11): opening a ticket
+"""One 400 naming every bad field (docs/api.md, Conventions; issue 11): opening a ticket
 names the shape's errors and the policy's (K4, C2, A2) together, and a policy
 document its shape and its cross-references together."""
 

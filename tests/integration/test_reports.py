@@ -1,5 +1,5 @@
 """GET /reports/sla: tickets reported in [from, to), per priority, judged by
-their own SLA state (API.md: breached if any target is, met if all are;
+their own SLA state (docs/api.md: breached if any target is, met if all are;
 achievement_pct = 100·met/(met+breached))."""
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def reported(api: Api, agent_key: str, customer: Customer, at: datetime, **field
 
 
 def verdict(ticket: dict[str, Any]) -> str:
-    """What a user reading the ticket concludes (API.md's definition)."""
+    """What a user reading the ticket concludes (docs/api.md's definition)."""
     states = [t["state"] for t in ticket["sla"]["targets"] if t["state"] != "cancelled"]
     if "breached" in states:
         return "breached"
@@ -128,7 +128,7 @@ def test_a_resolved_late_ticket_is_breached_in_the_report_even_after_reopening(
 def test_a_provider_report_without_tenant_sums_every_customer(
     api: Api, agent_key: str, new_customer: Any
 ) -> None:
-    """API.md: `tenant_id` is optional for agent and admin keys: every customer."""
+    """docs/api.md: `tenant_id` is optional for agent and admin keys: every customer."""
     first, second = new_customer(), new_customer()
     for who in (first, second):
         status, _ = api.post(

@@ -135,7 +135,7 @@ def test_a2_medium_five_business_days_skip_the_argentine_holiday(
 def test_backdating_is_bounded_to_400_days_and_never_the_future(
     api: Api, agent_key: str, customer: Customer, clock: Clock
 ) -> None:
-    """API.md: reported_at at most 400 days back, never in the future -> 400."""
+    """docs/api.md: reported_at at most 400 days back, never in the future -> 400."""
     body = {**INCIDENT, "tenant_id": customer.tenant_id}
     oldest = "2025-10-19T15:00:00Z"  # exactly 400 days before now
     assert api.post("/tickets", agent_key, {**body, "reported_at": oldest})[0] == 201

@@ -1,4 +1,4 @@
-"""A customer sees only its own tenant, on every route (API.md, Conventions):
+"""A customer sees only its own tenant, on every route (docs/api.md, Conventions):
 another tenant's ticket answers 404 exactly like a missing one; naming another
 tenant is 403; a route customers may not use is 403. The walk covers every route
 the app declares, so a new route is checked (or must be classified here)."""

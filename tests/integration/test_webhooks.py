@@ -1,4 +1,4 @@
-"""Partner helpdesks through the real routes (API.md, Webhooks): registration,
+"""Partner helpdesks through the real routes (docs/api.md, Webhooks): registration,
 signed deliveries of each format creating and updating the linked ticket,
 refusals (signature, tampering, stale timestamps), replays, out-of-order
 updates, E7 re-targeting on a priority change, rotation, and the cost of a
@@ -337,7 +337,7 @@ def _priority_event(fmt: str, desk: Helpdesk, *, minutes: int, priority: str) ->
 def test_freshdesk_changes_apply_in_arrival_order(
     helpdesk: Callable[..., Helpdesk], api: Api, agent_key: str
 ) -> None:
-    # Freshdesk bodies carry no time (API.md): the last to arrive wins
+    # Freshdesk bodies carry no time (docs/api.md): the last to arrive wins
     desk = helpdesk("freshdesk")
     ticket_id = desk.send("ticket_created")[1]["ticket_id"]
     assert desk.send("priority_changed")[1]["applied"] is True  # Urgent

@@ -14,7 +14,7 @@ from chalicelib.domain.ticket import Ticket
 def open_ticket(
     policy: Policy, intake: Intake, reported_at: datetime, tenant: dict[str, Any] | None = None
 ) -> tuple[Ticket, tuple[str, ...]]:
-    """A real ticket aggregate opened under `policy` for a tenant document (API.md,
+    """A real ticket aggregate opened under `policy` for a tenant document (docs/api.md,
     Tenant), and the alerts its opening raises."""
     ticket, opened = Ticket.open(
         ticket_id="tkt_unit",

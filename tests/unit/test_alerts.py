@@ -1,4 +1,4 @@
-"""The alert's summary sentence and e-mail message (API.md, Alerts): one sentence
+"""The alert's summary sentence and e-mail message (docs/api.md, Alerts): one sentence
 in the tenant's locale, the due instant as the tenant's calendar reads it."""
 
 from __future__ import annotations

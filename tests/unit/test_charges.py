@@ -1,4 +1,4 @@
-"""Charges as data (POLICIES.md C1-C4, DX1-DX5, E9): the pure rules of
+"""Charges as data (docs/policies.md C1-C4, DX1-DX5, E9): the pure rules of
 chalicelib.domain.charges against the shipped Clever Ideas and Digital Express
 policies, and the `billing` section's checks. Money is Decimal: the amounts below
 include ones binary floats get wrong."""

@@ -83,7 +83,7 @@ def test_every_action_has_roles_parameters_and_leads_to_a_known_status() -> None
 
 
 def test_roles_follow_the_contract() -> None:
-    """API.md: customers approve_charge, resume, reopen, close; agents all but
+    """docs/api.md: customers approve_charge, resume, reopen, close; agents all but
     mark_paid; admins all."""
     by_role = {r: {a for a, roles in ROLES.items() if r in roles} for r in lifecycle.EVERYONE}
     assert by_role["customer"] == {"approve_charge", "resume", "reopen", "close"}

@@ -1,5 +1,5 @@
 """The shipped policies as data, and how a ticket's intake becomes a plan
-(POLICIES.md A1-A7, K1-K5, C2-C3, DX1/DX2/DX6, E1/E2/E9)."""
+(docs/policies.md A1-A7, K1-K5, C2-C3, DX1/DX2/DX6, E1/E2/E9)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Target clocks (POLICIES.md E3-E9, A4, A6, DX2), driven through the shipped
+"""Target clocks (docs/policies.md E3-E9, A4, A6, DX2), driven through the shipped
 policies' plans. Instants are Buenos Aires wall time (UTC-3, no DST in 2026);
 2026-03-09..13 is a week without Argentine holidays, 2026-11-23 is a holiday."""
 
