@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from tests.integration.helpers import ROOT, Api, Customer, reset_connections
+from tests.integration.helpers import ROOT, Api, Customer, RequestClock, reset_connections
 from tests.integration.operations import OPERATIONS, Operations
 
 
@@ -130,6 +130,16 @@ def new_customer(api: Api, admin_key: str) -> Any:
 def customer(new_customer: Any) -> Customer:
     c: Customer = new_customer()
     return c
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> RequestClock:
+    """The request time the routes see, frozen and moved by hand."""
+    from chalicelib.api import http
+
+    frozen = RequestClock()
+    monkeypatch.setattr(http, "utcnow", frozen)
+    return frozen
 
 
 @pytest.fixture

@@ -25,15 +25,6 @@ from tests.integration.helpers import (
 )
 
 
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> RequestClock:
-    from chalicelib.api import http
-
-    frozen = RequestClock()
-    monkeypatch.setattr(http, "utcnow", frozen)
-    return frozen
-
-
 def opened(api: Api, key: str, body: dict[str, Any]) -> dict[str, Any]:
     status, ticket = api.post("/tickets", key, body)
     assert status == 201, ticket

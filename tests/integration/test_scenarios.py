@@ -13,8 +13,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import pytest
-
 from tests.integration.helpers import (
     INCIDENT,
     KEYBE_FAILURE,
@@ -27,15 +25,6 @@ from tests.integration.helpers import (
     run_checker,
 )
 from tests.integration.helpers import targets_by_metric as targets
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> RequestClock:
-    from chalicelib.api import http
-
-    frozen = RequestClock()
-    monkeypatch.setattr(http, "utcnow", frozen)
-    return frozen
 
 
 def at(text: str) -> datetime:
