@@ -3,14 +3,22 @@ signed webhook endpoint. Thin: each one calls one service function."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint
 
 from chalicelib.api.http import Call, Reply, route
-from chalicelib.api.models import PartnerIssued, SecretIssued, WebhookAnswer
-from chalicelib.commands import PartnerBody, SecretBody
-from chalicelib.services import partners, webhooks
+from chalicelib.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from chalicelib import commands
+    from chalicelib.api import models
+    from chalicelib.services import partners, webhooks
+else:  # deferred for cold start (chalicelib.lazy): the first request loads them
+    models = lazy_module("chalicelib.api.models")
+    commands = lazy_module("chalicelib.commands")
+    partners = lazy_module("chalicelib.services.partners")
+    webhooks = lazy_module("chalicelib.services.webhooks")
 
 bp = Blueprint(__name__)
 ADMIN = {"admin"}
@@ -24,8 +32,8 @@ ADMIN = {"admin"}
     "/admin/partners",
     "POST",
     roles=ADMIN,
-    body=PartnerBody,
-    response=PartnerIssued,
+    body=lambda: commands.PartnerBody,
+    response=lambda: models.PartnerIssued,
     status=201,
     idempotent=True,
     secrets=("secret",),
@@ -50,9 +58,9 @@ def register(call: Call) -> dict[str, Any]:
     "/admin/partners/{partner_id}/secrets",
     "POST",
     roles=ADMIN,
-    body=SecretBody,
+    body=lambda: commands.SecretBody,
     body_optional=True,
-    response=SecretIssued,
+    response=lambda: models.SecretIssued,
     status=201,
     idempotent=True,
     secrets=("secret",),
@@ -69,7 +77,7 @@ def rotate(call: Call, partner_id: str) -> dict[str, Any]:
     "/webhooks/{partner_id}",
     "POST",
     raw_json=True,
-    response=WebhookAnswer,
+    response=lambda: models.WebhookAnswer,
     also=(202,),
     summary="A partner helpdesk's signed event (Standard Webhooks, Zendesk, Jira, Freshdesk)",
     errors=(400, 401, 403, 404, 409, 422, 503),

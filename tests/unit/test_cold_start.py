@@ -1,0 +1,55 @@
+"""Cold start (issue 14): `import app` registers every route and function without
+loading a service, a request model, the domain or the docs' assets; each request or
+run loads its own (chalicelib.lazy). `bench/coldstart.py` measures the time; this
+checks, in a fresh interpreter, what the import reaches."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+# What no route declaration needs: loading one of these at import is a regression.
+DEFERRED = (
+    "chalicelib.api.models",
+    "chalicelib.commands",
+    "chalicelib.services",
+    "chalicelib.store",
+    "chalicelib.webhooks",
+    "chalicelib.domain.policy",
+    "chalicelib.domain.calendar",
+    "pynamodb.models",
+    "swagger_ui_bundle",
+)
+
+
+def loaded_after(code: str) -> set[str]:
+    """The modules a fresh interpreter holds after running `code`."""
+    done = subprocess.run(
+        [sys.executable, "-c", f"import json, sys\n{code}\nprint(json.dumps(list(sys.modules)))"],
+        cwd=ROOT,
+        # as Lambda runs it (bench/coldstart.py says why LAMBDA_TASK_ROOT matters)
+        env={"AWS_DEFAULT_REGION": "us-east-1", "PATH": "/usr/bin:/bin", "LAMBDA_TASK_ROOT": "."},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def reached(modules: set[str], names: tuple[str, ...]) -> list[str]:
+    return sorted(m for m in modules for n in names if m == n or m.startswith(n + "."))
+
+
+def test_importing_the_app_loads_no_service_model_or_domain_module() -> None:
+    modules = loaded_after("import app\nassert len(app.app.routes) >= 20")
+    assert reached(modules, DEFERRED) == []
+
+
+def test_a_checker_worker_never_loads_the_apis_request_or_response_models() -> None:
+    modules = loaded_after("import app\nimport chalicelib.services.checker")
+    assert "chalicelib.services.checker" in modules  # the check below can fail
+    assert reached(modules, ("chalicelib.api.models", "chalicelib.commands")) == []
