@@ -91,10 +91,22 @@ API_TABLE_ACTIONS = [
     "dynamodb:Query",
     "dynamodb:UpdateItem",
 ]
+# The scheduled run plans and queues the workers, and continues re-targeting (E9):
+# it reads tickets, commits re-targeted ones (transactions of puts), keeps each
+# job's progress and drops a finished job; it raises and publishes no alert.
 CHECKER_TABLE_ACTIONS = [
     "dynamodb:BatchGetItem",
-    "dynamodb:BatchWriteItem",
     "dynamodb:DeleteItem",  # a finished re-targeting job (E9)
+    "dynamodb:DescribeTable",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+]
+# A worker evaluates its shards' due tickets (checker.work): transactions of puts,
+# its outbox shards' claims (UpdateItem) and alerts marked sent (BatchWriteItem).
+WORKER_TABLE_ACTIONS = [
+    "dynamodb:BatchGetItem",
+    "dynamodb:BatchWriteItem",
     "dynamodb:DescribeTable",
     "dynamodb:GetItem",
     "dynamodb:PutItem",
@@ -119,8 +131,12 @@ def _common_statements(logs: str) -> list[Json]:
         _statement("Logs", ["logs:CreateLogStream", "logs:PutLogEvents"], [_arn(logs)]),
         # X-Ray has no resource-level permissions: its actions only take "*".
         _statement("Traces", ["xray:PutTelemetryRecords", "xray:PutTraceSegments"], ["*"]),
-        _statement("Alerts", ["sns:Publish"], [_ref("AlertsTopic")]),
     ]
+
+
+def _alerts_statement() -> Json:
+    """Publishing alerts: the API (a request's own alerts) and the workers."""
+    return _statement("Alerts", ["sns:Publish"], [_ref("AlertsTopic")])
 
 
 def _table_statement(actions: list[str]) -> Json:
@@ -131,6 +147,7 @@ def role_policies() -> dict[str, list[Json]]:
     """Each function's own policy document (by role logical id)."""
     api = [
         *_common_statements("ApiLogs"),
+        _alerts_statement(),
         _table_statement(API_TABLE_ACTIONS),
         _statement("Idempotency", IDEMPOTENCY_ACTIONS, [_arn("IdempotencyTable")]),
         # Partner webhook secrets (store/partners.py): encrypted on registration and
@@ -146,10 +163,11 @@ def role_policies() -> dict[str, list[Json]]:
         # The run queues its workers' tasks (SendMessageBatch).
         _statement("Work", ["sqs:SendMessage"], [_arn("CheckerWork")]),
     ]
-    # A worker runs the checker's own code (checker.work): the same table and topic.
+    # A worker runs the checker's evaluation (checker.work) and publishes its alerts.
     worker = [
         *_common_statements("WorkerLogs"),
-        _table_statement(CHECKER_TABLE_ACTIONS),
+        _alerts_statement(),
+        _table_statement(WORKER_TABLE_ACTIONS),
         _statement("Work", QUEUE_POLLER_ACTIONS, [_arn("CheckerWork")]),
     ]
     return {"ApiHandlerRole": api, "BreachCheckerRole": checker, "CheckerWorkerRole": worker}

@@ -28,13 +28,14 @@ from chalicelib.services.unit_of_work import SYSTEM_ACTOR, charge_events, event,
 from chalicelib.store import jobs, policies
 from chalicelib.store import tenants as tenant_store
 from chalicelib.store import tickets as ticket_store
-from chalicelib.store.models import RetargetJobItem
 
 # Open tickets a policy PUT or a tenant PATCH re-targets itself (the checker does the
 # rest), and the seconds it may spend on them: well under API Gateway's 29 s, even
 # when lost races make `retrying` wait.
 BATCH_SIZE = 50
 BATCH_SECONDS = 10.0
+# What a scheduled run (25 s) spends at most on jobs; planning the fan-out is quick.
+JOBS_SECONDS = 12.0
 # Tenant fields a policy reads for targets (docs/api.md, Tenant): a change re-targets.
 # (and its billing terms and first day of operation: the charges of its newest open
 # tickets are re-planned too, C3, C4, DX3)
@@ -155,58 +156,81 @@ def continue_jobs(now: datetime, lookups: Lookups, budget: int | None = None) ->
     """Each checker run: re-target the next batch of every policy or tenant change
     a request did not finish (one Query for the jobs, then per job one index Query,
     one BatchGetItem for a policy's tickets, and a transaction per re-planned
-    ticket). A job takes `budget` tickets a run (BATCH_SIZE). Returns tickets
-    re-targeted."""
+    ticket), within `JOBS_SECONDS` in all. A job takes `budget` tickets a run
+    (BATCH_SIZE) and stops at a ticket that fails (a lost race, or out of time):
+    the next run goes on from there. Returns tickets re-targeted."""
     budget = BATCH_SIZE if budget is None else budget
+    deadline = time.monotonic() + JOBS_SECONDS
     done = 0
     for job in jobs.pending():
+        stamp = format_instant(now)
         if job.tenant_id is not None:
-            done += _continue_tenant_job(job, now, lookups, budget)
+            n, after, finished = _tenant_batch(
+                job.tenant_id, job.after, budget, now, lookups, deadline
+            )
+            if not finished:
+                jobs.save_tenant(job.tenant_id, int(job.version), after, stamp)
         elif job.policy_id is not None:
-            done += _continue_policy_job(job, job.policy_id, now, lookups, budget)
+            n, after, finished = _policy_batch(
+                job.policy_id, job.after, budget, now, lookups, deadline
+            )
+            if not finished:
+                jobs.save(job.policy_id, int(job.version), after, stamp)
+        else:
+            continue
+        if finished:
+            jobs.done(job)
+        done += n
     return done
 
 
-def _continue_policy_job(
-    job: RetargetJobItem, policy_id: str, now: datetime, lookups: Lookups, budget: int
-) -> int:
-    ids, more = ticket_store.open_ids_by_policy(policy_id, budget, after=job.after)
-    found = ticket_store.get_many(ids) if ids else {}
-    done = failed = 0
-    for ticket_id in ids:
+Batch = tuple[int, str | None, bool]  # re-targeted, where to go on from, finished
+
+
+def _batch(
+    tickets: list[tuple[str, Ticket | None]],
+    cursor: str | None,
+    start: str | None,
+    now: datetime,
+    lookups: Lookups,
+    deadline: float,
+    *,
+    force: bool,
+) -> Batch:
+    """Commit a page of tickets in order, stopping at the first that fails: then
+    the next batch starts after the last one done (`start` when none was)."""
+    done, reached = 0, start
+    for ticket_id, ticket in tickets:
         result = _commit_one(
-            ticket_id, found.get(ticket_id), now, lookups, SYSTEM_ACTOR, force=False
+            ticket_id, ticket, now, lookups, SYSTEM_ACTOR, force=force, deadline=deadline
         )
+        if result == "failed":
+            return done, reached, False
         done += result == "retargeted"
-        failed += result == "failed"
-    if more:
-        jobs.save(policy_id, int(job.version), ids[-1], format_instant(now))
-    elif failed:
-        jobs.save(policy_id, int(job.version), None, format_instant(now))
-    else:
-        jobs.done(job)
-    return done
+        reached = ticket_id
+    return done, cursor, cursor is None
 
 
-def _continue_tenant_job(job: RetargetJobItem, now: datetime, lookups: Lookups, budget: int) -> int:
-    """The next `budget` open tickets of a tenant change, older than the job's
-    cursor, re-planned against the tenant as it is now (`force`: its billing and
-    first day of operation are not in the terms version). A batch with a lost
-    race is taken again by the next run."""
-    tenant_id = str(job.tenant_id)
-    found, after = ticket_store.open_for_tenant(tenant_id, budget, before=job.after)
-    done = failed = 0
-    for ticket in found:
-        result = _commit_one(ticket.id, ticket, now, lookups, SYSTEM_ACTOR, force=True)
-        done += result == "retargeted"
-        failed += result == "failed"
-    if failed:  # the job stays as it is: the next run takes this batch again
-        return done
-    if after is None:
-        jobs.done(job)
-    else:
-        jobs.save_tenant(tenant_id, int(job.version), after, format_instant(now))
-    return done
+def _policy_batch(
+    policy_id: str, after: str | None, limit: int, now: datetime, lookups: Lookups, deadline: float
+) -> Batch:
+    """The open tickets under a policy after ticket `after`, oldest first."""
+    ids, more = ticket_store.open_ids_by_policy(policy_id, limit, after=after)
+    found = ticket_store.get_many(ids) if ids else {}
+    page = [(ticket_id, found.get(ticket_id)) for ticket_id in ids]
+    cursor = ids[-1] if more else None
+    return _batch(page, cursor, after, now, lookups, deadline, force=False)
+
+
+def _tenant_batch(
+    tenant_id: str, before: str | None, limit: int, now: datetime, lookups: Lookups, deadline: float
+) -> Batch:
+    """A tenant's open tickets older than ticket `before`, newest first, re-planned
+    against the tenant as it is now (`force`: its billing and first day of
+    operation are not in the terms version)."""
+    found, cursor = ticket_store.open_for_tenant(tenant_id, limit, before=before)
+    page: list[tuple[str, Ticket | None]] = [(t.id, t) for t in found]
+    return _batch(page, cursor, before, now, lookups, deadline, force=True)
 
 
 def after_tenant_change(
@@ -215,7 +239,7 @@ def after_tenant_change(
     """E7/E9 after a tenant PATCH that changed what its targets or charges depend
     on (policy, tier, contract, calendar, billing, first day of operation):
     re-plan its newest `BATCH_SIZE` open tickets here, and leave a job for the
-    older ones (or the whole batch again, after a lost race) that the checker's
+    older ones (from the first that failed, after a lost race) that the checker's
     runs finish, a batch a minute (`continue_jobs`). `remaining` is None when
     more may exist (how many is unknown: counting them would read every ticket
     of the tenant)."""
@@ -224,18 +248,11 @@ def after_tenant_change(
     lookups = Lookups()
     lookups.remember_tenant(tenant_id, after)
     deadline = time.monotonic() + BATCH_SECONDS
-    found, cursor = ticket_store.open_for_tenant(tenant_id, BATCH_SIZE)
-    done = failed = 0
-    for ticket in found:
-        result = _commit_one(
-            ticket.id, ticket, now, lookups, SYSTEM_ACTOR, force=True, deadline=deadline
-        )
-        done += result == "retargeted"
-        failed += result == "failed"
-    if failed or cursor is not None:
+    done, cursor, finished = _tenant_batch(tenant_id, None, BATCH_SIZE, now, lookups, deadline)
+    if not finished:  # a change's instant orders the jobs of one tenant (`jobs.done`)
         version = int(now.timestamp() * 1000)
-        jobs.save_tenant(tenant_id, version, None if failed else cursor, format_instant(now))
-    return BatchProgress(retargeted=done, remaining=None if cursor is not None else failed)
+        jobs.save_tenant(tenant_id, version, cursor, format_instant(now))
+    return BatchProgress(retargeted=done, remaining=0 if finished else None)
 
 
 # ------------------------------------------------------------------ internals

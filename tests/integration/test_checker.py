@@ -363,6 +363,49 @@ def test_e9_a_tier_change_reaches_tickets_the_patch_did_not(
     assert target["state"] == "breached"
 
 
+def test_e9_a_run_out_of_time_for_jobs_goes_on_from_where_it_stopped(
+    api: Api, admin_key: str, agent_key: str, new_customer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """K1 + E9: the tickets a tenant PATCH left are a job; a run with no time left
+    for jobs moves nothing (the job keeps its place), the next runs finish it."""
+    from chalicelib.services import retarget
+    from chalicelib.store import jobs
+
+    keybe = new_customer(policy="keybe", tier="on_demand")
+    body = {"tenant_id": keybe.tenant_id, "title": "Chats down", "description": "Since 9"}
+    opened = [api.post("/tickets", agent_key, {**body, "kind": "query"})[1]["id"] for _ in range(3)]
+
+    def resolution_hours() -> list[float]:
+        return [
+            next(
+                t["target_seconds"] / 3600
+                for t in api.get(f"/tickets/{tid}", keybe.key)[1]["sla"]["targets"]
+                if t["metric"] == "resolution"
+            )
+            for tid in opened
+        ]
+
+    def job() -> Any:
+        return next((j for j in jobs.pending() if j.tenant_id == keybe.tenant_id), None)
+
+    monkeypatch.setattr(retarget, "BATCH_SIZE", 1)
+    assert api.patch(f"/admin/tenants/{keybe.tenant_id}", admin_key, {"tier": "premium"})[0] == 200
+    assert resolution_hours() == [48, 48, 2]  # the request took the newest
+    left = job().after
+    assert left == opened[2]
+
+    monkeypatch.setattr(retarget, "JOBS_SECONDS", 0.0)
+    run_checker(api, datetime.now(UTC))
+    assert (resolution_hours(), job().after) == ([48, 48, 2], left)
+
+    monkeypatch.setattr(retarget, "JOBS_SECONDS", 12.0)
+    run_checker(api, datetime.now(UTC))
+    assert resolution_hours() == [48, 2, 2]
+    run_checker(api, datetime.now(UTC))
+    assert resolution_hours() == [2, 2, 2]
+    assert job() is None
+
+
 # --- issue 14: the fan-out (README, Alerts: the breach checker at burst scale) -------
 
 
