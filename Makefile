@@ -67,7 +67,7 @@ package: $(STAMP) $(TOOLS_STAMP)
 	$(BIN)/cfn-lint out/sam.json out/expanded.json
 
 # make deploy STACK=slaguard-prod BUCKET=my-artifacts [REGION=eu-west-1] [ALERT_EMAIL=ops@example.com]
-#             [WARM_TABLE_WRITE_UNITS=40000] [WARM_INDEX_WRITE_UNITS=40000]
+#             [WARM_TABLE_WRITE_UNITS=30000] [WARM_INDEX_WRITE_UNITS=7000]
 # Upload the zip, create or update the stack through a change set, then bootstrap
 # the provider tenant against the stack's outputs (prints an admin key).
 deploy: package
