@@ -5,9 +5,10 @@ checker finishing what those left. The aggregate does the re-planning
 longer fits); this module finds the tickets and commits them.
 
 E9 runs in bounded batches (README, Design choices, Policy changes): a policy PUT or a
-tenant PATCH re-targets up to `BATCH_SIZE` open tickets itself; the breach checker
-calls `refresh_if_stale` on every ticket before it decides an alert, which
-finishes the tickets the request did not reach.
+tenant PATCH re-targets up to `BATCH_SIZE` open tickets itself and leaves a job for
+the rest, which each breach-checker run continues a batch at a time
+(`continue_jobs`); the checker also calls `refresh_if_stale` on every ticket before
+it decides an alert, so a due ticket is current even before its job reaches it.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from chalicelib.services.unit_of_work import SYSTEM_ACTOR, charge_events, event,
 from chalicelib.store import jobs, policies
 from chalicelib.store import tenants as tenant_store
 from chalicelib.store import tickets as ticket_store
+from chalicelib.store.models import RetargetJobItem
 
 # Open tickets a policy PUT or a tenant PATCH re-targets itself (the checker does the
 # rest), and the seconds it may spend on them: well under API Gateway's 29 s, even
@@ -149,45 +151,80 @@ def after_policy_change(policy: Policy, now: datetime, actor: dict[str, Any]) ->
     return BatchProgress(retargeted=done, remaining=failed + left)
 
 
-def continue_jobs(now: datetime, lookups: Lookups, budget: int = BATCH_SIZE) -> int:
-    """Each checker run: re-target the next batch of every policy change a PUT did
-    not finish (one Query for the jobs, then per job one index Query, one
-    BatchGetItem and a transaction per stale ticket). Returns tickets re-targeted."""
+def continue_jobs(now: datetime, lookups: Lookups, budget: int | None = None) -> int:
+    """Each checker run: re-target the next batch of every policy or tenant change
+    a request did not finish (one Query for the jobs, then per job one index Query,
+    one BatchGetItem for a policy's tickets, and a transaction per re-planned
+    ticket). A job takes `budget` tickets a run (BATCH_SIZE). Returns tickets
+    re-targeted."""
+    budget = BATCH_SIZE if budget is None else budget
     done = 0
     for job in jobs.pending():
-        ids, more = ticket_store.open_ids_by_policy(job.policy_id, budget, after=job.after)
-        found = ticket_store.get_many(ids) if ids else {}
-        failed = 0
-        for ticket_id in ids:
-            result = _commit_one(
-                ticket_id, found.get(ticket_id), now, lookups, SYSTEM_ACTOR, force=False
-            )
-            done += result == "retargeted"
-            failed += result == "failed"
-        if more:
-            jobs.save(job.policy_id, int(job.version), ids[-1], format_instant(now))
-        elif failed:
-            jobs.save(job.policy_id, int(job.version), None, format_instant(now))
-        else:
-            jobs.done(job)
+        if job.tenant_id is not None:
+            done += _continue_tenant_job(job, now, lookups, budget)
+        elif job.policy_id is not None:
+            done += _continue_policy_job(job, job.policy_id, now, lookups, budget)
+    return done
+
+
+def _continue_policy_job(
+    job: RetargetJobItem, policy_id: str, now: datetime, lookups: Lookups, budget: int
+) -> int:
+    ids, more = ticket_store.open_ids_by_policy(policy_id, budget, after=job.after)
+    found = ticket_store.get_many(ids) if ids else {}
+    done = failed = 0
+    for ticket_id in ids:
+        result = _commit_one(
+            ticket_id, found.get(ticket_id), now, lookups, SYSTEM_ACTOR, force=False
+        )
+        done += result == "retargeted"
+        failed += result == "failed"
+    if more:
+        jobs.save(policy_id, int(job.version), ids[-1], format_instant(now))
+    elif failed:
+        jobs.save(policy_id, int(job.version), None, format_instant(now))
+    else:
+        jobs.done(job)
+    return done
+
+
+def _continue_tenant_job(job: RetargetJobItem, now: datetime, lookups: Lookups, budget: int) -> int:
+    """The next `budget` open tickets of a tenant change, older than the job's
+    cursor, re-planned against the tenant as it is now (`force`: its billing and
+    first day of operation are not in the terms version). A batch with a lost
+    race is taken again by the next run."""
+    tenant_id = str(job.tenant_id)
+    found, after = ticket_store.open_for_tenant(tenant_id, budget, before=job.after)
+    done = failed = 0
+    for ticket in found:
+        result = _commit_one(ticket.id, ticket, now, lookups, SYSTEM_ACTOR, force=True)
+        done += result == "retargeted"
+        failed += result == "failed"
+    if failed:  # the job stays as it is: the next run takes this batch again
+        return done
+    if after is None:
+        jobs.done(job)
+    else:
+        jobs.save_tenant(tenant_id, int(job.version), after, format_instant(now))
     return done
 
 
 def after_tenant_change(
     tenant_id: str, before: dict[str, Any], after: dict[str, Any], now: datetime
 ) -> BatchProgress:
-    """E7/E9 after a tenant PATCH that changed what its targets depend on (policy,
-    tier, contract, calendar): re-plan its newest `BATCH_SIZE` open tickets. Older
-    ones are left to the checker; `remaining` is None when more may exist (how
-    many is unknown: counting them would read every ticket of the tenant).
-    The tickets not reached carry the old terms version (tier, contract) or
-    calendar version, so the checker re-targets each before its next alert."""
+    """E7/E9 after a tenant PATCH that changed what its targets or charges depend
+    on (policy, tier, contract, calendar, billing, first day of operation):
+    re-plan its newest `BATCH_SIZE` open tickets here, and leave a job for the
+    older ones (or the whole batch again, after a lost race) that the checker's
+    runs finish, a batch a minute (`continue_jobs`). `remaining` is None when
+    more may exist (how many is unknown: counting them would read every ticket
+    of the tenant)."""
     if all(before.get(name) == after.get(name) for name in TARGET_TERMS):
         return BatchProgress(retargeted=0, remaining=0)
     lookups = Lookups()
     lookups.remember_tenant(tenant_id, after)
     deadline = time.monotonic() + BATCH_SECONDS
-    found, more = ticket_store.open_for_tenant(tenant_id, BATCH_SIZE)
+    found, cursor = ticket_store.open_for_tenant(tenant_id, BATCH_SIZE)
     done = failed = 0
     for ticket in found:
         result = _commit_one(
@@ -195,7 +232,10 @@ def after_tenant_change(
         )
         done += result == "retargeted"
         failed += result == "failed"
-    return BatchProgress(retargeted=done, remaining=None if more else failed)
+    if failed or cursor is not None:
+        version = int(now.timestamp() * 1000)
+        jobs.save_tenant(tenant_id, version, None if failed else cursor, format_instant(now))
+    return BatchProgress(retargeted=done, remaining=None if cursor is not None else failed)
 
 
 # ------------------------------------------------------------------ internals

@@ -1,5 +1,5 @@
-"""Pending E9 re-targeting jobs: one item per changed policy under one partition,
-so a checker run finds them with a single Query."""
+"""Pending E9 re-targeting jobs: one item per changed policy or tenant under one
+partition, so a checker run finds them with a single Query."""
 
 from __future__ import annotations
 
@@ -15,6 +15,19 @@ def save(policy_id: str, version: int, after: str | None, now: str) -> None:
         PARTITION,
         f"POLICY#{policy_id}",
         policy_id=policy_id,
+        version=version,
+        after=after,
+        updated_at=now,
+    ).save()
+
+
+def save_tenant(tenant_id: str, version: int, after: str | None, now: str) -> None:
+    """A tenant change's job: its open tickets older than ticket `after` (all of
+    them when None) are still to re-plan."""
+    RetargetJobItem(
+        PARTITION,
+        f"TENANT#{tenant_id}",
+        tenant_id=tenant_id,
         version=version,
         after=after,
         updated_at=now,

@@ -279,8 +279,9 @@ def _quiet_metrics(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_e9_the_checker_finishes_retargeting_a_policy_put_left(
     api: Api, admin_key: str, new_customer: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A policy PUT re-targets a bounded batch; the next checker run re-targets
-    the open tickets it did not reach, even those with no threshold due."""
+    """A policy PUT re-targets a bounded batch; the next checker runs re-target
+    the open tickets it did not reach, a batch each, even those with no threshold
+    due."""
     from chalicelib.services import retarget
     from chalicelib.store import jobs
 
@@ -304,6 +305,11 @@ def test_e9_the_checker_finishes_retargeting_a_policy_put_left(
     status, result = api.put(f"/admin/policies/{policy_id}", admin_key, changed)
     assert (result["retargeted"], result["remaining"]) == (2, 3)
 
+    def versions() -> list[int]:
+        return [api.get(f"/tickets/{t}", tenant.key)[1]["sla"]["policy_version"] for t in opened]
+
+    run_checker(api, datetime.now(UTC))  # a batch (BATCH_SIZE) a run
+    assert sorted(versions()) == [1, 2, 2, 2, 2]
     run_checker(api, datetime.now(UTC))
 
     for ticket_id in opened:
