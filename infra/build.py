@@ -1,6 +1,7 @@
 """Writes `infra/resources.json`, the template `chalice package --merge-template`
 merges into the SAM template Chalice generates: the tables (from
-chalicelib.store.schema, the same definitions the local stack uses), the topics,
+chalicelib.store.schema, the same definitions the local stack uses; the main
+table takes warm throughput from two parameters when they are set), the topics,
 the checker's dead-letter queue, one least-privilege role policy per function
 (naming this stack's own resources with Ref/GetAtt), log groups with a
 retention, the schedule's retry limits, the API's throttling and gateway
@@ -14,12 +15,13 @@ override what Chalice generated.
 
 from __future__ import annotations
 
+import copy
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from chalicelib.store.schema import IDEMPOTENCY_TABLE, MAIN_TABLE
+from chalicelib.store import schema
 
 OUT = Path(__file__).with_name("resources.json")
 NAMESPACE = "slaguard"
@@ -270,8 +272,8 @@ def _api_metric(name: str) -> Json:
     )
 
 
-def _checker_metric(name: str) -> Json:
-    return _metric("AWS/Lambda", name, {"FunctionName": _ref("BreachChecker")})
+def _checker_metric(name: str, function: str = "BreachChecker") -> Json:
+    return _metric("AWS/Lambda", name, {"FunctionName": _ref(function)})
 
 
 def _app_metric(name: str) -> Json:
@@ -300,7 +302,7 @@ def alarms() -> dict[str, Json]:
         "WorkerErrorsAlarm": _alarm(
             "checker-worker-errors",
             "A checker worker failed in 2 of the last 5 minutes (its tickets stay due)",
-            _metric("AWS/Lambda", "Errors", {"FunctionName": _ref("CheckerWorker")}),
+            _checker_metric("Errors", "CheckerWorker"),
             threshold=1,
             evaluation_periods=5,
             datapoints=2,
@@ -317,6 +319,15 @@ def alarms() -> dict[str, Json]:
             "checker-throttles",
             "The breach checker was throttled (account concurrency exhausted)",
             _checker_metric("Throttles"),
+            threshold=1,
+            period=300,
+        ),
+        # A worker throttled by the account's concurrency leaves its tickets' alerts
+        # late (SQS hands its task back, and Lambda tries again later).
+        "WorkerThrottlesAlarm": _alarm(
+            "checker-worker-throttles",
+            "A checker worker was throttled (account concurrency exhausted): alerts late",
+            _checker_metric("Throttles", "CheckerWorker"),
             threshold=1,
             period=300,
         ),
@@ -337,11 +348,14 @@ def alarms() -> dict[str, Json]:
             threshold=120,
             comparison="GreaterThanThreshold",
         ),
+        # Each worker reports the alerts no publisher holds in its own outbox shards
+        # (services/outbox.py: retry_unsent): their sum is the stack's backlog. A
+        # minimum across workers would be 0 whenever one worker's shards are clean.
         "OutboxBacklogAlarm": _alarm(
             "outbox-backlog",
-            "Alerts stayed unpublished for 5 minutes (SNS refusing them?)",
+            "Alerts no publisher holds stayed unpublished 5 minutes running (SNS refusing?)",
             _app_metric("OutboxBacklog"),
-            statistic="Minimum",
+            statistic="Sum",
             threshold=1,
             evaluation_periods=5,
         ),
@@ -380,6 +394,7 @@ def dashboard_widgets() -> list[Json]:
     api = ["AWS/ApiGateway"]
     api_dims = ["ApiName", "${AWS::StackName}", "Stage", API_STAGE]
     fn = ["FunctionName", "${BreachChecker}"]
+    worker = ["FunctionName", "${CheckerWorker}"]
     svc = ["service", CHECKER_SERVICE]
     return [
         _widget(
@@ -390,10 +405,11 @@ def dashboard_widgets() -> list[Json]:
             ],
         ),
         _widget(
-            "Alert lag (s, max) and outbox backlog (unsent alerts)",
+            "Alert lag (s, max) and outbox backlog (unheld unsent alerts, all workers)",
             [
                 [NAMESPACE, "AlertLagSeconds", *svc, {"stat": "Maximum"}],
-                [NAMESPACE, "OutboxBacklog", *svc, {"stat": "Maximum", "yAxis": "right"}],
+                # Each worker reports its own outbox shards: the backlog is their sum.
+                [NAMESPACE, "OutboxBacklog", *svc, {"stat": "Sum", "yAxis": "right"}],
             ],
         ),
         _widget("Tickets evaluated per run", [[NAMESPACE, "TicketsEvaluated", *svc]]),
@@ -404,6 +420,35 @@ def dashboard_widgets() -> list[Json]:
                 ["AWS/Lambda", "Errors", *fn],
                 ["AWS/Lambda", "Throttles", *fn],
             ],
+        ),
+        _widget(
+            "Checker workers: tasks, errors, throttles; duration (ms, max)",
+            [
+                ["AWS/Lambda", "Invocations", *worker],
+                ["AWS/Lambda", "Errors", *worker],
+                ["AWS/Lambda", "Throttles", *worker],
+                ["AWS/Lambda", "Duration", *worker, {"stat": "Maximum", "yAxis": "right"}],
+            ],
+        ),
+        _widget(
+            "Checker queues: dead-lettered runs and tasks; oldest waiting task (s)",
+            [
+                [
+                    "AWS/SQS",
+                    "ApproximateNumberOfMessagesVisible",
+                    "QueueName",
+                    "${CheckerDeadLetters.QueueName}",
+                ],
+                # A task that waits is a worker that could not start (throttled?).
+                [
+                    "AWS/SQS",
+                    "ApproximateAgeOfOldestMessage",
+                    "QueueName",
+                    "${CheckerWork.QueueName}",
+                    {"yAxis": "right"},
+                ],
+            ],
+            stat="Maximum",
         ),
         _widget(
             "API requests and errors",
@@ -420,19 +465,6 @@ def dashboard_widgets() -> list[Json]:
                 [*api, "Latency", *api_dims, {"stat": "p50"}],
             ],
         ),
-        _widget(
-            "Dead-lettered checker runs",
-            [
-                [
-                    "AWS/SQS",
-                    "ApproximateNumberOfMessagesVisible",
-                    "QueueName",
-                    "${CheckerDeadLetters.QueueName}",
-                ]
-            ],
-            stat="Maximum",
-            width=24,
-        ),
     ]
 
 
@@ -444,6 +476,42 @@ def _dashboard() -> Json:
             "DashboardBody": _sub(json.dumps({"widgets": dashboard_widgets()})),
         },
     }
+
+
+# The indexes a checker alert's writes touch, beside the table: every index the
+# ticket item appears in whole (ProjectionType ALL: the item is rewritten there on
+# each change), the due index (its next instant moves) and the outbox's unsent
+# index (the alert's item comes and goes). A burst writes them all at once.
+WARM_INDEXES = (
+    schema.BY_TENANT_INDEX,
+    schema.BY_STATUS_INDEX,
+    schema.BY_PRIORITY_INDEX,
+    schema.BREACHED_INDEX,
+    schema.BY_REPORTED_INDEX,
+    schema.DUE_INDEX,
+    schema.OUTBOX_INDEX,
+)
+
+
+def _warm(condition: str, parameter: str) -> Json:
+    """`WarmThroughput` from a parameter when its condition holds, else no property."""
+    return {"Fn::If": [condition, {"WriteUnitsPerSecond": _ref(parameter)}, _ref("AWS::NoValue")]}
+
+
+def main_table() -> Json:
+    """The main table as the stack declares it: schema.MAIN_TABLE (the local stack's
+    definition, left as it is) plus the warm throughput the stack's parameters ask
+    for (docs/operations.md, Deploy). With the parameters at 0 it is MAIN_TABLE."""
+    table: Json = copy.deepcopy(schema.MAIN_TABLE)
+    table["WarmThroughput"] = _warm("HasWarmTable", "WarmTableWriteUnits")
+    for index in table["GlobalSecondaryIndexes"]:
+        if index["IndexName"] in WARM_INDEXES:
+            index["WarmThroughput"] = _warm("HasWarmIndexes", "WarmIndexWriteUnits")
+    return table
+
+
+def _nonzero(parameter: str) -> Json:
+    return {"Fn::Not": [{"Fn::Equals": [_ref(parameter), "0"]}]}
 
 
 def _gateway_response(status: str | None, code: str, message: str, **headers: str) -> Json:
@@ -496,19 +564,36 @@ def template() -> Json:
                 "Description": "Steady requests per second the API accepts (then 429)",
             },
             "ApiBurstLimit": {"Type": "Number", "Default": 100},
+            # On-demand capacity a burst of checker writes finds ready (README, sizing).
+            "WarmTableWriteUnits": {
+                "Type": "Number",
+                "Default": 0,
+                "MinValue": 0,
+                "Description": "Write units/s the main table takes at once (0: DynamoDB's own)",
+            },
+            "WarmIndexWriteUnits": {
+                "Type": "Number",
+                "Default": 0,
+                "MinValue": 0,
+                "Description": "Write units/s each index a checker alert writes takes at once",
+            },
         },
-        "Conditions": {"HasAlertEmail": {"Fn::Not": [{"Fn::Equals": [_ref("AlertEmail"), ""]}]}},
+        "Conditions": {
+            "HasAlertEmail": {"Fn::Not": [{"Fn::Equals": [_ref("AlertEmail"), ""]}]},
+            "HasWarmTable": _nonzero("WarmTableWriteUnits"),
+            "HasWarmIndexes": _nonzero("WarmIndexWriteUnits"),
+        },
         "Resources": {
             "Table": {
                 "Type": "AWS::DynamoDB::Table",
                 "DeletionPolicy": "Retain",
                 "UpdateReplacePolicy": "Retain",
-                "Properties": MAIN_TABLE,
+                "Properties": main_table(),
             },
             "IdempotencyTable": {
                 "Type": "AWS::DynamoDB::Table",
                 "DeletionPolicy": "Delete",
-                "Properties": IDEMPOTENCY_TABLE,
+                "Properties": schema.IDEMPOTENCY_TABLE,
             },
             # The AWS managed key's own policy lets this account's principals use it
             # through SNS, so publishers need no KMS statement (a customer managed
