@@ -18,6 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from aws_lambda_powertools import Logger
+from botocore.exceptions import ClientError
+from pynamodb.exceptions import PynamoDBException
+
+from chalicelib import aws
 from chalicelib.domain.instants import format_instant
 from chalicelib.domain.policy import Policy
 from chalicelib.domain.terms import SlaBasis
@@ -28,19 +33,24 @@ from chalicelib.services.unit_of_work import SYSTEM_ACTOR, charge_events, event,
 from chalicelib.store import jobs, policies
 from chalicelib.store import tenants as tenant_store
 from chalicelib.store import tickets as ticket_store
+from chalicelib.store.models import RetargetJobItem
 
 # Open tickets a policy PUT or a tenant PATCH re-targets itself (the checker does the
 # rest), and the seconds it may spend on them: well under API Gateway's 29 s, even
 # when lost races make `retrying` wait.
 BATCH_SIZE = 50
 BATCH_SECONDS = 10.0
-# What a scheduled run (25 s) spends at most on jobs; planning the fan-out is quick.
+# What a scheduled run (25 s) spends at most on jobs, after it has queued its workers.
 JOBS_SECONDS = 12.0
+# Runs in a row a ticket may stop its job before the job passes over it.
+MAX_STUCK = 3
 # Tenant fields a policy reads for targets (docs/api.md, Tenant): a change re-targets.
 # (and its billing terms and first day of operation: the charges of its newest open
 # tickets are re-planned too, C3, C4, DX3)
 TARGET_TERMS = ("policy", "tier", "contract", "calendar", "billing", "operation_started_on")
 EVENT_TYPE = "policy.retargeted"
+
+logger = Logger(service="slaguard")
 
 
 class Lookups:
@@ -153,38 +163,58 @@ def after_policy_change(policy: Policy, now: datetime, actor: dict[str, Any]) ->
 
 
 def continue_jobs(now: datetime, lookups: Lookups, budget: int | None = None) -> int:
-    """Each checker run: re-target the next batch of every policy or tenant change
-    a request did not finish (one Query for the jobs, then per job one index Query,
-    one BatchGetItem for a policy's tickets, and a transaction per re-planned
-    ticket), within `JOBS_SECONDS` in all. A job takes `budget` tickets a run
-    (BATCH_SIZE) and stops at a ticket that fails (a lost race, or out of time):
-    the next run goes on from there. Returns tickets re-targeted."""
+    """Each checker run, after it has fanned out what is due: re-target the next
+    batch of every policy or tenant change a request did not finish (one Query for
+    the jobs, then per job one index Query, one BatchGetItem for a policy's
+    tickets, and a transaction per re-planned ticket), within `JOBS_SECONDS` in
+    all. A job takes `budget` tickets a run (BATCH_SIZE) and stops at a ticket
+    that fails (a lost race, or out of time): the next run goes on from there. A
+    ticket that stops its job `MAX_STUCK` runs in a row is logged and passed over
+    (its SLA targets are still refreshed before its next alert). A job AWS
+    throttles waits for the next run. Returns tickets re-targeted."""
     budget = BATCH_SIZE if budget is None else budget
     deadline = time.monotonic() + JOBS_SECONDS
     done = 0
     for job in jobs.pending():
-        stamp = format_instant(now)
-        if job.tenant_id is not None:
-            n, after, finished = _tenant_batch(
-                job.tenant_id, job.after, budget, now, lookups, deadline
-            )
-            if not finished:
-                jobs.save_tenant(job.tenant_id, int(job.version), after, stamp)
-        elif job.policy_id is not None:
-            n, after, finished = _policy_batch(
-                job.policy_id, job.after, budget, now, lookups, deadline
-            )
-            if not finished:
-                jobs.save(job.policy_id, int(job.version), after, stamp)
-        else:
-            continue
-        if finished:
-            jobs.done(job)
-        done += n
+        if time.monotonic() >= deadline:
+            break
+        try:
+            done += _continue(job, now, lookups, budget, deadline)
+        except (PynamoDBException, ClientError) as e:
+            if not aws.throttled(e):
+                raise
+            logger.warning("re-targeting job throttled; next run", job=job.sk)
     return done
 
 
-Batch = tuple[int, str | None, bool]  # re-targeted, where to go on from, finished
+def _continue(
+    job: RetargetJobItem, now: datetime, lookups: Lookups, budget: int, deadline: float
+) -> int:
+    if job.tenant_id is not None:
+        batch = _tenant_batch(job.tenant_id, job.after, budget, now, lookups, deadline)
+    elif job.policy_id is not None:
+        batch = _policy_batch(job.policy_id, job.after, budget, now, lookups, deadline)
+    else:
+        return 0
+    if batch.finished:
+        jobs.done(job)
+        return batch.retargeted
+    after, stuck = batch.after, 0
+    if batch.stopped_at is not None and after == job.after:  # no progress this run
+        stuck = int(job.stuck or 0) + 1
+        if stuck >= MAX_STUCK:
+            logger.error("ticket left out of re-targeting", ticket_id=batch.stopped_at, job=job.sk)
+            after, stuck = batch.stopped_at, 0
+    jobs.advance(job, after, stuck, format_instant(now))
+    return batch.retargeted
+
+
+@dataclass(frozen=True)
+class Batch:
+    retargeted: int
+    after: str | None  # where the next batch starts: after this ticket (None: the first)
+    finished: bool
+    stopped_at: str | None = None  # the ticket that failed, if one did
 
 
 def _batch(
@@ -205,10 +235,10 @@ def _batch(
             ticket_id, ticket, now, lookups, SYSTEM_ACTOR, force=force, deadline=deadline
         )
         if result == "failed":
-            return done, reached, False
+            return Batch(done, reached, finished=False, stopped_at=ticket_id)
         done += result == "retargeted"
         reached = ticket_id
-    return done, cursor, cursor is None
+    return Batch(done, cursor, finished=cursor is None)
 
 
 def _policy_batch(
@@ -237,22 +267,26 @@ def after_tenant_change(
     tenant_id: str, before: dict[str, Any], after: dict[str, Any], now: datetime
 ) -> BatchProgress:
     """E7/E9 after a tenant PATCH that changed what its targets or charges depend
-    on (policy, tier, contract, calendar, billing, first day of operation):
-    re-plan its newest `BATCH_SIZE` open tickets here, and leave a job for the
-    older ones (from the first that failed, after a lost race) that the checker's
-    runs finish, a batch a minute (`continue_jobs`). `remaining` is None when
-    more may exist (how many is unknown: counting them would read every ticket
-    of the tenant)."""
+    on (policy, tier, contract, calendar, billing, first day of operation): the
+    job for all its open tickets is written first (a request cut short loses
+    nothing), then this request re-plans its newest `BATCH_SIZE` itself and the
+    checker's runs finish the rest, a batch a minute (`continue_jobs`).
+    `remaining` is None when more may exist (how many is unknown: counting them
+    would read every ticket of the tenant)."""
     if all(before.get(name) == after.get(name) for name in TARGET_TERMS):
         return BatchProgress(retargeted=0, remaining=0)
+    stamp = format_instant(now)
+    # the change's wall-clock instant orders two changes of one tenant (`jobs.done`)
+    job = jobs.save_tenant(tenant_id, time.time_ns(), None, stamp)
     lookups = Lookups()
     lookups.remember_tenant(tenant_id, after)
     deadline = time.monotonic() + BATCH_SECONDS
-    done, cursor, finished = _tenant_batch(tenant_id, None, BATCH_SIZE, now, lookups, deadline)
-    if not finished:  # a change's instant orders the jobs of one tenant (`jobs.done`)
-        version = int(now.timestamp() * 1000)
-        jobs.save_tenant(tenant_id, version, cursor, format_instant(now))
-    return BatchProgress(retargeted=done, remaining=0 if finished else None)
+    batch = _tenant_batch(tenant_id, None, BATCH_SIZE, now, lookups, deadline)
+    if batch.finished:
+        jobs.done(job)
+    else:
+        jobs.advance(job, batch.after, 0, stamp)
+    return BatchProgress(retargeted=batch.retargeted, remaining=0 if batch.finished else None)
 
 
 # ------------------------------------------------------------------ internals

@@ -313,10 +313,11 @@ class RetargetJobItem(Model):
     sk = UnicodeAttribute(range_key=True)  # POLICY#<id> or TENANT#<id>
     policy_id = UnicodeAttribute(null=True)
     tenant_id = UnicodeAttribute(null=True)
-    # The policy's version; for a tenant, the change's instant in ms (a newer
-    # change replaces the job, and `done` then leaves it alone).
+    # The policy's version; for a tenant, the change's wall-clock ns (a newer
+    # change replaces the job, and `advance` and `done` then leave it alone).
     version = NumberAttribute()
     after = UnicodeAttribute(null=True)
+    stuck = NumberAttribute(default=0)  # runs in a row that made no progress
     updated_at = UnicodeAttribute()
 
 

@@ -174,7 +174,7 @@ def test_the_outbox_backlog_alarm_adds_up_the_workers_backlogs() -> None:
     props = _alarms()["OutboxBacklogAlarm"]["Properties"]
     assert props["AlarmName"] == {"Fn::Sub": "${AWS::StackName}-outbox-backlog"}
     assert (props["Statistic"], props["Period"]) == ("Sum", 60)
-    assert (props["EvaluationPeriods"], props["DatapointsToAlarm"]) == (5, 5)
+    assert (props["EvaluationPeriods"], props["DatapointsToAlarm"]) == (5, 3)
     assert (props["ComparisonOperator"], props["Threshold"]) == (
         "GreaterThanOrEqualToThreshold",
         1,
