@@ -463,7 +463,9 @@ def test_e9_a_ticket_that_keeps_failing_is_passed_over_after_three_runs(
 
     def hours(ticket_id: str) -> float:
         targets = api.get(f"/tickets/{ticket_id}", keybe.key)[1]["sla"]["targets"]
-        return next(t["target_seconds"] / 3600 for t in targets if t["metric"] == "resolution")
+        return float(
+            next(t["target_seconds"] / 3600 for t in targets if t["metric"] == "resolution")
+        )
 
     def job() -> Any:
         return next((j for j in jobs.pending() if j.tenant_id == keybe.tenant_id), None)
