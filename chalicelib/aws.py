@@ -58,8 +58,17 @@ THROTTLING = frozenset(
 )
 
 
+# What a cancelled transaction's reasons say when DynamoDB throttled it (the
+# call's own code is then TransactionCanceledException, like a lost race's).
+CANCELLED_BY_THROTTLING = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded"})
+
+
 def throttled(e: PynamoDBException | ClientError) -> bool:
-    """Did AWS (DynamoDB, SNS) say "slow down", after botocore's own retries?"""
+    """Did AWS (DynamoDB, SNS) say "slow down", after botocore's own retries? A
+    transaction DynamoDB cancelled for throughput counts too."""
     if isinstance(e, PynamoDBException):
-        return e.cause_response_code in THROTTLING
+        reasons = getattr(e, "cancellation_reasons", None) or ()
+        return e.cause_response_code in THROTTLING or any(
+            reason is not None and reason.code in CANCELLED_BY_THROTTLING for reason in reasons
+        )
     return e.response.get("Error", {}).get("Code") in THROTTLING

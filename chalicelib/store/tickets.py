@@ -21,6 +21,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 from ulid import ULID
 
+from chalicelib import aws
 from chalicelib.domain import charges
 from chalicelib.domain.calendar import CalendarSpec
 from chalicelib.domain.instants import format_instant, parse_instant
@@ -253,7 +254,10 @@ def write(
             for model, condition in extra:
                 tx.save(model, condition=condition)
     except TransactWriteError as e:
-        if e.cause_response_code == "TransactionCanceledException":
+        # a lost race (a condition, a concurrent transaction); a throttled one is
+        # not: it goes up as it is (aws.throttled: the API's 503, the checker's
+        # "left due for the next run")
+        if e.cause_response_code == "TransactionCanceledException" and not aws.throttled(e):
             raise Conflict(
                 "the ticket changed while this request ran; retry", code="concurrent_update"
             ) from e

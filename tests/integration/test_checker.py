@@ -436,6 +436,43 @@ def test_e9_a_run_never_overwrites_a_newer_changes_job(
     assert (kept.version, kept.after) == (newer.version, opened[2])
 
 
+def test_e9_a_throttled_job_waits_and_the_runs_alerts_still_go_out(
+    api: Api,
+    admin_key: str,
+    agent_key: str,
+    aivo: Customer,
+    alerts: Alerts,
+    new_customer: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Jobs run after the run has sent what is due, and a job AWS throttles is
+    left as it is for the next run: it never costs a minute's alerts."""
+    from pynamodb.exceptions import QueryError
+
+    from chalicelib.services import retarget
+    from chalicelib.store import jobs
+    from chalicelib.store import tickets as store
+
+    keybe = new_customer(policy="keybe", tier="on_demand")
+    _keybe_tickets(api, agent_key, keybe.tenant_id, 2)
+    monkeypatch.setattr(retarget, "BATCH_SIZE", 1)
+    assert api.patch(f"/admin/tenants/{keybe.tenant_id}", admin_key, {"tier": "premium"})[0] == 200
+    (job,) = [j for j in jobs.pending() if j.tenant_id == keybe.tenant_id]
+    t0 = fresh_t0()
+    due = open_blocker(api, agent_key, aivo.tenant_id, t0)
+
+    def throttled(*args: Any, **kwargs: Any) -> Any:
+        error = {"Error": {"Code": "ThrottlingException", "Message": "slow down"}}
+        raise QueryError("throttled", cause=ClientError(error, "Query"))
+
+    monkeypatch.setattr(store, "open_for_tenant", throttled)
+    run_checker(api, t0 + timedelta(minutes=46))
+
+    assert keys(alerts.drain({due})) == [(due, "first_response", 75)]
+    (waiting,) = [j for j in jobs.pending() if j.tenant_id == keybe.tenant_id]
+    assert (waiting.version, waiting.after) == (job.version, job.after)
+
+
 def test_e9_a_ticket_that_keeps_failing_is_passed_over_after_three_runs(
     api: Api, admin_key: str, agent_key: str, new_customer: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -549,6 +586,44 @@ def test_a_worker_stops_before_its_deadline_and_the_next_run_takes_the_rest(
     assert len(alerts.drain(ids)) == 8
     run_checker(api, at + timedelta(minutes=2))
     assert alerts.drain(ids) == []
+
+
+def test_a_transaction_dynamodb_cancels_for_throughput_is_throttling_not_a_lost_race(
+    api: Api,
+    agent_key: str,
+    aivo: Customer,
+    alerts: Alerts,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """DynamoDB throttles a transaction by cancelling it (TransactionCanceledException,
+    reason ThrottlingError), as it cancels a lost race: the store tells them apart,
+    so the worker leaves the ticket due at once instead of retrying it as a race
+    (unit_of_work.retrying) and then dropping it as "kept changing"."""
+    from pynamodb.connection import Connection
+    from pynamodb.exceptions import CancellationReason, TransactWriteError, VerboseClientError
+
+    t0 = fresh_t0()
+    ids = sorted(open_blocker(api, agent_key, aivo.tenant_id, t0) for _ in range(3))
+    original = Connection.transact_write_items
+    refused: list[str] = []
+
+    def cancelled(self: Any, *args: Any, **kwargs: Any) -> Any:
+        puts = kwargs.get("put_items") or args[2]
+        if not refused and any(ids[0] in str(item) for item in puts):
+            refused.append(ids[0])
+            error = {"Error": {"Code": "TransactionCanceledException", "Message": "throttled"}}
+            reasons = [CancellationReason(code="ThrottlingError")] + [None] * (len(puts) - 1)
+            cause = VerboseClientError(error, "TransactWriteItems", cancellation_reasons=reasons)
+            raise TransactWriteError("throttled", cause=cause)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Connection, "transact_write_items", cancelled)
+    at = t0 + timedelta(minutes=46)
+    run_checker(api, at)
+    assert refused == [ids[0]]  # refused once: a retry as a lost race would have passed
+    assert {m["ticket_id"] for m in alerts.drain(set(ids))} == set(ids[1:])
+    run_checker(api, at + timedelta(minutes=1))
+    assert keys(alerts.drain(set(ids))) == [(ids[0], "first_response", 75)]
 
 
 def test_a_throttled_ticket_is_left_for_the_next_run_not_the_whole_worker(
