@@ -29,7 +29,7 @@ dev: $(STAMP)
 	@$(BIN)/python -m dev.local_stack --api-port $(API_PORT) --aws-port $(AWS_PORT) $(if $(V),-v)
 
 test: $(STAMP) lint types package
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

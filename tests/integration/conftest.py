@@ -207,5 +207,5 @@ def record_operations() -> Iterator[Operations]:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The IAM test reads what the whole suite did: it runs last."""
-    last = [i for i in items if i.nodeid.endswith("test_iam.py::" + i.name)]
+    last = [i for i in items if i.path.name == "test_iam.py"]
     items[:] = [i for i in items if i not in last] + last
