@@ -28,7 +28,10 @@ AWS_PORT ?= 5000
 dev: $(STAMP)
 	@$(BIN)/python -m dev.local_stack --api-port $(API_PORT) --aws-port $(AWS_PORT) $(if $(V),-v)
 
-test: $(STAMP) lint types package
+# Two at a time: the two virtualenvs, then the checks (lint, types, package); then
+# pytest in two processes (tests/conftest.py: the integration suite whole in one).
+test:
+	@$(MAKE) --no-print-directory -j2 --output-sync=target lint types package
 	$(BIN)/python -m pytest -n 2
 
 lint: $(STAMP)
