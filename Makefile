@@ -14,12 +14,12 @@ ALERT_EMAIL ?=
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --no-compile --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
 $(TOOLS_STAMP): infra/requirements.txt
 	test -x $(TOOLS)/bin/python || $(PY) -m venv $(TOOLS)
-	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check -r infra/requirements.txt
+	$(TOOLS)/bin/python -m pip install --quiet --no-compile --disable-pip-version-check -r infra/requirements.txt
 	touch $(TOOLS_STAMP)
 
 # make dev [API_PORT=8000] [AWS_PORT=5000] [V=1 for every log line]
