@@ -9,6 +9,10 @@ TOOLS := .venv-infra
 TOOLS_STAMP := $(TOOLS)/.installed
 REGION ?= us-east-1
 ALERT_EMAIL ?=
+# Warm throughput (docs/operations.md, Deploy): passed to the stack only when given,
+# so an update without them keeps the stack's values (they can never be lowered).
+WARM_TABLE_WRITE_UNITS ?=
+WARM_INDEX_WRITE_UNITS ?=
 
 .PHONY: dev test lint types unit integration e2e bench package deploy clean
 
@@ -66,17 +70,22 @@ package: $(STAMP) $(TOOLS_STAMP)
 	$(BIN)/cfn-lint out/sam.json out/expanded.json
 
 # make deploy STACK=slaguard-prod BUCKET=my-artifacts [REGION=eu-west-1] [ALERT_EMAIL=ops@example.com]
+#             [WARM_TABLE_WRITE_UNITS=30000] [WARM_INDEX_WRITE_UNITS=7000]
 # Upload the zip, create or update the stack through a change set, then bootstrap
 # the provider tenant against the stack's outputs (prints an admin key).
 deploy: package
 	@test -n "$(STACK)" -a -n "$(BUCKET)" || \
-		{ echo "usage: make deploy STACK=<stack name> BUCKET=<S3 bucket> [REGION=..] [ALERT_EMAIL=..]"; exit 2; }
+		{ echo "usage: make deploy STACK=<stack name> BUCKET=<S3 bucket> [REGION=..] [ALERT_EMAIL=..]" \
+			"[WARM_TABLE_WRITE_UNITS=..] [WARM_INDEX_WRITE_UNITS=..]"; exit 2; }
 	$(TOOLS)/bin/aws cloudformation package --region $(REGION) --use-json \
 		--template-file out/sam.json --s3-bucket $(BUCKET) --s3-prefix $(STACK) \
 		--output-template-file out/packaged.json
 	$(TOOLS)/bin/aws cloudformation deploy --region $(REGION) --stack-name $(STACK) \
 		--template-file out/packaged.json --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND \
-		--parameter-overrides AlertEmail=$(ALERT_EMAIL) --no-fail-on-empty-changeset
+		--parameter-overrides AlertEmail=$(ALERT_EMAIL) \
+			$(if $(WARM_TABLE_WRITE_UNITS),WarmTableWriteUnits=$(WARM_TABLE_WRITE_UNITS)) \
+			$(if $(WARM_INDEX_WRITE_UNITS),WarmIndexWriteUnits=$(WARM_INDEX_WRITE_UNITS)) \
+		--no-fail-on-empty-changeset
 	AWS_DEFAULT_REGION=$(REGION) $(BIN)/python -m chalicelib.cli bootstrap --stack $(STACK)
 
 clean:

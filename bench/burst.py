@@ -41,7 +41,9 @@ one GIL, predicts this machine's wall time, printed next to the measured one.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
+import io
 import math
 import os
 import time
@@ -69,10 +71,14 @@ class Case:
     product_cpu: float  # seconds
     aws_cpu: float
     wall: float
+    write_units: Counter[str]  # the main table's and each index's (WriteMeter)
 
     @property
     def calls_per_alert(self) -> float:
         return sum(self.calls.values()) / max(self.alerts, 1)
+
+    def units_per_alert(self) -> dict[str, float]:
+        return {k: n / max(self.alerts, 1) for k, n in sorted(self.write_units.items())}
 
     @property
     def cpu_per_alert(self) -> float:
@@ -123,7 +129,9 @@ def run_case(due: int, workers: int, latency_ms: float) -> Case:
         settings = get_settings()
         tasks = checker.plan(at, settings.due_shards, workers)
         model = moto_harness.AwsModel(latency_ms)
-        with model.installed() as aws, ThreadPoolExecutor(workers) as lambdas:
+        # Powertools prints the workers' metrics (EMF) on stdout: not this bench's output.
+        quiet = contextlib.redirect_stdout(io.StringIO())
+        with quiet, model.installed() as aws, ThreadPoolExecutor(workers) as lambdas:
             cpu, wall = time.process_time(), time.perf_counter()
             deadline = checker.Deadline(None, 3600)
             results = list(lambdas.map(lambda task: checker.work(task, deadline), tasks))
@@ -140,6 +148,7 @@ def run_case(due: int, workers: int, latency_ms: float) -> Case:
         cpu - aws.aws_cpu,
         aws.aws_cpu,
         wall,
+        aws.write_units,
     )
 
 
@@ -155,6 +164,8 @@ def report(case: Case) -> None:
         f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
     )
     print(f"          calls per alert by operation: {by_op}")
+    units = {k: round(v, 2) for k, v in case.units_per_alert().items()}
+    print(f"          write units per alert (table and indexes): {units}")
 
 
 def main() -> None:
@@ -186,6 +197,20 @@ def main() -> None:
     )
     needed = next(w for w in range(1, 1025) if model.seconds_for(BURST, w) <= GOAL_SECONDS)
     print(f"workers needed for {BURST:,} within {GOAL_SECONDS:.0f} s: {needed}")
+    # The table must take the workers' peak write rate at once (the stack's
+    # WarmTableWriteUnits / WarmIndexWriteUnits): each worker at its rate, all together.
+    peak = n * model.rate()
+    per_alert: dict[str, float] = {}
+    for case in cases:  # the largest figure measured, per table and index
+        for target, u in case.units_per_alert().items():
+            per_alert[target] = max(per_alert.get(target, 0.0), u)
+    table = math.ceil(per_alert.pop("table", 0.0) * peak)
+    hottest, most = max(per_alert.items(), key=lambda kv: kv[1], default=("-", 0.0))
+    print(
+        f"write units at {n} workers' peak ({peak:,.0f} alerts/s): table {table:,}/s, "
+        f"hottest index {hottest} {math.ceil(most * peak):,}/s "
+        f"(on-demand starts at 4,000/s: warm throughput)"
+    )
     print(
         f"burst {BURST} alerts, {n} workers, latency {args.latency:g} ms: "
         f"published within {model.seconds_for(BURST, n):.1f} s of their instant "

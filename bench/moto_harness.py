@@ -9,10 +9,15 @@
   latency per call, serialises the calls into moto's backend (moto's DynamoDB is not
   thread-safe for transactions) and measures the CPU moto spends, so that a bench
   can tell the product's own CPU from AWS's.
+- `WriteMeter`: the write units the product's writes would consume on DynamoDB,
+  on the table and on each global secondary index, by DynamoDB's own rules (see
+  its docstring), computed from the items written: moto's consumed capacity is a
+  constant, not a measure.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
@@ -114,13 +119,72 @@ def load_due(total: int, due: int, at: datetime, tenant_id: str = "bench") -> No
         backend.put_item(table, item.serialize())
 
 
+def item_size(item: dict[str, Any]) -> int:
+    """An item's size in bytes as DynamoDB counts it (attribute names and values;
+    moto's reading of the rules), from its DynamoDB JSON."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    return sum(len(name.encode()) + DynamoType(value).size() for name, value in item.items())
+
+
+def units(size: int) -> int:
+    """Write units of one item write: 1 per KB started."""
+    return max(1, math.ceil(size / 1024))
+
+
+class WriteMeter:
+    """Write units of the main table's writes, counted as DynamoDB bills them:
+
+    - the table: 1 unit per KB of the item written, twice in a transaction;
+    - each global secondary index whose key the old or the new item has: putting
+      an entry costs the projected item's size (the whole item for projection ALL,
+      the table's and index's keys for KEYS_ONLY), removing one 1 unit per KB of
+      the old entry; an index key that changes is a removal and a put; an unchanged
+      key costs a put only for projection ALL when the item changed.
+
+    Only `Put` writes are metered (every write of the checker's burst is one)."""
+
+    def __init__(self, definition: dict[str, Any]) -> None:
+        self.table_keys = [k["AttributeName"] for k in definition["KeySchema"]]
+        self.indexes = [
+            (
+                index["IndexName"],
+                [k["AttributeName"] for k in index["KeySchema"]],
+                index["Projection"]["ProjectionType"],
+            )
+            for index in definition["GlobalSecondaryIndexes"]
+        ]
+        self.units: Counter[str] = Counter()
+
+    def _entry_size(self, item: dict[str, Any], keys: list[str], projection: str) -> int:
+        if projection == "ALL":
+            return item_size(item)
+        return item_size({k: item[k] for k in {*self.table_keys, *keys}})
+
+    def put(self, old: dict[str, Any] | None, new: dict[str, Any], transactional: bool) -> None:
+        self.units["table"] += (2 if transactional else 1) * units(item_size(new))
+        for name, keys, projection in self.indexes:
+            was = old is not None and all(k in old for k in keys)
+            now = all(k in new for k in keys)
+            if was and now and old is not None and all(old[k] == new[k] for k in keys):
+                if projection == "ALL" and old != new:
+                    self.units[name] += units(self._entry_size(new, keys, projection))
+                continue
+            if was and old is not None:
+                self.units[name] += units(self._entry_size(old, keys, projection))
+            if now:
+                self.units[name] += units(self._entry_size(new, keys, projection))
+
+
 @dataclass
 class AwsFigures:
-    """What the hook saw: calls per operation, items read, moto's own CPU time."""
+    """What the hook saw: calls per operation, items read, moto's own CPU time,
+    and the main table's write units (`WriteMeter`)."""
 
     calls: Counter[str] = field(default_factory=Counter)
     items_read: int = 0
     aws_cpu: float = 0.0  # seconds of CPU spent inside moto's backend
+    write_units: Counter[str] = field(default_factory=Counter)
 
     @property
     def total_calls(self) -> int:
@@ -135,9 +199,13 @@ class AwsModel:
     restore tables unlocked), timing the CPU moto spends there."""
 
     def __init__(self, latency_ms: float) -> None:
+        from chalicelib.store.schema import MAIN_TABLE
+
         self.latency = latency_ms / 1000
         self.figures = AwsFigures()
         self._lock = threading.Lock()
+        self._meter = WriteMeter(MAIN_TABLE)
+        self.figures.write_units = self._meter.units
 
     @contextmanager
     def installed(self) -> Iterator[AwsFigures]:
@@ -176,7 +244,11 @@ class AwsModel:
         def counted(client: Any, operation: str, params: Any) -> Any:
             with lock:
                 figures.calls[operation] += 1
+            puts = self._puts(operation, params)
             response = original(client, operation, params)
+            with self._lock:
+                for old, new, transactional in puts:
+                    self._meter.put(old, new, transactional)
             read = 0
             if operation in ("Query", "Scan"):
                 read = int(response.get("ScannedCount", 0))
@@ -193,3 +265,35 @@ class AwsModel:
             yield
         finally:
             botocore.client.BaseClient._make_api_call = original
+
+    def _puts(
+        self, operation: str, params: dict[str, Any]
+    ) -> list[tuple[dict[str, Any] | None, dict[str, Any], bool]]:
+        """The main table's items a call puts, each with the item it replaces."""
+        from chalicelib.settings import get_settings
+
+        table = get_settings().table_name
+        if operation == "TransactWriteItems":
+            items = [
+                (w["Put"]["Item"], True)
+                for w in params["TransactItems"]
+                if "Put" in w and w["Put"]["TableName"] == table
+            ]
+        elif operation == "BatchWriteItem":
+            items = [
+                (r["PutRequest"]["Item"], False) for r in params["RequestItems"].get(table, [])
+            ]
+        else:
+            return []
+        from moto.dynamodb.models import dynamodb_backends
+
+        backend = dynamodb_backends[ACCOUNT][REGION]
+        with self._lock:
+            found = [
+                backend.get_item(table, {k: item[k] for k in self._meter.table_keys})
+                for item, _ in items
+            ]
+        return [
+            (None if old is None else old.to_json()["Attributes"], item, transactional)
+            for old, (item, transactional) in zip(found, items, strict=True)
+        ]

@@ -1,6 +1,7 @@
 """Writes `infra/resources.json`, the template `chalice package --merge-template`
 merges into the SAM template Chalice generates: the tables (from
-chalicelib.store.schema, the same definitions the local stack uses), the topics,
+chalicelib.store.schema, the same definitions the local stack uses; the main
+table takes warm throughput from two parameters when they are set), the topics,
 the checker's dead-letter queue, one least-privilege role policy per function
 (naming this stack's own resources with Ref/GetAtt), log groups with a
 retention, the schedule's retry limits, the API's throttling and gateway
@@ -14,12 +15,13 @@ override what Chalice generated.
 
 from __future__ import annotations
 
+import copy
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from chalicelib.store.schema import IDEMPOTENCY_TABLE, MAIN_TABLE
+from chalicelib.store import schema
 
 OUT = Path(__file__).with_name("resources.json")
 NAMESPACE = "slaguard"
@@ -91,10 +93,23 @@ API_TABLE_ACTIONS = [
     "dynamodb:Query",
     "dynamodb:UpdateItem",
 ]
+# The scheduled run plans and queues the workers, and continues re-targeting (E9):
+# it reads tickets, commits re-targeted ones (transactions of puts), keeps each
+# job's progress and drops a finished job; it raises and publishes no alert.
 CHECKER_TABLE_ACTIONS = [
     "dynamodb:BatchGetItem",
-    "dynamodb:BatchWriteItem",
     "dynamodb:DeleteItem",  # a finished re-targeting job (E9)
+    "dynamodb:DescribeTable",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:UpdateItem",  # a re-targeting job's progress
+]
+# A worker evaluates its shards' due tickets (checker.work): transactions of puts,
+# its outbox shards' claims (UpdateItem) and alerts marked sent (BatchWriteItem).
+WORKER_TABLE_ACTIONS = [
+    "dynamodb:BatchGetItem",
+    "dynamodb:BatchWriteItem",
     "dynamodb:DescribeTable",
     "dynamodb:GetItem",
     "dynamodb:PutItem",
@@ -119,8 +134,12 @@ def _common_statements(logs: str) -> list[Json]:
         _statement("Logs", ["logs:CreateLogStream", "logs:PutLogEvents"], [_arn(logs)]),
         # X-Ray has no resource-level permissions: its actions only take "*".
         _statement("Traces", ["xray:PutTelemetryRecords", "xray:PutTraceSegments"], ["*"]),
-        _statement("Alerts", ["sns:Publish"], [_ref("AlertsTopic")]),
     ]
+
+
+def _alerts_statement() -> Json:
+    """Publishing alerts: the API (a request's own alerts) and the workers."""
+    return _statement("Alerts", ["sns:Publish"], [_ref("AlertsTopic")])
 
 
 def _table_statement(actions: list[str]) -> Json:
@@ -131,6 +150,7 @@ def role_policies() -> dict[str, list[Json]]:
     """Each function's own policy document (by role logical id)."""
     api = [
         *_common_statements("ApiLogs"),
+        _alerts_statement(),
         _table_statement(API_TABLE_ACTIONS),
         _statement("Idempotency", IDEMPOTENCY_ACTIONS, [_arn("IdempotencyTable")]),
         # Partner webhook secrets (store/partners.py): encrypted on registration and
@@ -146,10 +166,11 @@ def role_policies() -> dict[str, list[Json]]:
         # The run queues its workers' tasks (SendMessageBatch).
         _statement("Work", ["sqs:SendMessage"], [_arn("CheckerWork")]),
     ]
-    # A worker runs the checker's own code (checker.work): the same table and topic.
+    # A worker runs the checker's evaluation (checker.work) and publishes its alerts.
     worker = [
         *_common_statements("WorkerLogs"),
-        _table_statement(CHECKER_TABLE_ACTIONS),
+        _alerts_statement(),
+        _table_statement(WORKER_TABLE_ACTIONS),
         _statement("Work", QUEUE_POLLER_ACTIONS, [_arn("CheckerWork")]),
     ]
     return {"ApiHandlerRole": api, "BreachCheckerRole": checker, "CheckerWorkerRole": worker}
@@ -252,8 +273,8 @@ def _api_metric(name: str) -> Json:
     )
 
 
-def _checker_metric(name: str) -> Json:
-    return _metric("AWS/Lambda", name, {"FunctionName": _ref("BreachChecker")})
+def _checker_metric(name: str, function: str = "BreachChecker") -> Json:
+    return _metric("AWS/Lambda", name, {"FunctionName": _ref(function)})
 
 
 def _app_metric(name: str) -> Json:
@@ -282,7 +303,7 @@ def alarms() -> dict[str, Json]:
         "WorkerErrorsAlarm": _alarm(
             "checker-worker-errors",
             "A checker worker failed in 2 of the last 5 minutes (its tickets stay due)",
-            _metric("AWS/Lambda", "Errors", {"FunctionName": _ref("CheckerWorker")}),
+            _checker_metric("Errors", "CheckerWorker"),
             threshold=1,
             evaluation_periods=5,
             datapoints=2,
@@ -299,6 +320,15 @@ def alarms() -> dict[str, Json]:
             "checker-throttles",
             "The breach checker was throttled (account concurrency exhausted)",
             _checker_metric("Throttles"),
+            threshold=1,
+            period=300,
+        ),
+        # A worker throttled by the account's concurrency leaves its tickets' alerts
+        # late (SQS hands its task back, and Lambda tries again later).
+        "WorkerThrottlesAlarm": _alarm(
+            "checker-worker-throttles",
+            "A checker worker was throttled (account concurrency exhausted): alerts late",
+            _checker_metric("Throttles", "CheckerWorker"),
             threshold=1,
             period=300,
         ),
@@ -319,13 +349,20 @@ def alarms() -> dict[str, Json]:
             threshold=120,
             comparison="GreaterThanThreshold",
         ),
+        # Each worker reports the alerts no publisher holds in its own outbox shards
+        # (services/outbox.py: retry_unsent): their sum is the stack's backlog. A
+        # minimum across workers would be 0 whenever one worker's shards are clean.
         "OutboxBacklogAlarm": _alarm(
             "outbox-backlog",
-            "Alerts stayed unpublished for 5 minutes (SNS refusing them?)",
+            "Alerts no publisher holds stayed unpublished in 3 of the last 5 minutes "
+            "(SNS refusing?)",
             _app_metric("OutboxBacklog"),
-            statistic="Minimum",
+            statistic="Sum",
             threshold=1,
+            # not 5 of 5: a retry claims what it tries for 55 s, so a run that starts
+            # early sees those claims still held and reads 0 during an outage
             evaluation_periods=5,
+            datapoints=3,
         ),
         "DeadLettersAlarm": _alarm(
             "checker-dead-letters",
@@ -362,6 +399,7 @@ def dashboard_widgets() -> list[Json]:
     api = ["AWS/ApiGateway"]
     api_dims = ["ApiName", "${AWS::StackName}", "Stage", API_STAGE]
     fn = ["FunctionName", "${BreachChecker}"]
+    worker = ["FunctionName", "${CheckerWorker}"]
     svc = ["service", CHECKER_SERVICE]
     return [
         _widget(
@@ -372,10 +410,11 @@ def dashboard_widgets() -> list[Json]:
             ],
         ),
         _widget(
-            "Alert lag (s, max) and outbox backlog (unsent alerts)",
+            "Alert lag (s, max) and outbox backlog (unheld unsent alerts, all workers)",
             [
                 [NAMESPACE, "AlertLagSeconds", *svc, {"stat": "Maximum"}],
-                [NAMESPACE, "OutboxBacklog", *svc, {"stat": "Maximum", "yAxis": "right"}],
+                # Each worker reports its own outbox shards: the backlog is their sum.
+                [NAMESPACE, "OutboxBacklog", *svc, {"stat": "Sum", "yAxis": "right"}],
             ],
         ),
         _widget("Tickets evaluated per run", [[NAMESPACE, "TicketsEvaluated", *svc]]),
@@ -386,6 +425,35 @@ def dashboard_widgets() -> list[Json]:
                 ["AWS/Lambda", "Errors", *fn],
                 ["AWS/Lambda", "Throttles", *fn],
             ],
+        ),
+        _widget(
+            "Checker workers: tasks, errors, throttles; duration (ms, max)",
+            [
+                ["AWS/Lambda", "Invocations", *worker],
+                ["AWS/Lambda", "Errors", *worker],
+                ["AWS/Lambda", "Throttles", *worker],
+                ["AWS/Lambda", "Duration", *worker, {"stat": "Maximum", "yAxis": "right"}],
+            ],
+        ),
+        _widget(
+            "Checker queues: dead-lettered runs and tasks; oldest waiting task (s)",
+            [
+                [
+                    "AWS/SQS",
+                    "ApproximateNumberOfMessagesVisible",
+                    "QueueName",
+                    "${CheckerDeadLetters.QueueName}",
+                ],
+                # A task that waits is a worker that could not start (throttled?).
+                [
+                    "AWS/SQS",
+                    "ApproximateAgeOfOldestMessage",
+                    "QueueName",
+                    "${CheckerWork.QueueName}",
+                    {"yAxis": "right"},
+                ],
+            ],
+            stat="Maximum",
         ),
         _widget(
             "API requests and errors",
@@ -402,19 +470,6 @@ def dashboard_widgets() -> list[Json]:
                 [*api, "Latency", *api_dims, {"stat": "p50"}],
             ],
         ),
-        _widget(
-            "Dead-lettered checker runs",
-            [
-                [
-                    "AWS/SQS",
-                    "ApproximateNumberOfMessagesVisible",
-                    "QueueName",
-                    "${CheckerDeadLetters.QueueName}",
-                ]
-            ],
-            stat="Maximum",
-            width=24,
-        ),
     ]
 
 
@@ -426,6 +481,42 @@ def _dashboard() -> Json:
             "DashboardBody": _sub(json.dumps({"widgets": dashboard_widgets()})),
         },
     }
+
+
+# The indexes a checker alert's writes touch, beside the table: every index the
+# ticket item appears in whole (ProjectionType ALL: the item is rewritten there on
+# each change), the due index (its next instant moves) and the outbox's unsent
+# index (the alert's item comes and goes). A burst writes them all at once.
+WARM_INDEXES = (
+    schema.BY_TENANT_INDEX,
+    schema.BY_STATUS_INDEX,
+    schema.BY_PRIORITY_INDEX,
+    schema.BREACHED_INDEX,
+    schema.BY_REPORTED_INDEX,
+    schema.DUE_INDEX,
+    schema.OUTBOX_INDEX,
+)
+
+
+def _warm(condition: str, parameter: str) -> Json:
+    """`WarmThroughput` from a parameter when its condition holds, else no property."""
+    return {"Fn::If": [condition, {"WriteUnitsPerSecond": _ref(parameter)}, _ref("AWS::NoValue")]}
+
+
+def main_table() -> Json:
+    """The main table as the stack declares it: schema.MAIN_TABLE (the local stack's
+    definition, left as it is) plus the warm throughput the stack's parameters ask
+    for (docs/operations.md, Deploy). With the parameters at 0 it is MAIN_TABLE."""
+    table: Json = copy.deepcopy(schema.MAIN_TABLE)
+    table["WarmThroughput"] = _warm("HasWarmTable", "WarmTableWriteUnits")
+    for index in table["GlobalSecondaryIndexes"]:
+        if index["IndexName"] in WARM_INDEXES:
+            index["WarmThroughput"] = _warm("HasWarmIndexes", "WarmIndexWriteUnits")
+    return table
+
+
+def _nonzero(parameter: str) -> Json:
+    return {"Fn::Not": [{"Fn::Equals": [_ref(parameter), "0"]}]}
 
 
 def _gateway_response(status: str | None, code: str, message: str, **headers: str) -> Json:
@@ -478,19 +569,36 @@ def template() -> Json:
                 "Description": "Steady requests per second the API accepts (then 429)",
             },
             "ApiBurstLimit": {"Type": "Number", "Default": 100},
+            # On-demand capacity a burst of checker writes finds ready (README, sizing).
+            "WarmTableWriteUnits": {
+                "Type": "Number",
+                "Default": 0,
+                "MinValue": 0,
+                "Description": "Write units/s the main table takes at once (0: DynamoDB's own)",
+            },
+            "WarmIndexWriteUnits": {
+                "Type": "Number",
+                "Default": 0,
+                "MinValue": 0,
+                "Description": "Write units/s each index a checker alert writes takes at once",
+            },
         },
-        "Conditions": {"HasAlertEmail": {"Fn::Not": [{"Fn::Equals": [_ref("AlertEmail"), ""]}]}},
+        "Conditions": {
+            "HasAlertEmail": {"Fn::Not": [{"Fn::Equals": [_ref("AlertEmail"), ""]}]},
+            "HasWarmTable": _nonzero("WarmTableWriteUnits"),
+            "HasWarmIndexes": _nonzero("WarmIndexWriteUnits"),
+        },
         "Resources": {
             "Table": {
                 "Type": "AWS::DynamoDB::Table",
                 "DeletionPolicy": "Retain",
                 "UpdateReplacePolicy": "Retain",
-                "Properties": MAIN_TABLE,
+                "Properties": main_table(),
             },
             "IdempotencyTable": {
                 "Type": "AWS::DynamoDB::Table",
                 "DeletionPolicy": "Delete",
-                "Properties": IDEMPOTENCY_TABLE,
+                "Properties": schema.IDEMPOTENCY_TABLE,
             },
             # The AWS managed key's own policy lets this account's principals use it
             # through SNS, so publishers need no KMS statement (a customer managed

@@ -4,13 +4,13 @@ Every minute, at the EventBridge event's `time`:
 1. publish what earlier runs or requests left unsent (the outbox's sparse index);
 2. read the tickets the due index says are due (one Query per shard, then
    consistent BatchGets: the index is a hint, the item is the truth);
-   (and continue the re-targeting a policy change left unfinished, E9);
 3. per ticket: re-target it if its policy or calendar changed (E9), take every
    threshold crossed by `at` through the domain, and write the alerts to the
    outbox with the ticket's next threshold in ONE transaction conditioned on the
    ticket's version — the exactly-once point: a concurrent or repeated run loses
    that race (or finds nothing left to alert) and raises nothing;
-4. publish the new alerts with PublishBatch and mark them sent.
+4. publish the new alerts with PublishBatch and mark them sent;
+5. then continue the re-targeting a policy or tenant change left unfinished (E9).
 """
 
 from __future__ import annotations
@@ -254,13 +254,12 @@ def work(task: Task, deadline: Deadline) -> Counter[str]:
 
 def check(at: datetime) -> dict[str, int]:
     """One scheduled run at instant `at` (docs/api.md, Operations: `check --at`):
-    continue unfinished re-targeting (E9), then fan the due index out to the
-    workers. In process, the figures are the workers' (tickets evaluated, alerts
+    fan the due index out to the workers, then continue unfinished re-targeting
+    (E9). In process, the figures are the workers' (tickets evaluated, alerts
     raised, workers that stopped at the deadline); queued, they are in each
     worker's own log and metrics."""
     at = to_utc(at)
     settings = get_settings()
-    retargeted = retarget.continue_jobs(at, retarget.Lookups())  # E9: what a policy PUT left
     tasks = plan(at, settings.due_shards, settings.checker_workers)
     totals: Counter[str] = Counter()
     if settings.checker_queue_url is not None:
@@ -273,6 +272,9 @@ def check(at: datetime) -> dict[str, int]:
         deadline = Deadline(None, settings.checker_budget_seconds)
         for task in tasks:
             totals += work(task, deadline)
+    # E9: what a policy PUT or a tenant PATCH left, once what is due is on its way
+    # (a due ticket is re-targeted before its alert anyway: refresh_if_stale)
+    retargeted = retarget.continue_jobs(at, retarget.Lookups())
     logger.info(
         "checker run",
         extra={"workers": len(tasks), "queued": queued, "retargeted": retargeted, **totals},

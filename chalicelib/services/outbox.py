@@ -68,13 +68,14 @@ def retry_unsent(now: datetime, shards: Iterable[int] | None = None, map_: Mappe
         for shard in (range(outbox.OUTBOX_SHARDS) if shards is None else shards)
         for item in outbox.unsent(shard)
     ]
-    # The backlog a run finds (its OutboxBacklog alarm): Powertools' metric set is
-    # shared, so the checker run's flush emits it with the run's other metrics. With
-    # workers, each reports its own outbox shards' backlog (the alarm sums them).
-    Metrics(namespace=NAMESPACE).add_metric(
-        name="OutboxBacklog", unit=MetricUnit.Count, value=len(pending)
-    )
     lapsed = [item for item in pending if item.claim_until < epoch]
+    # The backlog (the OutboxBacklog alarm): alerts no publisher holds any more (their
+    # writer died or SNS refused them), not one a live request claimed seconds ago.
+    # Powertools' metric set is shared, so the worker's flush emits it with its other
+    # metrics; each worker reports its own outbox shards (the alarm sums them).
+    Metrics(namespace=NAMESPACE).add_metric(
+        name="OutboxBacklog", unit=MetricUnit.Count, value=len(lapsed)
+    )
     claimed = map_(lambda item: outbox.claim(item, epoch, until), lapsed)
     mine = [item for item, ok in zip(lapsed, claimed, strict=True) if ok]
     return publish_items(mine, now)

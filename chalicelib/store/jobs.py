@@ -1,9 +1,9 @@
-"""Pending E9 re-targeting jobs: one item per changed policy under one partition,
-so a checker run finds them with a single Query."""
+"""Pending E9 re-targeting jobs: one item per changed policy or tenant under one
+partition, so a checker run finds them with a single Query."""
 
 from __future__ import annotations
 
-from pynamodb.exceptions import DeleteError
+from pynamodb.exceptions import DeleteError, UpdateError
 
 from chalicelib.store.models import RetargetJobItem
 
@@ -21,12 +21,45 @@ def save(policy_id: str, version: int, after: str | None, now: str) -> None:
     ).save()
 
 
+def save_tenant(tenant_id: str, version: int, after: str | None, now: str) -> RetargetJobItem:
+    """A tenant change's job: its open tickets older than ticket `after` (all of
+    them when None) are still to re-plan. It replaces any older change's job."""
+    job = RetargetJobItem(
+        PARTITION,
+        f"TENANT#{tenant_id}",
+        tenant_id=tenant_id,
+        version=version,
+        after=after,
+        updated_at=now,
+    )
+    job.save()
+    return job
+
+
+def advance(job: RetargetJobItem, after: str | None, stuck: int, now: str) -> None:
+    """Record a job's progress: the next batch starts after ticket `after`, and
+    `stuck` runs in a row made none. Unless a newer change replaced the job
+    meanwhile: then that one stands, and goes over these tickets again itself."""
+    try:
+        job.update(
+            actions=[
+                RetargetJobItem.after.set(after) if after else RetargetJobItem.after.remove(),
+                RetargetJobItem.stuck.set(stuck),
+                RetargetJobItem.updated_at.set(now),
+            ],
+            condition=RetargetJobItem.version == job.version,
+        )
+    except UpdateError as e:
+        if e.cause_response_code != "ConditionalCheckFailedException":
+            raise
+
+
 def pending() -> list[RetargetJobItem]:
     return list(RetargetJobItem.query(PARTITION))
 
 
 def done(job: RetargetJobItem) -> None:
-    """Drop a finished job, unless a newer policy change replaced it meanwhile."""
+    """Drop a finished job, unless a newer change replaced it meanwhile."""
     try:
         job.delete(condition=RetargetJobItem.version == job.version)
     except DeleteError as e:

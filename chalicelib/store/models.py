@@ -302,17 +302,22 @@ class PolicyItem(Model):
 
 
 class RetargetJobItem(Model):
-    """E9 work left by a policy change: the open tickets under `policy_id` after
-    ticket `after` still need re-targeting; each checker run takes a batch."""
+    """E9 work left by a policy change (the open tickets under `policy_id` after
+    ticket `after`) or by a tenant change (`tenant_id`'s open tickets older than
+    ticket `after`) still needing re-targeting; each checker run takes a batch."""
 
     class Meta(_TableMeta):
         pass
 
     pk = UnicodeAttribute(hash_key=True, default="RETARGET")
-    sk = UnicodeAttribute(range_key=True)  # POLICY#<id>
-    policy_id = UnicodeAttribute()
+    sk = UnicodeAttribute(range_key=True)  # POLICY#<id> or TENANT#<id>
+    policy_id = UnicodeAttribute(null=True)
+    tenant_id = UnicodeAttribute(null=True)
+    # The policy's version; for a tenant, the change's wall-clock ns (a newer
+    # change replaces the job, and `advance` and `done` then leave it alone).
     version = NumberAttribute()
     after = UnicodeAttribute(null=True)
+    stuck = NumberAttribute(default=0)  # runs in a row that made no progress
     updated_at = UnicodeAttribute()
 
 

@@ -444,12 +444,17 @@ def get_many(ticket_ids: list[str]) -> dict[str, Ticket]:
     return {ticket.id: ticket for ticket in readable(raws)}
 
 
-def open_for_tenant(tenant_id: str, limit: int, max_pages: int = 3) -> tuple[list[Ticket], bool]:
-    """Up to `limit` of a tenant's not-closed tickets, newest first, and whether more
-    may follow. Bounded: at most `max_pages` Query pages of `limit + 1` index entries
-    (closed tickets are filtered out by DynamoDB but still read)."""
+def open_for_tenant(
+    tenant_id: str, limit: int, before: str | None = None, max_pages: int = 3
+) -> tuple[list[Ticket], str | None]:
+    """Up to `limit` of a tenant's not-closed tickets, newest first, older than
+    ticket `before` when given; and where a next call goes on from (pass it as
+    `before`; None: nothing older is left). Bounded: at most `max_pages` Query pages
+    of `limit + 1` index entries (closed tickets are filtered out by DynamoDB but
+    still read, so a call may return fewer than `limit` and still go on)."""
     pages = TicketItem.by_tenant.query(
         f"TENANT#{tenant_id}",
+        range_key_condition=None if before is None else TicketItem.gsi1sk < before,
         filter_condition=TicketItem.status != "closed",
         scan_index_forward=False,
         page_size=limit + 1,
@@ -458,7 +463,10 @@ def open_for_tenant(tenant_id: str, limit: int, max_pages: int = 3) -> tuple[lis
     for number, page in enumerate(pages, start=1):
         found += readable(page.get("Items", []))
         if len(found) > limit:
-            return found[:limit], True
+            return found[:limit], found[limit - 1].id
+        last = pages.last_evaluated_key
+        if last is None:
+            return found, None
         if number == max_pages:
-            return found, pages.last_evaluated_key is not None
-    return found, False
+            return found, str(last["gsi1sk"]["S"])
+    return found, None

@@ -1,13 +1,17 @@
 """What integration tests share, beside the fixtures: an API user over Chalice's
-test client, a customer, the sample ticket, the contract's error shape, actions
-and the breach checker invoked as EventBridge does."""
+test client, a customer, the sample ticket, the contract's error shape, actions,
+the breach checker invoked as EventBridge does, and a partner helpdesk posting its
+signed fixtures."""
 
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from tests.partner_helpdesks import dumps, fixture, retimed, signed
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository
 
@@ -221,3 +225,56 @@ KEYBE_FAILURE: dict[str, Any] = {
         "evidence": ["https://files.brand.example/contacts.png"],
     },
 }
+
+
+class Helpdesk:
+    """A registered partner that posts its own fixtures, signed as it signs them."""
+
+    def __init__(self, api: Api, fmt: str, partner_id: str, secret: str, tenant_id: str) -> None:
+        self.api, self.fmt, self.id, self.secret, self.tenant_id = (
+            api,
+            fmt,
+            partner_id,
+            secret,
+            tenant_id,
+        )
+        # The ticket's life starts an hour ago (the fixtures' times keep their order).
+        self.start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+        self.external = uuid.uuid4().hex[:8]
+
+    def body(self, name: str, **changes: Any) -> bytes:
+        data = retimed(fixture(self.fmt, name), self.start)
+        relink(self.fmt, data, self.external)
+        for key, value in changes.items():
+            data[key] = value
+        return dumps(data)
+
+    def post(
+        self,
+        raw: bytes,
+        *,
+        secret: str | None = None,
+        at: datetime | None = None,
+        delivery_id: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, Any]:
+        h = signed(self.fmt, secret or self.secret, raw, at=at, delivery_id=delivery_id)
+        h.update(headers or {})
+        return self.api.post(f"/webhooks/{self.id}", None, raw=raw, headers=h)
+
+    def send(self, name: str, **kw: Any) -> tuple[int, Any]:
+        return self.post(self.body(name), **kw)
+
+
+def relink(fmt: str, data: dict[str, Any], external: str) -> None:
+    """Give the fixture's partner ticket an id of this test's own."""
+    if fmt == "generic":
+        data["external_id"] = f"HD-{external}"
+    elif fmt == "zendesk":
+        data["detail"]["id"] = external
+        data["subject"] = f"zen:ticket:{external}"
+        data["id"] = f"{data['id']}-{external}"
+    elif fmt == "jira":
+        data["issue"]["id"] = external
+    else:
+        data["freshdesk_webhook"]["ticket_id"] = external

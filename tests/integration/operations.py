@@ -7,25 +7,30 @@ from __future__ import annotations
 from typing import Any
 
 FUNCTION_FRAMES = (
-    # the code only one function runs -> that function's logical id in the template
-    ("chalicelib/services/checker.py", "BreachChecker"),
-    ("chalicelib/api/", "APIHandler"),
+    # the code only one function runs -> that function's logical id in the template;
+    # a function name narrows a file to that function's frames
+    ("chalicelib/services/checker.py", "work", "CheckerWorker"),
+    ("chalicelib/services/checker.py", None, "BreachChecker"),
+    ("chalicelib/api/", None, "APIHandler"),
 )
 
 
 def _function_on_stack() -> str | None:
     """Which function is making this call: the innermost frame of code only it
-    runs. None for a test's or an operator's own calls (fixtures, the CLI)."""
+    runs. None for a test's or an operator's own calls (fixtures, the CLI). A
+    checker worker's share (`checker.work`, and its pool threads) is the
+    CheckerWorker's: in the cloud the scheduled run only plans and queues it; in
+    process (no queue) the run calls `work` itself, the same code."""
     import sys
     import threading
 
     if threading.current_thread().name.startswith("checker"):
-        return "BreachChecker"  # a checker worker's pool thread (services/checker.py:work)
+        return "CheckerWorker"  # a worker's pool thread (services/checker.py:work)
     frame = sys._getframe(2)
     while frame is not None:
         name = frame.f_code.co_filename.replace("\\", "/")
-        for marker, function in FUNCTION_FRAMES:
-            if marker in name:
+        for marker, code, function in FUNCTION_FRAMES:
+            if marker in name and code in (None, frame.f_code.co_name):
                 return function
         frame = frame.f_back  # type: ignore[assignment]
     return None

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tests.integration.helpers import INCIDENT, ROOT, Api
+from tests.integration.helpers import INCIDENT, ROOT, Api, Helpdesk
 
 _today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 REPORT_FROM = (_today - timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -28,6 +28,9 @@ class Tenant:
     agent: str
     admin: str
     key_ids: list[str]
+    rotated: str  # a partner whose secret each request rotates
+    desk: Helpdesk  # a partner posting signed Standard Webhooks deliveries
+    changes: int = 0  # partner events sent so far (each one newer than the last)
 
 
 def _requests(api: Api) -> dict[str, Callable[[Tenant], tuple[int, Any]]]:
@@ -37,6 +40,22 @@ def _requests(api: Api) -> dict[str, Callable[[Tenant], tuple[int, Any]]]:
         status, body = api.post(f"/admin/tenants/{t.id}/keys", t.admin, {"role": "customer"})
         t.key_ids.append(body["key_id"])
         return status, body
+
+    def partner_opens(t: Tenant) -> tuple[int, Any]:
+        t.desk.external = uuid.uuid4().hex[:8]  # a ticket the helpdesk has not sent yet
+        return t.desk.send("ticket_created")
+
+    def partner_changes_priority(t: Tenant) -> tuple[int, Any]:
+        t.changes += 1
+        later = t.desk.start + timedelta(minutes=30 + t.changes)
+        priority = ("high", "blocker")[t.changes % 2]
+        return t.desk.post(
+            t.desk.body(
+                "ticket_updated",
+                occurred_at=later.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                ticket={"priority": priority},
+            )
+        )
 
     return {
         "GET /health": lambda t: api.get("/health"),
@@ -79,6 +98,20 @@ def _requests(api: Api) -> dict[str, Callable[[Tenant], tuple[int, Any]]]:
             f"/reports/sla?tenant_id={t.id}&from={REPORT_FROM}&to={REPORT_TO}",
             t.agent,
         ),
+        "GET /reports/charges": lambda t: api.get(
+            f"/reports/charges?tenant_id={t.id}&from={REPORT_FROM}&to={REPORT_TO}",
+            t.agent,
+        ),
+        "POST /admin/partners": lambda t: api.post(
+            "/admin/partners",
+            t.admin,
+            {"id": f"p-{uuid.uuid4().hex[:8]}", "tenant_id": t.id, "format": "generic"},
+        ),
+        "POST /admin/partners/{partner_id}/secrets": lambda t: api.post(
+            f"/admin/partners/{t.rotated}/secrets", t.admin
+        ),
+        "POST /webhooks/{partner_id} (ticket created)": partner_opens,
+        "POST /webhooks/{partner_id} (priority changed)": partner_changes_priority,
     }
 
 
@@ -108,7 +141,24 @@ def test_calls_per_route_are_the_readme_figures_and_do_not_grow_with_tickets(
 ) -> None:
     customer = new_customer()
     _, ticket = api.post("/tickets", customer.key, INCIDENT)
-    tenant = Tenant(customer.tenant_id, customer.key, ticket["id"], agent_key, admin_key, [])
+    partners = {}
+    for role in ("rotated", "desk"):
+        partner = {"id": f"p-{uuid.uuid4().hex[:8]}", "tenant_id": customer.tenant_id}
+        status, body = api.post("/admin/partners", admin_key, {**partner, "format": "generic"})
+        assert status == 201, body
+        partners[role] = (body["id"], body["secret"])
+    desk = Helpdesk(api, "generic", *partners["desk"], customer.tenant_id)
+    assert desk.send("ticket_created")[1]["applied"] is True  # the ticket its updates change
+    tenant = Tenant(
+        customer.tenant_id,
+        customer.key,
+        ticket["id"],
+        agent_key,
+        admin_key,
+        [],
+        partners["rotated"][0],
+        desk,
+    )
     few = _measure(api, tenant, aws_calls)
     for _ in range(25):
         api.post("/tickets", customer.key, INCIDENT)

@@ -403,3 +403,40 @@ def test_e9_a_tenants_new_fee_reaches_its_quoted_tickets(
     _, now_quoted = api.get(f"/tickets/{quoted['id']}", tenant.key)
     assert (now_quoted["charge"]["status"], now_quoted["charge"]["amount"]) == ("quoted", "39.90")
     assert history(api, tenant.key, quoted["id"])[-1]["data"]["previous_amount"] == "45.00"
+
+
+def test_e9_the_checker_re_plans_the_tickets_a_tenant_patch_did_not_reach(
+    api: Api,
+    new_customer: Any,
+    admin_key: str,
+    clock: RequestClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """DX3 + E9: a PATCH re-plans its newest open tickets itself and leaves a job;
+    the next checker runs re-plan the older ones, a batch each, though none of
+    them is due (a quoted fee runs no target), then drop the job."""
+    from chalicelib.services import retarget
+    from chalicelib.store import jobs
+
+    clock.set("2026-11-18T13:00:00Z")
+    tenant = new_customer(policy="digital_express", contract={"active": False})
+    quoted = [opened(api, tenant.key, {**QUERY, "channel": "email"})["id"] for _ in range(5)]
+    monkeypatch.setattr(retarget, "BATCH_SIZE", 2)
+    status, body = api.patch(
+        f"/admin/tenants/{tenant.tenant_id}", admin_key, {"billing": {"ticket_fee": "39.90"}}
+    )
+    assert status == 200, body
+
+    def fees() -> list[str]:
+        return [api.get(f"/tickets/{t}", tenant.key)[1]["charge"]["amount"] for t in quoted]
+
+    assert fees() == ["45.00"] * 3 + ["39.90"] * 2  # the newest two, in the request
+    job = f"TENANT#{tenant.tenant_id}"
+    assert any(j.sk == job for j in jobs.pending())
+
+    run_checker(api, datetime(2026, 11, 18, 13, 1, tzinfo=UTC))  # takes the next 2
+    assert fees() == ["45.00"] + ["39.90"] * 4
+    run_checker(api, datetime(2026, 11, 18, 13, 2, tzinfo=UTC))
+    assert fees() == ["39.90"] * 5
+    assert all(j.sk != job for j in jobs.pending())
+    assert history(api, tenant.key, quoted[0])[-1]["data"]["previous_amount"] == "45.00"

@@ -279,8 +279,9 @@ def _quiet_metrics(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_e9_the_checker_finishes_retargeting_a_policy_put_left(
     api: Api, admin_key: str, new_customer: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A policy PUT re-targets a bounded batch; the next checker run re-targets
-    the open tickets it did not reach, even those with no threshold due."""
+    """A policy PUT re-targets a bounded batch; the next checker runs re-target
+    the open tickets it did not reach, a batch each, even those with no threshold
+    due."""
     from chalicelib.services import retarget
     from chalicelib.store import jobs
 
@@ -304,6 +305,11 @@ def test_e9_the_checker_finishes_retargeting_a_policy_put_left(
     status, result = api.put(f"/admin/policies/{policy_id}", admin_key, changed)
     assert (result["retargeted"], result["remaining"]) == (2, 3)
 
+    def versions() -> list[int]:
+        return [api.get(f"/tickets/{t}", tenant.key)[1]["sla"]["policy_version"] for t in opened]
+
+    run_checker(api, datetime.now(UTC))  # a batch (BATCH_SIZE) a run
+    assert sorted(versions()) == [1, 2, 2, 2, 2]
     run_checker(api, datetime.now(UTC))
 
     for ticket_id in opened:
@@ -355,6 +361,122 @@ def test_e9_a_tier_change_reaches_tickets_the_patch_did_not(
     target = next(t for t in ticket["sla"]["targets"] if t["metric"] == "resolution")
     assert target["target_seconds"] == 2 * 3600
     assert target["state"] == "breached"
+
+
+def test_e9_a_run_out_of_time_for_jobs_goes_on_from_where_it_stopped(
+    api: Api, admin_key: str, agent_key: str, new_customer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """K1 + E9: the tickets a tenant PATCH left are a job; a run with no time left
+    for jobs moves nothing (the job keeps its place), the next runs finish it."""
+    from chalicelib.services import retarget
+    from chalicelib.store import jobs
+
+    keybe = new_customer(policy="keybe", tier="on_demand")
+    body = {"tenant_id": keybe.tenant_id, "title": "Chats down", "description": "Since 9"}
+    opened = [api.post("/tickets", agent_key, {**body, "kind": "query"})[1]["id"] for _ in range(3)]
+
+    def resolution_hours() -> list[float]:
+        return [
+            next(
+                t["target_seconds"] / 3600
+                for t in api.get(f"/tickets/{tid}", keybe.key)[1]["sla"]["targets"]
+                if t["metric"] == "resolution"
+            )
+            for tid in opened
+        ]
+
+    def job() -> Any:
+        return next((j for j in jobs.pending() if j.tenant_id == keybe.tenant_id), None)
+
+    monkeypatch.setattr(retarget, "BATCH_SIZE", 1)
+    assert api.patch(f"/admin/tenants/{keybe.tenant_id}", admin_key, {"tier": "premium"})[0] == 200
+    assert resolution_hours() == [48, 48, 2]  # the request took the newest
+    left = job().after
+    assert left == opened[2]
+
+    monkeypatch.setattr(retarget, "JOBS_SECONDS", 0.0)
+    run_checker(api, datetime.now(UTC))
+    assert (resolution_hours(), job().after) == ([48, 48, 2], left)
+
+    monkeypatch.setattr(retarget, "JOBS_SECONDS", 12.0)
+    run_checker(api, datetime.now(UTC))
+    assert resolution_hours() == [48, 2, 2]
+    run_checker(api, datetime.now(UTC))
+    assert resolution_hours() == [2, 2, 2]
+    assert job() is None
+
+
+def _keybe_tickets(api: Api, agent_key: str, tenant_id: str, n: int) -> list[str]:
+    body = {"tenant_id": tenant_id, "title": "Chats down", "description": "Since 9"}
+    return [api.post("/tickets", agent_key, {**body, "kind": "query"})[1]["id"] for _ in range(n)]
+
+
+def test_e9_a_run_never_overwrites_a_newer_changes_job(
+    api: Api, admin_key: str, agent_key: str, new_customer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run that read a tenant's job before a second PATCH replaced it records
+    its progress on the job it read only: the newer job stands, with its own
+    place, and goes over the older tickets with the newer terms itself."""
+    from chalicelib.services import retarget
+    from chalicelib.store import jobs
+
+    keybe = new_customer(policy="keybe", tier="on_demand")
+    opened = _keybe_tickets(api, agent_key, keybe.tenant_id, 3)
+    monkeypatch.setattr(retarget, "BATCH_SIZE", 1)
+    path = f"/admin/tenants/{keybe.tenant_id}"
+    assert api.patch(path, admin_key, {"tier": "premium"})[0] == 200
+    (read,) = [j for j in jobs.pending() if j.tenant_id == keybe.tenant_id]
+    assert api.patch(path, admin_key, {"tier": "standard"})[0] == 200
+    (newer,) = [j for j in jobs.pending() if j.tenant_id == keybe.tenant_id]
+    assert newer.version > read.version
+
+    jobs.advance(read, opened[0], 0, "2026-11-30T10:00:00Z")  # the older run's progress
+
+    (kept,) = [j for j in jobs.pending() if j.tenant_id == keybe.tenant_id]
+    assert (kept.version, kept.after) == (newer.version, opened[2])
+
+
+def test_e9_a_ticket_that_keeps_failing_is_passed_over_after_three_runs(
+    api: Api, admin_key: str, agent_key: str, new_customer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A job stops at a ticket that fails; after MAX_STUCK runs stopped at the
+    same one it passes over it (logged), so the older tickets still get the
+    change."""
+    from chalicelib.errors import Conflict
+    from chalicelib.services import retarget, unit_of_work
+    from chalicelib.store import jobs
+    from chalicelib.store import tickets as store
+
+    keybe = new_customer(policy="keybe", tier="on_demand")
+    oldest, stuck, newest = _keybe_tickets(api, agent_key, keybe.tenant_id, 3)
+    monkeypatch.setattr(retarget, "BATCH_SIZE", 1)
+    monkeypatch.setattr(unit_of_work, "BACKOFF_SECONDS", 0.0)
+    write = store.write
+
+    def failing(ticket: Any, *args: Any, **kwargs: Any) -> None:
+        if ticket.id == stuck:
+            raise Conflict("it keeps changing", code="concurrent_update")
+        write(ticket, *args, **kwargs)
+
+    monkeypatch.setattr(store, "write", failing)
+    assert api.patch(f"/admin/tenants/{keybe.tenant_id}", admin_key, {"tier": "premium"})[0] == 200
+
+    def hours(ticket_id: str) -> float:
+        targets = api.get(f"/tickets/{ticket_id}", keybe.key)[1]["sla"]["targets"]
+        return float(
+            next(t["target_seconds"] / 3600 for t in targets if t["metric"] == "resolution")
+        )
+
+    def job() -> Any:
+        return next((j for j in jobs.pending() if j.tenant_id == keybe.tenant_id), None)
+
+    for run in range(1, retarget.MAX_STUCK + 1):
+        run_checker(api, datetime.now(UTC))
+        assert (hours(oldest), hours(stuck)) == (48, 48), run
+    assert job().after == stuck  # passed over: the next run goes on after it
+    run_checker(api, datetime.now(UTC))
+    assert (hours(oldest), hours(stuck), hours(newest)) == (2, 48, 2)
+    assert job() is None
 
 
 # --- issue 14: the fan-out (README, Alerts: the breach checker at burst scale) -------

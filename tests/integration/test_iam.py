@@ -22,13 +22,17 @@ from tests.integration.test_stack import expanded_template
 pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS::")
 REGION, ACCOUNT = "eu-west-3", "210987654321"
 # Granted for what the Lambda runtime does with the role, not the code: logs,
-# traces and the dead-letter delivery of a failed asynchronous run.
+# traces, the dead-letter delivery of a failed asynchronous run, and the SQS event
+# source polling the work queue for the worker.
 RUNTIME_ACTIONS = {
     "logs:CreateLogStream",
     "logs:PutLogEvents",
     "xray:PutTelemetryRecords",
     "xray:PutTraceSegments",
     "sqs:SendMessage",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+    "sqs:ReceiveMessage",
 }
 # PynamoDB describes a table on a cold start (its first call per container); the
 # suite's session-wide connection does that once, outside any function.
@@ -146,7 +150,7 @@ def test_every_operation_the_suite_performed_is_allowed_and_nothing_more(
 
     seen = sorted(record_operations.seen)
     functions = {f for f, _, _ in seen}
-    assert functions == {"APIHandler", "BreachChecker"}, functions
+    assert functions == {"APIHandler", "BreachChecker", "CheckerWorker"}, functions
     denied = []
     for function, action, resource in seen:
         statements = role_statements(template, function, stack)

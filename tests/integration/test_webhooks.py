@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.helpers import Api
+from tests.integration.helpers import Api, Helpdesk, relink
 from tests.partner_helpdesks import dumps, fixture, retimed, signed
 
 FORMATS = ("generic", "zendesk", "jira", "freshdesk")
@@ -57,59 +57,6 @@ UNUSED = {
     "jira": ("issue_updated_labels", "webhook.jira:issue_updated"),
     "freshdesk": None,
 }
-
-
-class Helpdesk:
-    """A registered partner that posts its own fixtures, signed as it signs them."""
-
-    def __init__(self, api: Api, fmt: str, partner_id: str, secret: str, tenant_id: str) -> None:
-        self.api, self.fmt, self.id, self.secret, self.tenant_id = (
-            api,
-            fmt,
-            partner_id,
-            secret,
-            tenant_id,
-        )
-        # The ticket's life starts an hour ago (the fixtures' times keep their order).
-        self.start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
-        self.external = uuid.uuid4().hex[:8]
-
-    def body(self, name: str, **changes: Any) -> bytes:
-        data = retimed(fixture(self.fmt, name), self.start)
-        _relink(self.fmt, data, self.external)
-        for key, value in changes.items():
-            data[key] = value
-        return dumps(data)
-
-    def post(
-        self,
-        raw: bytes,
-        *,
-        secret: str | None = None,
-        at: datetime | None = None,
-        delivery_id: str | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> tuple[int, Any]:
-        h = signed(self.fmt, secret or self.secret, raw, at=at, delivery_id=delivery_id)
-        h.update(headers or {})
-        return self.api.post(f"/webhooks/{self.id}", None, raw=raw, headers=h)
-
-    def send(self, name: str, **kw: Any) -> tuple[int, Any]:
-        return self.post(self.body(name), **kw)
-
-
-def _relink(fmt: str, data: dict[str, Any], external: str) -> None:
-    """Give the fixture's partner ticket an id of this test's own."""
-    if fmt == "generic":
-        data["external_id"] = f"HD-{external}"
-    elif fmt == "zendesk":
-        data["detail"]["id"] = external
-        data["subject"] = f"zen:ticket:{external}"
-        data["id"] = f"{data['id']}-{external}"
-    elif fmt == "jira":
-        data["issue"]["id"] = external
-    else:
-        data["freshdesk_webhook"]["ticket_id"] = external
 
 
 @pytest.fixture
@@ -320,7 +267,7 @@ def _priority_event(fmt: str, desk: Helpdesk, *, minutes: int, priority: str) ->
     at = desk.start + timedelta(minutes=minutes)
     name = LIFE[fmt][1]
     data = retimed(fixture(fmt, name), desk.start)
-    _relink(fmt, data, desk.external)
+    relink(fmt, data, desk.external)
     if fmt == "generic":
         data["occurred_at"] = at.strftime("%Y-%m-%dT%H:%M:%SZ")
         data["ticket"]["priority"] = priority
@@ -342,7 +289,7 @@ def test_freshdesk_changes_apply_in_arrival_order(
     ticket_id = desk.send("ticket_created")[1]["ticket_id"]
     assert desk.send("priority_changed")[1]["applied"] is True  # Urgent
     data = retimed(fixture("freshdesk", "priority_changed"), desk.start)
-    _relink("freshdesk", data, desk.external)
+    relink("freshdesk", data, desk.external)
     data["freshdesk_webhook"].update(
         triggered_event="{priority:{from:4,to:1}}", ticket_priority="Low"
     )
@@ -487,7 +434,7 @@ def test_an_unknown_priority_is_a_400_and_nothing_is_half_applied(
     desk = helpdesk("jira")
     ticket_id = desk.send("issue_created")[1]["ticket_id"]
     data = retimed(fixture("jira", "issue_updated_assignee"), desk.start)
-    _relink("jira", data, desk.external)
+    relink("jira", data, desk.external)
     data["changelog"]["items"].append(
         {"field": "priority", "fieldtype": "jira", "toString": "Sev-0"}
     )
@@ -741,7 +688,7 @@ def test_a_ticket_solved_before_anyone_took_it_here(
     jira = helpdesk("jira")
     jira_ticket = jira.send("issue_created")[1]["ticket_id"]
     data = retimed(fixture("jira", "issue_updated_resolved"), jira.start)
-    _relink("jira", data, jira.external)
+    relink("jira", data, jira.external)
     data["issue"]["fields"]["assignee"] = None
     status, body = jira.post(dumps(data))
     assert status == 202, body

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,18 @@ def test_committed_template_is_what_infra_build_writes() -> None:
     assert committed == build.render(), "run: python -m infra.build"
 
 
+def _without_warm_throughput(value: Any) -> Any:
+    """The template with every `WarmThroughput` property taken out."""
+    if isinstance(value, dict):
+        return {k: _without_warm_throughput(v) for k, v in value.items() if k != "WarmThroughput"}
+    if isinstance(value, list):
+        return [_without_warm_throughput(v) for v in value]
+    return value
+
+
 def test_the_template_tables_are_the_store_schema() -> None:
     resources = json.loads(build.render())["Resources"]
-    assert resources["Table"]["Properties"] == schema.MAIN_TABLE
+    assert _without_warm_throughput(resources["Table"]["Properties"]) == schema.MAIN_TABLE
     assert resources["IdempotencyTable"]["Properties"] == schema.IDEMPOTENCY_TABLE
     index_names = {i["IndexName"] for i in schema.MAIN_TABLE["GlobalSecondaryIndexes"]}
     assert {schema.DUE_INDEX, schema.OUTBOX_INDEX, schema.BY_TENANT_INDEX} <= index_names
@@ -139,3 +149,152 @@ def test_the_outputs_name_what_bootstrap_reads() -> None:
     from chalicelib.cli import STACK_OUTPUTS
 
     assert set(STACK_OUTPUTS) <= set(build.template()["Outputs"])
+
+
+# --- issue 14: the checker's workers (README, Alerts: the breach checker at burst scale)
+
+
+def _alarms() -> dict[str, Any]:
+    return {k: v for k, v in _resources().items() if v.get("Type") == "AWS::CloudWatch::Alarm"}
+
+
+def _rows(metric: str) -> list[list[Any]]:
+    return [
+        row
+        for widget in build.dashboard_widgets()
+        for row in widget["properties"]["metrics"]
+        if row[1] == metric
+    ]
+
+
+def test_the_outbox_backlog_alarm_adds_up_the_workers_backlogs() -> None:
+    """Each worker reports the alerts no publisher holds in its own outbox shards:
+    only their sum says whether the stack has a backlog (a minimum across workers is
+    0 as soon as one worker's shards are clean, and the alarm would never fire)."""
+    props = _alarms()["OutboxBacklogAlarm"]["Properties"]
+    assert props["AlarmName"] == {"Fn::Sub": "${AWS::StackName}-outbox-backlog"}
+    assert (props["Statistic"], props["Period"]) == ("Sum", 60)
+    assert (props["EvaluationPeriods"], props["DatapointsToAlarm"]) == (5, 3)
+    assert (props["ComparisonOperator"], props["Threshold"]) == (
+        "GreaterThanOrEqualToThreshold",
+        1,
+    )
+    (row,) = _rows("OutboxBacklog")
+    assert row[-1]["stat"] == "Sum"
+
+
+def test_throttles_alarm_for_the_checker_and_for_its_workers() -> None:
+    throttles = {
+        props["Dimensions"][0]["Value"]["Ref"]: props["AlarmName"]
+        for props in (a["Properties"] for a in _alarms().values())
+        if props["MetricName"] == "Throttles"
+    }
+    assert set(throttles) == {"BreachChecker", "CheckerWorker"}
+    for alarm in _alarms().values():
+        assert alarm["Properties"]["AlarmName"]["Fn::Sub"].startswith("${AWS::StackName}-")
+
+
+def test_the_dashboard_shows_the_workers_and_their_queue() -> None:
+    worker = {
+        row[1]: row[4] if len(row) > 4 else {}
+        for widget in build.dashboard_widgets()
+        for row in widget["properties"]["metrics"]
+        if row[0] == "AWS/Lambda" and row[2:4] == ["FunctionName", "${CheckerWorker}"]
+    }
+    assert set(worker) == {"Invocations", "Errors", "Throttles", "Duration"}
+    assert worker["Duration"]["stat"] == "Maximum"
+    (queues,) = (
+        w["properties"]
+        for w in build.dashboard_widgets()
+        if any(row[1] == "ApproximateAgeOfOldestMessage" for row in w["properties"]["metrics"])
+    )
+    (age,) = (row for row in queues["metrics"] if row[1] == "ApproximateAgeOfOldestMessage")
+    assert age[:4] == [
+        "AWS/SQS",
+        "ApproximateAgeOfOldestMessage",
+        "QueueName",
+        "${CheckerWork.QueueName}",
+    ]
+    assert queues["stat"] == "Maximum"  # the oldest task's age, not a sum of samples
+    # Every ${Resource} or ${Resource.Attribute} the body names is in the template.
+    body = _resources()["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    named = {n.split(".")[0] for n in re.findall(r"\$\{([^}]+)\}", body)}
+    assert {n for n in named if not n.startswith("AWS::")} <= set(_resources())
+
+
+# --- warm throughput (docs/operations.md, Deploy): resolved here as CloudFormation does
+
+
+def _condition(expr: Any, parameters: dict[str, str]) -> bool:
+    (function, args), *_ = expr.items()
+    if function == "Fn::Not":
+        return not _condition(args[0], parameters)
+    assert function == "Fn::Equals", expr
+    return bool(_resolve(args[0], {}, parameters) == str(args[1]))
+
+
+def _resolve(value: Any, conditions: dict[str, bool], parameters: dict[str, str]) -> Any:
+    """`value` with each Fn::If taken by its condition, AWS::NoValue properties dropped
+    and parameter Refs replaced by the parameter's value."""
+    if isinstance(value, list):
+        return [_resolve(v, conditions, parameters) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if "Fn::If" in value:
+        condition, yes, no = value["Fn::If"]
+        return _resolve(yes if conditions[condition] else no, conditions, parameters)
+    if set(value) == {"Ref"} and value["Ref"] in parameters:
+        return parameters[value["Ref"]]
+    resolved = {k: _resolve(v, conditions, parameters) for k, v in value.items()}
+    return {k: v for k, v in resolved.items() if v != {"Ref": "AWS::NoValue"}}
+
+
+def _deployed(**given: str) -> dict[str, Any]:
+    """The template's resources for these parameter values (the others default)."""
+    template = build.template()
+    parameters = {k: str(p.get("Default", "")) for k, p in template["Parameters"].items()}
+    parameters.update(given)
+    conditions = {k: _condition(c, parameters) for k, c in template["Conditions"].items()}
+    resources: dict[str, Any] = _resolve(template["Resources"], conditions, parameters)
+    return resources
+
+
+def _warm_places(resources: dict[str, Any]) -> dict[str, Any]:
+    """Where a WarmThroughput property is: the table itself and its indexes by name."""
+    found = {}
+    for logical, resource in resources.items():
+        props = resource.get("Properties", {})
+        if "WarmThroughput" in props:
+            found[logical] = props["WarmThroughput"]
+        for index in props.get("GlobalSecondaryIndexes", []):
+            if "WarmThroughput" in index:
+                found[f"{logical}/{index['IndexName']}"] = index["WarmThroughput"]
+    return found
+
+
+def test_by_default_no_table_or_index_is_pre_warmed() -> None:
+    resources = _deployed()
+    assert "WarmThroughput" not in json.dumps(resources)
+    assert resources["Table"]["Properties"] == schema.MAIN_TABLE  # the local stack's table
+
+
+def test_warm_throughput_parameters_pre_warm_the_table_and_every_index_an_alert_writes() -> None:
+    ticket_indexes = {
+        i["IndexName"]
+        for i in schema.MAIN_TABLE["GlobalSecondaryIndexes"]
+        if i["Projection"]["ProjectionType"] == "ALL"
+        and i["IndexName"] not in (schema.KEYS_INDEX, schema.OUTBOX_INDEX)  # not ticket items
+    }
+    alert_writes = {"due", "outbox_unsent"}
+    assert ticket_indexes == {"by_tenant", "by_status", "by_priority", "breached", "by_reported"}
+
+    warm = _warm_places(_deployed(WarmTableWriteUnits="40000", WarmIndexWriteUnits="20000"))
+    assert warm == {
+        "Table": {"WriteUnitsPerSecond": "40000"},
+        **{f"Table/{i}": {"WriteUnitsPerSecond": "20000"} for i in ticket_indexes | alert_writes},
+    }
+    assert _warm_places(_deployed(WarmTableWriteUnits="40000")) == {
+        "Table": {"WriteUnitsPerSecond": "40000"}
+    }
+    only_indexes = _warm_places(_deployed(WarmIndexWriteUnits="20000"))
+    assert set(only_indexes) == {f"Table/{i}" for i in ticket_indexes | alert_writes}
