@@ -18,12 +18,12 @@ WARM_INDEX_WRITE_UNITS ?=
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --no-compile --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
 $(TOOLS_STAMP): infra/requirements.txt
 	test -x $(TOOLS)/bin/python || $(PY) -m venv $(TOOLS)
-	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check -r infra/requirements.txt
+	$(TOOLS)/bin/python -m pip install --quiet --no-compile --disable-pip-version-check -r infra/requirements.txt
 	touch $(TOOLS_STAMP)
 
 # make dev [API_PORT=8000] [AWS_PORT=5000] [V=1 for every log line]
@@ -32,8 +32,11 @@ AWS_PORT ?= 5000
 dev: $(STAMP)
 	@$(BIN)/python -m dev.local_stack --api-port $(API_PORT) --aws-port $(AWS_PORT) $(if $(V),-v)
 
-test: $(STAMP) lint types package
-	$(BIN)/python -m pytest
+# Two at a time: the two virtualenvs, then the checks (lint, types, package); then
+# pytest in two processes (tests/conftest.py: the integration suite whole in one).
+test:
+	@$(MAKE) --no-print-directory -j2 --output-sync=target lint types package
+	$(BIN)/python -m pytest -n 2
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
