@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit, single_metric
 from botocore.exceptions import ClientError
 from pynamodb.exceptions import PynamoDBException
 
@@ -216,7 +216,7 @@ def work(task: Task, deadline: Deadline) -> Counter[str]:
     counts: Counter[str] = Counter()
     written: list[OutboxItem] = []
     with ThreadPoolExecutor(threads, thread_name_prefix="checker") as pool:
-        counts["retried"] = retry_unsent(at, task.outbox_shards, pool.map)
+        counts["retried"], backlog = retry_unsent(at, task.outbox_shards, pool.map)
         inflight: set[Future[list[OutboxItem]]] = set()
         publishing: list[Future[int]] = []
         unpublished: list[OutboxItem] = []
@@ -248,7 +248,7 @@ def work(task: Task, deadline: Deadline) -> Counter[str]:
     counts["alerts"] = len(written)
     for item in written:
         logger.debug("alert raised", alert_id=item.alert_id)
-    _record(Metrics(namespace=NAMESPACE, service="breach_checker"), written, counts["evaluated"])
+    _record(written, counts["evaluated"], backlog)
     return counts
 
 
@@ -288,8 +288,13 @@ def check(at: datetime) -> dict[str, int]:
     }
 
 
-def _record(metrics: Metrics, items: list[OutboxItem], evaluated: int) -> None:
-    """Powertools EMF metrics: alerts per type, alert lag, tickets evaluated."""
+def _record(items: list[OutboxItem], evaluated: int, backlog: int) -> None:
+    """Powertools EMF metrics of one worker: alerts per type, alert lag, tickets
+    evaluated, outbox backlog. Its own metric set (EphemeralMetrics): `Metrics`
+    shares one per process, so two runs at once (the local stack's checker thread
+    overlapping a slow run) would flush each other's."""
+    metrics = EphemeralMetrics(namespace=NAMESPACE, service="breach_checker")
+    metrics.add_metric(name="OutboxBacklog", unit=MetricUnit.Count, value=backlog)
     wall = time.time()
     by_type = Counter(plain(i.message)["type"] for i in items)
     for type_, count in by_type.items():

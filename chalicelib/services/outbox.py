@@ -53,14 +53,16 @@ def audiences(tenant_ids: set[str]) -> dict[str, alerts.Audience]:
     }
 
 
-def retry_unsent(now: datetime, shards: Iterable[int] | None = None, map_: Mapper = map) -> int:
+def retry_unsent(
+    now: datetime, shards: Iterable[int] | None = None, map_: Mapper = map
+) -> tuple[int, int]:
     """Publish what earlier runs or requests wrote but could not publish (their
     writer's claim has lapsed: it died, or SNS refused), from these outbox shards
     (all by default). `map_` runs the claims (one conditional update each),
-    concurrently when it is a thread pool's."""
-    from aws_lambda_powertools import Metrics
-    from aws_lambda_powertools.metrics import MetricUnit
-
+    concurrently when it is a thread pool's. Returns (published, backlog): the
+    backlog is what the caller reports as `OutboxBacklog` (its alarm), the unsent
+    alerts no publisher held any more; an alert a live request or run claimed
+    seconds ago is not one."""
     epoch = int(wall_clock())
     until = claim_until()
     pending = [
@@ -69,13 +71,6 @@ def retry_unsent(now: datetime, shards: Iterable[int] | None = None, map_: Mappe
         for item in outbox.unsent(shard)
     ]
     lapsed = [item for item in pending if item.claim_until < epoch]
-    # The backlog (the OutboxBacklog alarm): alerts no publisher holds any more (their
-    # writer died or SNS refused them), not one a live request claimed seconds ago.
-    # Powertools' metric set is shared, so the worker's flush emits it with its other
-    # metrics; each worker reports its own outbox shards (the alarm sums them).
-    Metrics(namespace=NAMESPACE).add_metric(
-        name="OutboxBacklog", unit=MetricUnit.Count, value=len(lapsed)
-    )
     claimed = map_(lambda item: outbox.claim(item, epoch, until), lapsed)
     mine = [item for item, ok in zip(lapsed, claimed, strict=True) if ok]
-    return publish_items(mine, now)
+    return publish_items(mine, now), len(lapsed)

@@ -167,3 +167,28 @@ def test_outbox_backlog_counts_alerts_no_publisher_holds_and_the_workers_add_up(
     assert sum(backlog_values(capsys.readouterr().out)) == len(ids) + 1
     run_checker(api, t0 + timedelta(minutes=49))
     assert sum(backlog_values(capsys.readouterr().out)) == 0
+
+
+def test_a_run_flushes_only_its_own_metrics(
+    api: Api, agent_key: str, customer: Customer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Powertools' `Metrics` share one set per process: a run flushing it would
+    also flush (or empty) what another run or thread was collecting, which two
+    overlapping runs on the local stack did ("No application metrics to
+    publish"). Each worker records into its own set."""
+    from aws_lambda_powertools import Metrics
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    shared = Metrics(namespace=build.NAMESPACE)
+    shared.add_metric(name="SomeoneElses", unit=MetricUnit.Count, value=1)
+    try:
+        t0 = fresh_t0()
+        open_blocker(api, agent_key, customer.tenant_id, t0)
+        capsys.readouterr()
+        run_checker(api, t0 + timedelta(minutes=46))
+        names = {name for _, name, _ in emitted(capsys.readouterr().out)}
+        assert "TicketsEvaluated" in names
+        assert "SomeoneElses" not in names
+        assert "SomeoneElses" in shared.metric_set  # still there for its owner
+    finally:
+        shared.clear_metrics()
