@@ -51,9 +51,10 @@ def test_every_readme_shell_block_works_as_written(tmp_path: Path) -> None:
             text=True,
             timeout=300,
         )
+        # the script's own failure first: without it no alert comes to wait for
+        assert done.returncode == 0, done.stdout + done.stderr
         stack.read_until(lambda line: "resolution 100%" in line, 30)
     out = done.stdout
-    assert done.returncode == 0, done.stdout + done.stderr
     for bad in ("jq: error", "internal_error", "Traceback", "command not found", "parse error"):
         assert bad not in out + done.stderr, bad
     # what the examples claim to show
