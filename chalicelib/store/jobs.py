@@ -10,30 +10,38 @@ from chalicelib.store.models import RetargetJobItem
 PARTITION = "RETARGET"
 
 
-def save(policy_id: str, version: int, after: str | None, now: str) -> None:
-    RetargetJobItem(
-        PARTITION,
-        f"POLICY#{policy_id}",
-        policy_id=policy_id,
-        version=version,
-        after=after,
-        updated_at=now,
-    ).save()
-
-
-def save_tenant(tenant_id: str, version: int, after: str | None, now: str) -> RetargetJobItem:
-    """A tenant change's job: its open tickets older than ticket `after` (all of
-    them when None) are still to re-plan. It replaces any older change's job."""
+def _put(
+    sk: str,
+    version: int,
+    after: str | None,
+    now: str,
+    *,
+    policy_id: str | None = None,
+    tenant_id: str | None = None,
+) -> RetargetJobItem:
     job = RetargetJobItem(
         PARTITION,
-        f"TENANT#{tenant_id}",
+        sk,
+        policy_id=policy_id,
         tenant_id=tenant_id,
         version=version,
         after=after,
         updated_at=now,
     )
-    job.save()
+    job.save()  # replaces any older change's job
     return job
+
+
+def save(policy_id: str, version: int, after: str | None, now: str) -> None:
+    """A policy change's job: its open tickets after ticket `after` (all of them
+    when None) are still to re-target."""
+    _put(f"POLICY#{policy_id}", version, after, now, policy_id=policy_id)
+
+
+def save_tenant(tenant_id: str, version: int, after: str | None, now: str) -> RetargetJobItem:
+    """A tenant change's job: its open tickets older than ticket `after` (all of
+    them when None) are still to re-plan. It replaces any older change's job."""
+    return _put(f"TENANT#{tenant_id}", version, after, now, tenant_id=tenant_id)
 
 
 def advance(job: RetargetJobItem, after: str | None, stuck: int, now: str) -> None:

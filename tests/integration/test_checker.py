@@ -363,30 +363,38 @@ def test_e9_a_tier_change_reaches_tickets_the_patch_did_not(
     assert target["state"] == "breached"
 
 
+def _keybe_tickets(api: Api, agent_key: str, tenant_id: str, n: int) -> list[str]:
+    body = {"tenant_id": tenant_id, "title": "Chats down", "description": "Since 9"}
+    return [api.post("/tickets", agent_key, {**body, "kind": "query"})[1]["id"] for _ in range(n)]
+
+
+def _resolution_hours(api: Api, key: str, ticket_id: str) -> float:
+    targets = api.get(f"/tickets/{ticket_id}", key)[1]["sla"]["targets"]
+    return float(next(t["target_seconds"] / 3600 for t in targets if t["metric"] == "resolution"))
+
+
+def _tenant_job(tenant_id: str) -> Any:
+    """The tenant's pending re-targeting job, None when there is none."""
+    from chalicelib.store import jobs
+
+    return next((j for j in jobs.pending() if j.tenant_id == tenant_id), None)
+
+
 def test_e9_a_run_out_of_time_for_jobs_goes_on_from_where_it_stopped(
     api: Api, admin_key: str, agent_key: str, new_customer: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """K1 + E9: the tickets a tenant PATCH left are a job; a run with no time left
     for jobs moves nothing (the job keeps its place), the next runs finish it."""
     from chalicelib.services import retarget
-    from chalicelib.store import jobs
 
     keybe = new_customer(policy="keybe", tier="on_demand")
-    body = {"tenant_id": keybe.tenant_id, "title": "Chats down", "description": "Since 9"}
-    opened = [api.post("/tickets", agent_key, {**body, "kind": "query"})[1]["id"] for _ in range(3)]
+    opened = _keybe_tickets(api, agent_key, keybe.tenant_id, 3)
 
     def resolution_hours() -> list[float]:
-        return [
-            next(
-                t["target_seconds"] / 3600
-                for t in api.get(f"/tickets/{tid}", keybe.key)[1]["sla"]["targets"]
-                if t["metric"] == "resolution"
-            )
-            for tid in opened
-        ]
+        return [_resolution_hours(api, keybe.key, tid) for tid in opened]
 
     def job() -> Any:
-        return next((j for j in jobs.pending() if j.tenant_id == keybe.tenant_id), None)
+        return _tenant_job(keybe.tenant_id)
 
     monkeypatch.setattr(retarget, "BATCH_SIZE", 1)
     assert api.patch(f"/admin/tenants/{keybe.tenant_id}", admin_key, {"tier": "premium"})[0] == 200
@@ -404,11 +412,6 @@ def test_e9_a_run_out_of_time_for_jobs_goes_on_from_where_it_stopped(
     run_checker(api, datetime.now(UTC))
     assert resolution_hours() == [2, 2, 2]
     assert job() is None
-
-
-def _keybe_tickets(api: Api, agent_key: str, tenant_id: str, n: int) -> list[str]:
-    body = {"tenant_id": tenant_id, "title": "Chats down", "description": "Since 9"}
-    return [api.post("/tickets", agent_key, {**body, "kind": "query"})[1]["id"] for _ in range(n)]
 
 
 def test_e9_a_run_never_overwrites_a_newer_changes_job(
@@ -481,7 +484,6 @@ def test_e9_a_ticket_that_keeps_failing_is_passed_over_after_three_runs(
     change."""
     from chalicelib.errors import Conflict
     from chalicelib.services import retarget, unit_of_work
-    from chalicelib.store import jobs
     from chalicelib.store import tickets as store
 
     keybe = new_customer(policy="keybe", tier="on_demand")
@@ -499,13 +501,10 @@ def test_e9_a_ticket_that_keeps_failing_is_passed_over_after_three_runs(
     assert api.patch(f"/admin/tenants/{keybe.tenant_id}", admin_key, {"tier": "premium"})[0] == 200
 
     def hours(ticket_id: str) -> float:
-        targets = api.get(f"/tickets/{ticket_id}", keybe.key)[1]["sla"]["targets"]
-        return float(
-            next(t["target_seconds"] / 3600 for t in targets if t["metric"] == "resolution")
-        )
+        return _resolution_hours(api, keybe.key, ticket_id)
 
     def job() -> Any:
-        return next((j for j in jobs.pending() if j.tenant_id == keybe.tenant_id), None)
+        return _tenant_job(keybe.tenant_id)
 
     for run in range(1, retarget.MAX_STUCK + 1):
         run_checker(api, datetime.now(UTC))
