@@ -199,8 +199,10 @@ class AwsModel:
     restore tables unlocked), timing the CPU moto spends there."""
 
     def __init__(self, latency_ms: float) -> None:
+        from chalicelib.settings import get_settings
         from chalicelib.store.schema import MAIN_TABLE
 
+        self._table = get_settings().table_name
         self.latency = latency_ms / 1000
         self.figures = AwsFigures()
         self._lock = threading.Lock()
@@ -270,9 +272,7 @@ class AwsModel:
         self, operation: str, params: dict[str, Any]
     ) -> list[tuple[dict[str, Any] | None, dict[str, Any], bool]]:
         """The main table's items a call puts, each with the item it replaces."""
-        from chalicelib.settings import get_settings
-
-        table = get_settings().table_name
+        table = self._table
         if operation == "TransactWriteItems":
             items = [
                 (w["Put"]["Item"], True)
