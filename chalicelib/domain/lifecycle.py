@@ -4,8 +4,8 @@ SLA targets (E5, E6, A4, A5, A6, K5, DX2). Pure: no I/O, `now` passed in.
 
 The tables are the whole state machine; `decide` reads them and returns what an
 action changes, and the Ticket aggregate applies it (`Ticket.act`). Re-targeting
-on `set_priority` (E7) needs the policy and the tenant's terms in force, so it is
-`Ticket.change_priority`, with the basis the service reads.
+on `set_priority` (E7) needs the policy and the tenant's terms in force: `Ticket.act`
+is handed them and re-targets itself.
 """
 
 from __future__ import annotations

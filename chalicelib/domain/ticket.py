@@ -6,17 +6,21 @@ Where a ticket's SLA state changes, it changes here:
 * `Ticket.open`: the plan and the charge at opening (E1, E3, K2, DX2-DX5, C1-C4);
 * `act` / `comment`: the lifecycle's effects on the targets and the charge (E5,
   E6, A4, A5, DX2, C4), decided by the tables of `chalicelib.domain.lifecycle`;
-* `waive_if_breached`: the DX4 waiver of a fee whose first response was breached;
-* `change_priority` / `replan`: re-targeting on a new priority, kind or tier (E7)
-  or on a new policy, calendar or tenant terms (E9); `refresh` does the E9 step
-  when the ticket's versions are stale (`is_stale`), `keep_targets` when it no
-  longer fits its policy;
+  `act("set_priority", ..., basis=...)` re-targets on the new priority (E7);
+* `refresh`: re-targeting on a new policy, calendar or tenant terms (E9) when the
+  ticket's versions are stale (`is_stale`), keeping its targets when it no longer
+  fits its policy;
 * `cross_thresholds`: the alert thresholds an instant has crossed (E8);
+* `note_partner_event`: a partner event the ticket did not take;
+* DX4 (the fee waived when first response was breached) inside every operation
+  that can trigger it (`act`, `comment`, `cross_thresholds`): no caller can forget it;
 * `next_due`: the instant of its next threshold (the due index's sort key);
 * `view`: the contract's Ticket JSON as of an instant.
 
-Services read a ticket from the store, call one of these, and commit it; the
-store derives the index attributes (due index, breached marker) from it.
+Each operation records what it decided as typed events (`chalicelib.domain.events`)
+in `events`; services read a ticket, call one operation, and commit it through the
+unit of work, which turns the events into history entries and alerts. The store
+derives the index attributes (due index, breached marker) from the ticket.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.domain import charges, lifecycle, sla
+from chalicelib.domain import events as ev
 from chalicelib.domain.calendar import CalendarSpec, Clock, clock_for
 from chalicelib.domain.errors import DomainError
 from chalicelib.domain.instants import format_instant
@@ -122,6 +127,9 @@ class Ticket:
     version: int | None = None  # the store's optimistic lock
     # The id of its newest history event, as read (the store orders new ones after it).
     last_event: str | None = None
+    # What happened since it was read (or opened), in order: the unit of work commits
+    # these as history entries and alerts, then clears them.
+    events: list[ev.Event] = field(default_factory=list, compare=False, repr=False)
 
     # ------------------------------------------------------------------ opening
 
@@ -178,6 +186,12 @@ class Ticket:
             review=opening.review,
             locale=opening.locale,
         )
+        ticket.events.append(ev.Opened(ticket.status, opened.review))
+        ticket._record_charge(None)
+        if opened.reply is not None:  # DX2: the automatic reply, a public system comment
+            ticket.events.append(ev.AutoReplied(opened.reply, opened.locale))
+        for alert in opened.alerts:  # K2, DX5: once per ticket
+            ticket.events.append(ev.AlertRaised(alert, now, key=alert))
         return ticket, opened
 
     # ------------------------------------------------------------------ clocks
@@ -192,11 +206,20 @@ class Ticket:
     # ------------------------------------------------------------------ the lifecycle
 
     def act(
-        self, action: str, params: Mapping[str, Any], role: str, now: datetime
+        self,
+        action: str,
+        params: Mapping[str, Any],
+        role: str,
+        now: datetime,
+        *,
+        basis: SlaBasis | None = None,
     ) -> lifecycle.Outcome:
         """Take one action (`chalicelib.domain.lifecycle`: role, parameters, status,
         then its SLA effect) and apply what it changes. `set_priority` re-targets
-        through `change_priority`, which needs the policy in force."""
+        on the new priority (E7) under `basis`, the policy and terms in force, which
+        it needs. Then DX4: an assignment or a reply after the due instant waives
+        the fee too. Raises DomainError, leaving nothing recorded, when refused."""
+        before_status, before_priority, before_charge = self.status, self.priority, self.charge
         outcome = lifecycle.decide(
             action,
             params,
@@ -208,28 +231,54 @@ class Ticket:
             fields=self.fields,
             charge=self.charge,
         )
+        if action == "set_priority":  # E7: checked before anything changes
+            if basis is None:
+                raise ValueError("set_priority re-targets: it needs the basis in force")
+            self._change_priority(params["priority"], basis, now)
         self.status = outcome.status
         for name, value in outcome.changes.items():
             setattr(self, name, value)
-        self.sla.targets = outcome.targets
+        if action != "set_priority":
+            self.sla.targets = outcome.targets
         self.updated_at = now
+        details: dict[str, Any] = {}
+        if action == "set_priority":  # the policy may force another one (K2, DX6)
+            details = {"priority": self.priority, "previous_priority": before_priority}
+        elif action == "resolve":  # A4
+            details = {"resolution_cause": self.resolution_cause}
+        elif action == "log_time":  # C4
+            details = {"total_minutes": self.fields[lifecycle.LOGGED_MINUTES]}
+        self.events.append(
+            ev.Acted(action, dict(params), self.status, before_status, outcome.met, details)
+        )
+        self._record_charge(before_charge)  # DX2 approve/pay, C4 time, E7 re-plan
+        if outcome.alert is not None:
+            once = outcome.alert in lifecycle.ONCE_PER_TICKET
+            self.events.append(ev.AlertRaised(outcome.alert, now, outcome.alert if once else None))
+        self._waive_if_breached(now)
         return outcome
 
-    def waive_if_breached(self, now: datetime) -> bool:
+    def _record_charge(self, before: charges.Charge | None) -> None:
+        """Every charge change is an event (`charge.<status>` in history)."""
+        if self.charge is not None and charges.event_type(before, self.charge) is not None:
+            self.events.append(ev.ChargeChanged(before, self.charge))
+
+    def _waive_if_breached(self, now: datetime) -> None:
         """DX4: waive the fee when the target whose breach waives it reads breached
         at `now` (nobody took the ticket in time, or took it late); a paid fee is
-        credited. Whether it was waived now (a waived fee stays waived)."""
+        credited. Recorded once: a waived fee stays waived."""
         if self.charge is None or self.charge.waive_on is None:
-            return False
+            return
         states = {v["metric"]: v["state"] for v in self.target_views(now)}
         waived = charges.waive(self.charge, states)
         if waived is None:
-            return False
-        self.charge = waived
-        return True
+            return
+        before, self.charge = self.charge, waived
+        self.events.append(ev.ChargeWaived(before, waived, before.waive_on, now))
 
-    def comment(self, role: str, public: bool, now: datetime) -> list[str]:
-        """A comment's SLA effect (E5, A5); the metrics it met."""
+    def comment(self, role: str, public: bool, now: datetime, body: str = "") -> list[str]:
+        """A comment's SLA effect (E5, A5), then DX4 (a late first reply waives the
+        fee); the metrics it met."""
         targets, met = lifecycle.comment(
             role,
             public,
@@ -241,11 +290,18 @@ class Ticket:
         )
         self.sla.targets = targets
         self.updated_at = now
+        self.events.append(ev.Commented(body, public, role, met))
+        self._waive_if_breached(now)
         return met
+
+    def note_partner_event(self, name: str, reasons: list[str]) -> None:
+        """A partner event this ticket did not take (one we do not use, or one its
+        status refused): kept in its history, nothing else changes."""
+        self.events.append(ev.PartnerEventNotApplied(name, list(reasons)))
 
     # ------------------------------------------------------------------ re-targeting
 
-    def change_priority(self, priority: str, basis: SlaBasis, now: datetime) -> None:
+    def _change_priority(self, priority: str, basis: SlaBasis, now: datetime) -> None:
         """E7: the new priority's targets against the time already elapsed. A
         ticket-level tier is kept (K1); one the policy does not know is the
         tenant's own. The policy may force another priority (K2, DX6)."""
@@ -289,7 +345,7 @@ class Ticket:
         self.sla = SlaState.computed(basis, plan.first_response_met_by, before)
         self.sla.targets = sla.reconcile(before, plan.targets, self.clock, self.reported_at, now)
 
-    def keep_targets(self, basis: SlaBasis, now: datetime) -> None:
+    def _keep_targets(self, basis: SlaBasis, now: datetime) -> None:
         """The targets stay (metric, clock, duration, ladder), re-measured on the
         calendar now in force (the one it has when there is no valid one); the
         versions become the current ones, so the ticket is not stale any more."""
@@ -333,6 +389,7 @@ class Ticket:
         targets, and the entry says why: never an error."""
         if self.status == "closed" or not (force or self.is_stale(basis)):
             return None
+        before_charge = self.charge
         data: dict[str, Any] = {
             "cause": cause,
             "old_policy": self.sla.policy,
@@ -342,7 +399,7 @@ class Ticket:
         try:
             self.replan(basis, now)
         except DomainError as e:
-            self.keep_targets(basis, now)
+            self._keep_targets(basis, now)
             data.update(kept_targets=True, reason=str(e), fields=e.fields)
         self.updated_at = now
         data.update(
@@ -350,13 +407,16 @@ class Ticket:
             new_policy_version=self.sla.policy_version,
             new_calendar_version=self.sla.calendar_version,
         )
+        self.events.append(ev.Retargeted(dict(data)))
+        self._record_charge(before_charge)  # E9 for charges
         return data
 
     # ------------------------------------------------------------------ alerts (E8)
 
     def cross_thresholds(self, at: datetime) -> list[Crossing]:
         """Every threshold crossed by `at` and not alerted yet, lowest first per
-        target, each marked alerted now (each is alerted once per ticket)."""
+        target, each marked alerted now (each is alerted once per ticket); then
+        DX4 (nobody took it in time waives the fee)."""
         crossings: list[Crossing] = []
         targets: list[Target] = []
         for target in self.sla.targets:
@@ -368,6 +428,19 @@ class Ticket:
                 target = sla.mark_alerted(target, threshold.pct)
             targets.append(target)
         self.sla.targets = targets
+        for c in crossings:
+            self.events.append(
+                ev.AlertRaised(
+                    c.threshold.type,
+                    c.at,
+                    key=f"{c.metric}#{c.threshold.pct}",
+                    metric=c.metric,
+                    level=c.threshold.level,
+                    threshold_pct=c.threshold.pct,
+                    due_at=c.due_at,
+                )
+            )
+        self._waive_if_breached(at)
         return crossings
 
     def next_due(self) -> datetime | None:

@@ -36,9 +36,10 @@ from chalicelib.domain.policy import Policy
 from chalicelib.domain.terms import SlaBasis
 from chalicelib.domain.ticket import Ticket
 from chalicelib.errors import Conflict, TicketUnreadable
-from chalicelib.services import retarget
+from chalicelib.services import retarget, unit_of_work
+from chalicelib.services.lookups import Lookups
 from chalicelib.services.outbox import publish_items, retry_unsent
-from chalicelib.services.unit_of_work import alert_message, commit, retrying, waiver
+from chalicelib.services.unit_of_work import SYSTEM_ACTOR, UnitOfWork
 from chalicelib.settings import get_settings
 from chalicelib.store import due
 from chalicelib.store import tickets as ticket_store
@@ -50,50 +51,30 @@ NAMESPACE = "slaguard"
 logger = Logger(service="slaguard")  # shares app.py's formatter: its correlation id
 
 
-def _alerts(ticket: Ticket, at: datetime) -> list[dict[str, Any]]:
-    """The alert messages of every threshold crossed by `at` (E8), each marked
-    alerted on the ticket (in memory), lowest first per target."""
-    return [
-        alert_message(
-            ticket,
-            crossing.threshold.type,
-            crossing.at,
-            key=f"{crossing.metric}#{crossing.threshold.pct}",
-            metric=crossing.metric,
-            level=crossing.threshold.level,
-            threshold_pct=crossing.threshold.pct,
-            due_at=crossing.due_at,
-        )
-        for crossing in ticket.cross_thresholds(at)
-    ]
-
-
-def evaluate(ticket: Ticket, at: datetime, lookups: retarget.Lookups) -> list[OutboxItem]:
-    """Decide and record one due ticket's alerts; [] when another run or request
-    got there first (its version moved) and nothing is left to alert. A lost race
-    reads the ticket again (`unit_of_work.retrying`); a ticket that keeps changing
-    is left for the next run."""
+def evaluate(ticket: Ticket, at: datetime, lookups: Lookups) -> list[OutboxItem]:
+    """Decide and record one due ticket's alerts: E9 first (`refresh` when its
+    versions are stale), then every threshold crossed by `at` (E8, and DX4 with
+    it); [] when another run or request got there first (its version moved) and
+    nothing is left to alert. A lost race reads the ticket again
+    (`unit_of_work.run`); a ticket that keeps changing is left for the next run."""
     first = [ticket]
 
-    def attempt() -> list[OutboxItem]:
-        current = first.pop() if first else ticket_store.get(ticket.id)
+    def attempt(uow: UnitOfWork) -> list[OutboxItem]:
+        current = uow.get(ticket.id) if not first else first.pop()
         if current is None:
             return []
+        uow.track(current)
         due = current.next_due()
         if due is None or due > at:
             return []  # a stale index entry: the item is the truth
-        events: list[dict[str, Any]] = []
-        changed = retarget.refresh_if_stale(current, at, lookups, events)  # E9 first
-        raised = _alerts(current, at)
-        waived, waived_alerts = waiver(current, at)  # DX4: nobody took it in time
-        events += waived
-        raised += waived_alerts
-        if not raised and not changed:
+        retarget.refresh_if_stale(current, at, uow.lookups)  # E9 first
+        current.cross_thresholds(at)
+        if not current.events:
             return []
-        return commit(current, events, at, raised=raised, publish=False)
+        return uow.commit().alerts
 
     try:
-        return retrying(attempt)
+        return unit_of_work.run(attempt, at, SYSTEM_ACTOR, lookups=lookups, publish=False)
     except Conflict:
         logger.warning("ticket kept changing; left for the next run", ticket_id=ticket.id)
         return []
@@ -171,7 +152,7 @@ class Deadline:
         return self.left() < self._margin
 
 
-class _SharedLookups(retarget.Lookups):
+class _SharedLookups(Lookups):
     """The per-run memo shared by a worker's threads: each policy and tenant is
     still read once, not once per thread."""
 
@@ -192,7 +173,7 @@ class _SharedLookups(retarget.Lookups):
             return super().basis(tenant_id)
 
 
-def _evaluate_or_leave(ticket: Ticket, at: datetime, lookups: retarget.Lookups) -> list[OutboxItem]:
+def _evaluate_or_leave(ticket: Ticket, at: datetime, lookups: Lookups) -> list[OutboxItem]:
     """`evaluate`, except that a ticket AWS throttles (after botocore's retries; a
     burst can outrun on-demand capacity) is left due for the next run instead of
     failing the whole worker."""
@@ -274,7 +255,7 @@ def check(at: datetime) -> dict[str, int]:
             totals += work(task, deadline)
     # E9: what a policy PUT or a tenant PATCH left, once what is due is on its way
     # (a due ticket is re-targeted before its alert anyway: refresh_if_stale)
-    retargeted = retarget.continue_jobs(at, retarget.Lookups())
+    retargeted = retarget.continue_jobs(at, Lookups())
     logger.info(
         "checker run",
         extra={"workers": len(tasks), "queued": queued, "retargeted": retargeted, **totals},

@@ -25,13 +25,12 @@ from pynamodb.exceptions import PynamoDBException
 from chalicelib import aws
 from chalicelib.domain.instants import format_instant
 from chalicelib.domain.policy import Policy
-from chalicelib.domain.terms import SlaBasis
 from chalicelib.domain.ticket import Ticket
-from chalicelib.errors import Conflict, RuleRefused, TicketUnreadable
+from chalicelib.errors import Conflict, TicketUnreadable
 from chalicelib.services import unit_of_work
-from chalicelib.services.unit_of_work import SYSTEM_ACTOR, charge_events, event, retrying
-from chalicelib.store import jobs, policies
-from chalicelib.store import tenants as tenant_store
+from chalicelib.services.lookups import Lookups
+from chalicelib.services.unit_of_work import SYSTEM_ACTOR, UnitOfWork
+from chalicelib.store import jobs
 from chalicelib.store import tickets as ticket_store
 from chalicelib.store.models import RetargetJobItem
 
@@ -53,78 +52,13 @@ EVENT_TYPE = "policy.retargeted"
 logger = Logger(service="slaguard")
 
 
-class Lookups:
-    """A per-run memo of what re-targeting reads: each policy and tenant is read at
-    most once per checker run or request (a missing one is remembered as None),
-    and each customer's SLA basis is worked out once per policy version."""
-
-    def __init__(self) -> None:
-        self._policies: dict[str, Policy | None] = {}
-        self._tenants: dict[str, dict[str, Any] | None] = {}
-        self._bases: dict[tuple[str, str, int], SlaBasis] = {}
-
-    def policy(self, policy_id: str) -> Policy | None:
-        """The current policy of that id (stored copy or shipped), or None."""
-        if policy_id not in self._policies:
-            self._policies[policy_id] = policies.find(policy_id)
-        return self._policies[policy_id]
-
-    def tenant(self, tenant_id: str) -> dict[str, Any] | None:
-        """The customer tenant's document (docs/api.md, Tenant), or None."""
-        if tenant_id not in self._tenants:
-            item = tenant_store.get_customer(tenant_id)
-            self._tenants[tenant_id] = tenant_store.doc_of(item) if item is not None else None
-        return self._tenants[tenant_id]
-
-    def remember_policy(self, policy: Policy) -> None:
-        """Seed with a policy just written (a read could still see the old one)."""
-        self._policies[policy.id] = policy
-
-    def remember_tenant(self, tenant_id: str, doc: dict[str, Any]) -> None:
-        """Seed with a tenant document just written."""
-        self._tenants[tenant_id] = doc
-        self._bases = {k: v for k, v in self._bases.items() if k[0] != tenant_id}
-
-    def basis(self, tenant_id: str) -> SlaBasis | None:
-        """The SLA basis in force for the tenant's tickets (its current policy),
-        or None when the tenant or its policy is gone."""
-        tenant = self.tenant(tenant_id)
-        policy = self.policy(tenant["policy"]) if tenant and tenant.get("policy") else None
-        if tenant is None or policy is None:
-            return None
-        key = (tenant_id, policy.id, policy.version)
-        if key not in self._bases:
-            self._bases[key] = SlaBasis.of(policy, tenant)
-        return self._bases[key]
-
-
-def basis_in_force(tenant_id: str, lookups: Lookups | None = None) -> SlaBasis:
-    """What a re-plan of a ticket of this tenant reads (E7, E9), the one answer to
-    "which policy is in force": its tenant's current policy and terms, not the
-    policy the ticket was last planned on. RuleRefused (422) when the tenant or
-    its policy is gone."""
-    basis = (lookups or Lookups()).basis(tenant_id)
-    if basis is None:
-        raise RuleRefused(
-            f"tenant {tenant_id} or its policy no longer exists: the ticket cannot be re-planned",
-            code="policy_unavailable",
-        )
-    return basis
-
-
-def refresh_if_stale(
-    ticket: Ticket,
-    now: datetime,
-    lookups: Lookups,
-    events: list[dict[str, Any]] | None = None,
-) -> bool:
+def refresh_if_stale(ticket: Ticket, now: datetime, lookups: Lookups) -> bool:
     """E9 before an alert is decided: when the ticket's targets were computed with
     another policy, an older version of it, another calendar or other tenant terms,
-    re-target it in memory and return True; the caller commits the ticket, with
-    the `policy.retargeted` history entry appended to `events` (pass the list you
-    commit). Closed tickets and tickets whose tenant or policy is gone are left
-    alone (False). Never raises a DomainError (see `Ticket.refresh`)."""
-    return _refresh(ticket, now, lookups, events, SYSTEM_ACTOR, "stale", force=False)
+    re-target it in memory (it records a `policy.retargeted` event) and return
+    True; the caller commits it. Closed tickets and tickets whose tenant or policy
+    is gone are left alone (False). Never raises a DomainError (`Ticket.refresh`)."""
+    return _refresh(ticket, now, lookups, "stale", force=False)
 
 
 # ------------------------------------------------------------------ the batches
@@ -305,7 +239,7 @@ def _commit_one(
     deadline: float | None = None,
 ) -> Result:
     """Re-target one ticket and commit it with its history entry; a lost race is
-    read again and retried (`unit_of_work.retrying`), then counted as failed (the
+    read again and retried (`unit_of_work.run`), then counted as failed (the
     checker finishes it). Past the `deadline` (a request's time budget) it is
     not tried at all: failed too."""
     if deadline is not None and time.monotonic() > deadline:
@@ -313,43 +247,27 @@ def _commit_one(
     cause = "tenant.updated" if force else "policy.updated"
     first = [ticket]
 
-    def attempt() -> Result:
+    def attempt(uow: UnitOfWork) -> Result:
         read = first.pop() if first else None
-        current = read if read is not None else ticket_store.get(ticket_id)
+        current = read if read is not None else uow.get(ticket_id)
         if current is None:
             return "gone"
-        events: list[dict[str, Any]] = []
-        if not _refresh(current, now, lookups, events, actor, cause, force=force):
+        uow.track(current)
+        if not _refresh(current, now, uow.lookups, cause, force=force):
             return "current"
-        unit_of_work.commit(current, events, now)
+        uow.commit()
         return "retargeted"
 
     try:
-        return retrying(attempt, deadline=deadline)
+        return unit_of_work.run(attempt, now, actor, lookups=lookups, deadline=deadline)
     except Conflict:
         return "failed"
     except TicketUnreadable:  # logged with its key by the store: skipped, never retried
         return "gone"
 
 
-def _refresh(
-    ticket: Ticket,
-    now: datetime,
-    lookups: Lookups,
-    events: list[dict[str, Any]] | None,
-    actor: dict[str, Any],
-    cause: str,
-    *,
-    force: bool,
-) -> bool:
+def _refresh(ticket: Ticket, now: datetime, lookups: Lookups, cause: str, *, force: bool) -> bool:
     basis = lookups.basis(ticket.tenant_id)
     if basis is None:
         return False
-    before = ticket.charge
-    entry = ticket.refresh(basis, now, cause, force=force)  # never for a closed ticket
-    if entry is None:
-        return False
-    if events is not None:
-        events.append(event(EVENT_TYPE, actor, entry, now))
-        events.extend(charge_events(before, ticket, now, actor))  # E9 for charges
-    return True
+    return ticket.refresh(basis, now, cause, force=force) is not None  # never a closed one

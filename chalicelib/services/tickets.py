@@ -15,15 +15,9 @@ from chalicelib.domain.intake import Intake, check_intake
 from chalicelib.domain.terms import SlaBasis
 from chalicelib.domain.ticket import Ticket
 from chalicelib.errors import BadRequest, Forbidden, TicketNotFound
+from chalicelib.services import unit_of_work
 from chalicelib.services.auth import Caller
-from chalicelib.services.unit_of_work import (
-    SYSTEM_ACTOR,
-    actor_of,
-    alert_message,
-    charge_events,
-    commit,
-    event,
-)
+from chalicelib.services.unit_of_work import UnitOfWork, actor_of
 from chalicelib.store import policies
 from chalicelib.store import tenants as tenant_store
 from chalicelib.store import tickets as store
@@ -89,14 +83,33 @@ def create_ticket(
     *,
     contact: str | None = None,
     extra: Callable[[Ticket], Sequence[store.TxItem]] | None = None,
+    context: dict[str, Any] | None = None,
 ) -> Ticket:
-    """Plan and store a new ticket of a customer (its Tenant JSON): its `created`
-    history entry, its charge (`charge.<status>`), the automatic reply (DX2) and the
-    alerts its opening raises (K2, DX5), in one transaction (with `extra(ticket)`,
-    the items another store writes with it: a webhook's link).
-    `body.channel` says how it came (`webhook` for a partner's); `reported_at`
-    starts its clocks (E3)."""
-    policy = policies.find(tenant_doc["policy"])
+    """Plan and store a new ticket of a customer (its Tenant JSON): what its opening
+    recorded (`created`, its charge, the DX2 automatic reply, the K2/DX5 alerts) in
+    one transaction (with `extra(ticket)`, the items another store writes with it: a
+    webhook's link). `body.channel` says how it came (`webhook` for a partner's);
+    `reported_at` starts its clocks (E3)."""
+
+    uow = unit_of_work.start(now, actor, context=context)  # new: no race to retry
+    ticket = open_new(uow, tenant_id, tenant_doc, body, reported_at, contact=contact)
+    if extra is not None:
+        uow.also(*extra(ticket))
+    uow.commit()
+    return ticket
+
+
+def open_new(
+    uow: UnitOfWork,
+    tenant_id: str,
+    tenant_doc: dict[str, Any],
+    body: TicketBody,
+    reported_at: datetime,
+    *,
+    contact: str | None = None,
+) -> Ticket:
+    """A new ticket under the tenant's policy (E1), added to the unit of work."""
+    policy = uow.lookups.policy(tenant_doc["policy"])
     if policy is None:
         raise BadRequest("the tenant's policy does not exist", {"policy": tenant_doc["policy"]})
     basis = SlaBasis.of(policy, tenant_doc)
@@ -109,31 +122,17 @@ def create_ticket(
         tier=body.tier,
         description=body.description,
     )
-    ticket, opened = Ticket.open(
+    ticket, _ = Ticket.open(
         ticket_id=f"tkt_{ULID()}",
         tenant_id=tenant_id,
         title=body.title,
         intake=intake,
         basis=basis,
         reported_at=reported_at,
-        now=now,
+        now=uow.now,
         contact=contact,
     )
-    created_data: dict[str, Any] = {"status": ticket.status}
-    if opened.review:
-        created_data["commercial_review"] = list(opened.review)  # DX5: why
-    events = [event("created", actor, created_data, now), *charge_events(None, ticket, now, actor)]
-    if opened.reply is not None:  # DX2: the automatic reply, a public system comment
-        reply = {
-            "body": opened.reply,
-            "public": True,
-            "met": [],
-            "automatic": True,
-            "locale": opened.locale,
-        }
-        events.append(event("comment", SYSTEM_ACTOR, reply, now))
-    raised = [alert_message(ticket, alert, now) for alert in opened.alerts]  # K2, DX5
-    commit(ticket, events, now, raised=raised, new=True, extra=extra(ticket) if extra else ())
+    uow.add(ticket)
     return ticket
 
 
@@ -174,11 +173,14 @@ def intake_errors(caller: Caller, raw: dict[str, Any]) -> dict[str, str]:
     return {}
 
 
-def visible_ticket(caller: Caller, ticket_id: str) -> Ticket:
-    """The ticket, if this caller may see it; another tenant's answers 404 (as missing)."""
+def visible_ticket(
+    caller: Caller, ticket_id: str, read: Callable[[str], Ticket | None] | None = None
+) -> Ticket:
+    """The ticket, if this caller may see it (read by `read`, a unit of work's
+    `get`, else as stored now); another tenant's answers 404 (as missing)."""
     if not ticket_id.startswith("tkt_") or len(ticket_id) > 40:
         raise TicketNotFound(ticket_id)
-    ticket = store.get(ticket_id)
+    ticket = (read or unit_of_work.repository().get)(ticket_id)
     if ticket is None or (not caller.is_provider and ticket.tenant_id != caller.tenant_id):
         raise TicketNotFound(ticket_id)
     return ticket

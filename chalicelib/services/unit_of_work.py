@@ -1,48 +1,244 @@
-"""Committing a ticket change, and retrying it when another writer won the race.
+"""One way to change a ticket: read it, let the aggregate decide, commit.
 
-Every use case that changes a ticket reads it (`store.tickets.get`), calls the
-aggregate (`chalicelib.domain.ticket.Ticket`), and commits it here: the ticket,
-its new history entries and the alerts it raised, in one transaction conditioned
-on the version it was read at (optimistic locking). A writer that lost the race
-gets Conflict; `retrying` reads, decides and commits again.
+    def attempt(uow: UnitOfWork) -> Ticket:
+        ticket = uow.get(ticket_id)
+        ticket.act("assign", {"agent": "ana"}, "agent", now)
+        uow.commit()
+        return ticket
+
+    unit_of_work.run(attempt, now, actor)
+
+`commit` turns the events the aggregate recorded (`chalicelib.services.records`)
+into history entries and outbox alerts and writes them with the ticket and any
+extra items (a partner's link and delivery) in ONE transaction conditioned on the
+version the ticket was read at (optimistic locking), then publishes the alerts.
+A writer that lost the race gets Conflict; `run` reads, decides and commits again
+by the one retry policy. The API routes, the partner webhooks, the breach checker
+and the E9 jobs all change tickets this way.
+
+Where tickets are kept is a `TicketRepository`: DynamoDB (`chalicelib.store`) in
+the product, an in-memory one in the service tests (`configure`).
 """
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from chalicelib import alerts
-from chalicelib.domain import charges
-from chalicelib.domain.charges import Charge
 from chalicelib.domain.instants import format_instant
 from chalicelib.domain.ticket import Ticket
 from chalicelib.errors import Conflict
 from chalicelib.services.auth import Caller
+from chalicelib.services.lookups import Lookups
 from chalicelib.services.outbox import claim_until, publish_items
+from chalicelib.services.records import SYSTEM_ACTOR, records
 from chalicelib.store import outbox
 from chalicelib.store import tickets as store
 from chalicelib.store.models import OutboxItem
 
-# The one retry policy for a lost optimistic-lock race (actions, comments, the
-# breach checker, E9 re-targeting): up to MAX_ATTEMPTS attempts, each retry after
-# a random wait of up to BACKOFF_SECONDS * 2**n ("full jitter"), so writers that
-# collided spread out; then the Conflict stands (a 409 for a request).
+__all__ = ["SYSTEM_ACTOR", "UnitOfWork", "actor_of", "configure", "run", "start"]
+
+# The one retry policy for a lost optimistic-lock race (actions, comments, partner
+# events, the breach checker, E9 re-targeting): up to MAX_ATTEMPTS attempts, each
+# retry after a random wait of up to BACKOFF_SECONDS * 2**n ("full jitter"), so
+# writers that collided spread out; then the Conflict stands (a 409 for a request).
 MAX_ATTEMPTS = 8
 BACKOFF_SECONDS = 0.025
-
-SYSTEM_ACTOR: dict[str, Any] = {"role": "system", "key_id": None, "partner_id": None}
 
 T = TypeVar("T")
 
 
+class TicketRepository(Protocol):
+    """Where tickets are read and written (`DynamoTickets`, or the tests' fake)."""
+
+    def get(self, ticket_id: str) -> Ticket | None: ...
+
+    def write(
+        self,
+        ticket: Ticket,
+        entries: list[dict[str, Any]],
+        alerts: list[OutboxItem],
+        *,
+        new: bool,
+        extra: Sequence[store.TxItem],
+    ) -> None:
+        """All or nothing; Conflict when the ticket moved on or a condition failed."""
+
+    def publish(self, alerts: Sequence[OutboxItem], now: datetime) -> None: ...
+
+    def lookups(self) -> Lookups:
+        """A fresh per-request memo of the policies and tenants in force."""
+
+
+class DynamoTickets:
+    """The product's repository: the table (`chalicelib.store.tickets`) and SNS."""
+
+    def get(self, ticket_id: str) -> Ticket | None:
+        return store.get(ticket_id)
+
+    def write(
+        self,
+        ticket: Ticket,
+        entries: list[dict[str, Any]],
+        alerts: list[OutboxItem],
+        *,
+        new: bool,
+        extra: Sequence[store.TxItem],
+    ) -> None:
+        store.write(ticket, entries, alerts, new=new, extra=extra)
+
+    def publish(self, alerts: Sequence[OutboxItem], now: datetime) -> None:
+        publish_items(alerts, now)
+
+    def lookups(self) -> Lookups:
+        return Lookups()
+
+
+_repository: TicketRepository | None = None
+
+
+def repository() -> TicketRepository:
+    global _repository
+    if _repository is None:
+        _repository = DynamoTickets()
+    return _repository
+
+
+@contextmanager
+def configure(repo: TicketRepository) -> Iterator[TicketRepository]:
+    """Use `repo` instead of DynamoDB while in the block (the service tests)."""
+    global _repository
+    before, _repository = _repository, repo
+    try:
+        yield repo
+    finally:
+        _repository = before
+
+
+def actor_of(caller: Caller) -> dict[str, Any]:
+    """A history entry's `actor` for an API key."""
+    return {"role": caller.role, "key_id": caller.key_id, "partner_id": None}
+
+
+@dataclass(frozen=True)
+class Committed:
+    entries: list[dict[str, Any]]  # the history entries written, with their ids
+    alerts: list[OutboxItem]  # the alerts written to the outbox
+
+
+class UnitOfWork:
+    """One ticket's change: what it reads, then one `commit` of all it recorded."""
+
+    def __init__(
+        self,
+        repo: TicketRepository,
+        now: datetime,
+        actor: dict[str, Any],
+        *,
+        lookups: Lookups | None = None,
+        context: dict[str, Any] | None = None,
+        publish: bool = True,
+    ) -> None:
+        self._repo = repo
+        self.now = now
+        self.actor = actor
+        self.lookups = lookups if lookups is not None else repo.lookups()
+        self.context = context
+        self._publish = publish
+        self._ticket: Ticket | None = None
+        self._new = False
+        self._extra: list[store.TxItem] = []
+
+    def get(self, ticket_id: str) -> Ticket | None:
+        """The ticket as stored now (a consistent read), tracked for `commit`."""
+        ticket = self._repo.get(ticket_id)
+        if ticket is not None:
+            self.track(ticket)
+        return ticket
+
+    def track(self, ticket: Ticket) -> None:
+        """Commit this ticket, as read elsewhere (a batch read) at its version."""
+        self._ticket, self._new = ticket, False
+
+    def add(self, ticket: Ticket) -> None:
+        """A new ticket (`Ticket.open`): the commit fails if its id exists."""
+        self._ticket, self._new = ticket, True
+
+    def also(self, *items: store.TxItem) -> None:
+        """Items of other stores written in the same transaction (a partner's link
+        and delivery), each with its condition."""
+        self._extra.extend(items)
+
+    def commit(self) -> Committed:
+        """Write the ticket, the history entries and alerts of what it recorded and
+        the extra items, all or nothing (Conflict when the ticket moved on
+        meanwhile), then publish the alerts (unless told not to: the checker
+        publishes in chunks). Returns the entries and alerts written."""
+        ticket = self._ticket
+        if ticket is None:
+            raise RuntimeError("nothing to commit: no ticket was read or added")
+        read_last = ticket.last_event
+        done = records(ticket, ticket.events, self.actor, self.now, context=self.context)
+        stamp, claim = format_instant(self.now), claim_until()
+        items = [
+            outbox.new_item(ticket.id, m["id"].split(":", 1)[1], m, stamp, claim)
+            for m in done.alerts
+        ]
+        try:
+            self._repo.write(ticket, done.entries, items, new=self._new, extra=self._extra)
+        except Conflict:
+            ticket.last_event = read_last
+            raise
+        ticket.events.clear()
+        if self._publish and items:
+            self._repo.publish(items, self.now)
+        return Committed(done.entries, items)
+
+
+def run(
+    attempt: Callable[[UnitOfWork], T],
+    now: datetime,
+    actor: dict[str, Any],
+    *,
+    lookups: Lookups | None = None,
+    context: dict[str, Any] | None = None,
+    publish: bool = True,
+    deadline: float | None = None,
+) -> T:
+    """Run a read-decide-commit `attempt` in a fresh unit of work, and again while
+    another writer wins the race (Conflict), by the policy above; with a
+    `deadline` (a `time.monotonic()` instant), the Conflict stands once waiting
+    would pass it."""
+    lookups = lookups if lookups is not None else repository().lookups()
+
+    def once() -> T:
+        return attempt(start(now, actor, lookups=lookups, context=context, publish=publish))
+
+    return retrying(once, deadline=deadline)
+
+
+def start(
+    now: datetime,
+    actor: dict[str, Any],
+    *,
+    lookups: Lookups | None = None,
+    context: dict[str, Any] | None = None,
+    publish: bool = True,
+) -> UnitOfWork:
+    """A unit of work on the configured repository (no retry: for a new ticket, or
+    inside `run`)."""
+    repo = repository()
+    return UnitOfWork(repo, now, actor, lookups=lookups, context=context, publish=publish)
+
+
 def retrying(attempt: Callable[[], T], *, deadline: float | None = None) -> T:
-    """Run a read-decide-commit `attempt` again while another writer wins the race
-    (Conflict), by the policy above; with a `deadline` (a `time.monotonic()`
-    instant), the Conflict stands once waiting would pass it."""
+    """The retry policy itself (`run` uses it; so does a caller whose attempt
+    commits something other than a ticket)."""
     for number in range(1, MAX_ATTEMPTS + 1):
         try:
             return attempt()
@@ -54,113 +250,3 @@ def retrying(attempt: Callable[[], T], *, deadline: float | None = None) -> T:
                 raise
             time.sleep(wait)
     raise AssertionError("unreachable")
-
-
-def actor_of(caller: Caller) -> dict[str, Any]:
-    """A history entry's `actor` for an API key."""
-    return {"role": caller.role, "key_id": caller.key_id, "partner_id": None}
-
-
-def event(type_: str, actor: dict[str, Any], data: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """A new history entry; `commit` gives it its id (ids sort by time)."""
-    return store.event(None, now, type_, actor, data)
-
-
-def alert_message(
-    ticket: Ticket,
-    type_: str,
-    occurred_at: datetime,
-    *,
-    key: str | None = None,
-    metric: str | None = None,
-    level: int | None = None,
-    threshold_pct: int | None = None,
-    due_at: datetime | None = None,
-) -> dict[str, Any]:
-    """An alert about this ticket (docs/api.md, Alerts), keyed `<ticket>:<key>`."""
-    return alerts.message(
-        key=key or type_,
-        type_=type_,
-        tenant_id=ticket.tenant_id,
-        ticket_id=ticket.id,
-        priority=ticket.priority,
-        occurred_at=format_instant(occurred_at),
-        metric=metric,
-        level=level,
-        threshold_pct=threshold_pct,
-        due_at=format_instant(due_at) if due_at is not None else None,
-        timezone=ticket.sla.calendar.timezone,
-    )
-
-
-def commit(
-    ticket: Ticket,
-    events: list[dict[str, Any]],
-    now: datetime,
-    *,
-    raised: Sequence[dict[str, Any]] | Callable[[], Sequence[dict[str, Any]]] = (),
-    new: bool = False,
-    publish: bool = True,
-    extra: Sequence[store.TxItem] = (),
-) -> list[OutboxItem]:
-    """Write a ticket change with its history, the alerts it raised and `extra`
-    items of other stores (a webhook's link and delivery), all or nothing
-    (Conflict when the ticket moved on meanwhile), then publish the alerts. Each
-    alert is also a history entry of its own type. The events get
-    their ids first; `raised` may be a function, called after that, so an alert
-    can be keyed on the id its history entry has (`store.stamp`)."""
-    read_last = ticket.last_event
-    # An alert that a change event records (DX4: the `charge.waived` charge change
-    # names its `alert_id`) is that event, placed where the alert goes; any other
-    # alert is an event of its own type.
-    recorders: dict[str, dict[str, Any] | None] = {
-        e["data"]["alert_id"]: e for e in events if e["data"].get("alert_id")
-    }
-    changes = [e for e in events if not e["data"].get("alert_id")]
-    store.stamp(ticket, changes)
-    messages = list(raised() if callable(raised) else raised)
-    alert_events = [
-        recorders.pop(m["id"], None) or event(m["type"], SYSTEM_ACTOR, _alert_data(m), now)
-        for m in messages
-    ]
-    alert_events += [e for e in recorders.values() if e is not None]  # none left, normally
-    store.stamp(ticket, alert_events)
-    items = [
-        outbox.new_item(ticket.id, m["id"].split(":", 1)[1], m, format_instant(now), claim_until())
-        for m in messages
-    ]
-    try:
-        store.write(ticket, changes + alert_events, items, new=new, extra=extra)
-    except Conflict:
-        ticket.last_event = read_last
-        raise
-    if publish and items:
-        publish_items(items, now)
-    return items
-
-
-def _alert_data(message: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in message.items() if k not in ("type", "tenant_id", "ticket_id")}
-
-
-def charge_events(
-    before: Charge | None, ticket: Ticket, now: datetime, actor: dict[str, Any]
-) -> list[dict[str, Any]]:
-    """Every charge change is a history entry `charge.<status>` (the charge, its
-    previous status and amount), committed in the transaction of the change."""
-    type_ = charges.event_type(before, ticket.charge)
-    if type_ is None or ticket.charge is None:
-        return []
-    return [event(type_, actor, charges.event_data(before, ticket.charge), now)]
-
-
-def waiver(ticket: Ticket, now: datetime) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """DX4 after a change or at a checker run: when the ticket's fee is waived now
-    (`Ticket.waive_if_breached`), its `charge.waived` entry and alert, raised once
-    per ticket (outbox key `charge.waived`); nothing otherwise."""
-    before = ticket.charge
-    if before is None or not ticket.waive_if_breached(now) or ticket.charge is None:
-        return [], []
-    alert = alert_message(ticket, charges.WAIVED_ALERT, now, metric=before.waive_on)
-    data = {**charges.event_data(before, ticket.charge), "alert_id": alert["id"]}
-    return [event(charges.WAIVED_ALERT, SYSTEM_ACTOR, data, now)], [alert]

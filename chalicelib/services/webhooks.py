@@ -8,11 +8,13 @@
 3. The link (partner, external id) -> ticket and the delivery's dedupe entry, in
    one BatchGetItem. A delivery seen before answers `applied: false` and costs
    nothing more: two DynamoDB calls in all.
-4. The change goes through the domain (lifecycle decisions, E7 re-targeting) and
-   is committed with its history, the updated link (the partner time each
-   aspect was last set: an older event never undoes a newer one) and the
-   delivery entry, in ONE transaction conditioned on the ticket's version and
-   on the delivery being new: a concurrent duplicate loses that race.
+4. The partner event is mapped onto the aggregate's operations (the same ones
+   an API key takes: `services.lifecycle.act`, `Ticket.comment`) and committed
+   through the unit of work with the updated link (the partner time each aspect
+   was last set: an older event never undoes a newer one) and the delivery
+   entry, in ONE transaction conditioned on the ticket's version and on the
+   delivery being new: a concurrent duplicate loses that race (and is read
+   again as a duplicate).
 
 Bad input from a correctly signed partner is a 400 saying what is wrong (logged
 with the partner id, never with the body or headers); it is found before
@@ -34,10 +36,10 @@ from chalicelib.domain.errors import DomainError, validation_fields
 from chalicelib.domain.instants import format_instant
 from chalicelib.domain.ticket import Ticket
 from chalicelib.errors import BadRequest, NotFound, Unauthorized
-from chalicelib.services import partners, retarget
-from chalicelib.services.tickets import MAX_BACKDATE, create_ticket
-from chalicelib.services.unit_of_work import commit, retrying
-from chalicelib.services.unit_of_work import event as history_entry
+from chalicelib.services import partners, unit_of_work
+from chalicelib.services.lifecycle import act
+from chalicelib.services.tickets import MAX_BACKDATE, open_new
+from chalicelib.services.unit_of_work import UnitOfWork
 from chalicelib.store import partners as store
 from chalicelib.store import tenants as tenant_store
 from chalicelib.store import tickets as ticket_store
@@ -92,8 +94,15 @@ def ingest(partner_id: str, raw: bytes, headers: dict[str, str], now: datetime) 
         raise _bad_input(partner_id, e.message, e.fields) from e
     if not event.external_id:
         raise _bad_input(partner_id, "the event names no ticket", {"external_id": "required"})
+    context = {  # what each history entry of the partner's change says of the event
+        "external_id": event.external_id,
+        "partner_event": event.name,
+        "occurred_at": format_instant(event.occurred_at) if event.occurred_at else None,
+    }
     try:
-        return retrying(lambda: _handle(partner, event, now))
+        return unit_of_work.run(
+            lambda uow: _handle(uow, partner, event), now, actor(partner.id), context=context
+        )
     except BadRequest as e:
         logger.warning(
             "webhook bad input",
@@ -122,7 +131,8 @@ def _delivery(
     return store.delivery_write(partner.id, entry, format_instant(now), _epoch(now))
 
 
-def _handle(partner: store.Partner, event: PartnerEvent, now: datetime) -> Answer:
+def _handle(uow: UnitOfWork, partner: store.Partner, event: PartnerEvent) -> Answer:
+    now = uow.now
     link, seen_before = store.lookup(partner.id, event.external_id, event.delivery_id)
     if seen_before is not None and seen_before.expires_at > _epoch(now):
         return Answer(200, {"ticket_id": seen_before.ticket_id, "applied": False})
@@ -130,11 +140,11 @@ def _handle(partner: store.Partner, event: PartnerEvent, now: datetime) -> Answe
         if event.type is None:  # an event we do not use, of a ticket we do not know
             store.put_delivery(_delivery(partner, event, None, now))
             return Answer(202, {"ticket_id": None, "applied": False})
-        return _open(partner, event, now)
-    ticket = ticket_store.get(link.ticket_id)
+        return _open(uow, partner, event)
+    ticket = uow.get(link.ticket_id)
     if ticket is None:
         raise NotFound(f"the ticket linked to {event.external_id} is gone", code="ticket_not_found")
-    return _change(partner, event, link, ticket, now, _changes_of(event))
+    return _change(uow, partner, event, link, ticket, _changes_of(event))
 
 
 # ---------------------------------------------------------------- priorities
@@ -189,9 +199,10 @@ def _changes_of(event: PartnerEvent) -> _Changes:
     )
 
 
-def _open(partner: store.Partner, event: PartnerEvent, now: datetime) -> Answer:
+def _open(uow: UnitOfWork, partner: store.Partner, event: PartnerEvent) -> Answer:
     """The first event of a partner ticket opens ours (from the event's snapshot
     when it is not a ticket.created: the partner ticket as it is now)."""
+    now = uow.now
     snap = event.snapshot
     if snap.title is None:
         raise BadRequest(
@@ -234,48 +245,35 @@ def _open(partner: store.Partner, event: PartnerEvent, now: datetime) -> Answer:
             {"tenant_id": f"unknown tenant {partner.tenant_id!r}"},
         )
     # Later changes the first event brings (a created ticket already assigned or
-    # solved; an update that reached us before the creation).
+    # solved; an update that reached us before the creation): in the same commit.
     later = _changes_of(event)
     later.priority = None  # the snapshot's priority is the ticket's already
     if snap.assignee and not later.assignee:
         later.assignee = snap.assignee
     later.solved = later.solved or snap.solved
     seen = {a: _precise(event.occurred_at) for a in ASPECTS} if event.occurred_at else {}
-    made: dict[str, Any] = {}
-
-    def linked(ticket: Ticket) -> list[ticket_store.TxItem]:
-        link = store.Link(
-            partner_id=partner.id,
-            external_id=event.external_id,
-            ticket_id=ticket.id,
-            tenant_id=partner.tenant_id,
-            seen=seen,
-            created_at=format_instant(now),
-        )
-        made["link"] = link
-        items = [store.link_write(link, format_instant(now), new=True)]
-        if not later.any():
-            items.append(_delivery(partner, event, ticket.id, now))
-        return items
-
     try:
-        ticket = create_ticket(
+        ticket = open_new(
+            uow,
             partner.tenant_id,
             tenant_store.doc_of(tenant),
             body,
             body.reported_at or now,
-            now,
-            actor(partner.id),
             contact=body.contact,
-            extra=linked,
         )
     except DomainError as e:
         if e.status == 400:
             raise _priority_problem(partner, snap.priority, e) from e
         raise
-    if not later.any():
-        return Answer(200, {"ticket_id": ticket.id, "applied": True})
-    return _change(partner, event, made["link"], ticket, now, later, opened=True)
+    link = store.Link(
+        partner_id=partner.id,
+        external_id=event.external_id,
+        ticket_id=ticket.id,
+        tenant_id=partner.tenant_id,
+        seen=seen,
+        created_at=format_instant(now),
+    )
+    return _change(uow, partner, event, link, ticket, later, opened=True)
 
 
 # ---------------------------------------------------------------- changing
@@ -289,115 +287,77 @@ def _newer(link: store.Link, aspect: str, event: PartnerEvent) -> bool:
     return event.occurred_at > datetime.fromisoformat(link.seen[aspect])
 
 
-def _data(event: PartnerEvent, **more: Any) -> dict[str, Any]:
-    return {
-        "external_id": event.external_id,
-        "partner_event": event.name,
-        "occurred_at": format_instant(event.occurred_at) if event.occurred_at else None,
-        **more,
-    }
-
-
-def _retarget(ticket: Ticket, priority: str, now: datetime) -> None:
-    """E7: the new priority's targets against the time already elapsed, under the
-    policy in force for the ticket's tenant (`retarget.basis_in_force`)."""
-    ticket.change_priority(priority, retarget.basis_in_force(ticket.tenant_id), now)
-
-
-def _act(ticket: Ticket, action: str, params: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """One lifecycle action, decided and applied by the aggregate (the partner's
-    agents act on its tickets); returns its history data. Raises DomainError when
-    the ticket's status refuses it."""
-    previous = ticket.status
-    outcome = ticket.act(action, params, lifecycle.AGENT, now)
-    return {**params, "status": ticket.status, "previous_status": previous, "met": outcome.met}
-
-
 def _change(
+    uow: UnitOfWork,
     partner: store.Partner,
     event: PartnerEvent,
     link: store.Link,
     ticket: Ticket,
-    now: datetime,
     changes: _Changes,
     *,
     opened: bool = False,
 ) -> Answer:
-    who = actor(partner.id)
-    history: list[dict[str, Any]] = []
+    """Map the partner's event onto the aggregate's operations, as the partner's
+    agent (or its customer, for a customer's comment), each aspect only when the
+    event is newer than the last that set it; commit with the link and delivery."""
+    now, recorded = uow.now, len(ticket.events)
     seen = dict(link.seen)
     stamp = _precise(event.occurred_at) if event.occurred_at else None
 
-    def record(type_: str, data: dict[str, Any]) -> None:
-        history.append(history_entry(type_, who, _data(event, **data), now))
-
-    def mark(aspect: str) -> None:
+    def newer(aspect: str) -> bool:
+        if not _newer(link, aspect, event):
+            return False
         if stamp is not None:
             seen[aspect] = stamp
+        return True
+
+    def attempt(action: str, params: dict[str, Any]) -> None:
+        try:
+            act(uow, ticket, action, params, lifecycle.AGENT)
+        except lifecycle.ActionRefused as e:  # the ticket's status refuses it: noted
+            changes.not_applied.append(str(e))
 
     applied = False
-    if changes.priority and _newer(link, "priority", event):
+    if changes.priority and newer("priority"):
         applied = True
-        mark("priority")
         wanted = partner_priority(partner, changes.priority)
         if wanted != ticket.priority and wanted is not None:
-            before = ticket.priority
             try:
-                data = _act(ticket, "set_priority", {"priority": wanted}, now)
-                _retarget(ticket, wanted, now)
-            except lifecycle.ActionRefused as e:
-                changes.not_applied.append(str(e))
-            except DomainError as e:
+                attempt("set_priority", {"priority": wanted})
+            except DomainError as e:  # not a priority of the policy: the partner's map
                 raise _priority_problem(partner, changes.priority, e) from e
-            else:
-                data.update(priority=ticket.priority, previous_priority=before)
-                record("action.set_priority", data)
-    if changes.assignee and _newer(link, "assignee", event):
+    if changes.assignee and newer("assignee"):
         applied = True
-        mark("assignee")
         if changes.assignee != ticket.assignee:
-            try:
-                record("action.assign", _act(ticket, "assign", {"agent": changes.assignee}, now))
-            except lifecycle.ActionRefused as e:
-                changes.not_applied.append(str(e))
+            attempt("assign", {"agent": changes.assignee})
     if changes.comment is not None:
         applied = True
         c = changes.comment
         role = lifecycle.AGENT if c.by_agent else lifecycle.CUSTOMER
         try:
-            met = ticket.comment(role, c.public, now)
+            ticket.comment(role, c.public, now, c.body)
         except (lifecycle.ActionRefused, lifecycle.ActionForbidden) as e:
             changes.not_applied.append(str(e))
-        else:
-            record("comment", {"body": c.body, "public": c.public, "met": met, "author_role": role})
-    if changes.solved and _newer(link, "status", event):
+    if changes.solved and newer("status"):
         applied = True
-        mark("status")
         if ticket.status not in ("resolved", "closed"):
             # A helpdesk may solve a ticket nobody took here yet (new, queued): the
             # agent it names took it first (the lifecycle resolves open tickets).
             taker = event.snapshot.assignee
             if taker and ticket.assignee is None and ticket.status in ("new", "queued"):
-                record("action.assign", _act(ticket, "assign", {"agent": taker}, now))
-            try:
-                record("action.resolve", _act(ticket, "resolve", {}, now))
-            except lifecycle.ActionRefused as e:
-                changes.not_applied.append(str(e))
-    if not history and not opened:
+                attempt("assign", {"agent": taker})
+            attempt("resolve", {})
+    status = 200
+    if len(ticket.events) == recorded and not opened:
         if event.type is not None and not applied:
             # Older than what the ticket has (or a creation already linked).
             return Answer(200, {"ticket_id": ticket.id, "applied": False})
         # An event we do not use, or one the ticket's status refused: recorded.
-        record(f"webhook.{event.name}", {"not_applied": changes.not_applied})
+        ticket.note_partner_event(event.name, changes.not_applied)
         status = 202
-    else:
-        status = 200
-    if history and status == 200:
-        ticket.updated_at = now
-    changed_link = replace(link, seen=seen)
-    extra = [
-        store.link_write(changed_link, format_instant(now), new=False),
+    uow.also(
+        store.link_write(replace(link, seen=seen), format_instant(now), new=opened),
         _delivery(partner, event, ticket.id, now),
-    ]
-    commit(ticket, history, now, extra=extra)
+    )
+    uow.commit()
     return Answer(status, {"ticket_id": ticket.id, "applied": status == 200})

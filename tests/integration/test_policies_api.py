@@ -372,7 +372,7 @@ def test_e9_bounded_batch_then_the_checker_finishes(
     remaining; `refresh_if_stale` (what the checker calls before deciding an alert)
     re-targets the last one, reading the policy and tenant once per run."""
     from chalicelib.services import retarget, unit_of_work
-    from chalicelib.store import tickets as store
+    from chalicelib.services.lookups import Lookups
 
     monkeypatch.setattr(retarget, "BATCH_SIZE", 2)
     policy_id, stored, tenant = custom
@@ -388,15 +388,15 @@ def test_e9_bounded_batch_then_the_checker_finishes(
     assert left == max(opened)  # oldest first: the last id is the one not reached
 
     aws_calls.clear()
-    lookups = retarget.Lookups()
+    lookups = Lookups()
     refreshed = []
     for ticket_id in sorted(opened):
-        ticket = store.get(ticket_id)
+        uow = unit_of_work.start(NOW, unit_of_work.SYSTEM_ACTOR, lookups=lookups)
+        ticket = uow.get(ticket_id)
         assert ticket is not None
-        events: list[dict[str, Any]] = []
-        if retarget.refresh_if_stale(ticket, NOW, lookups, events):
-            unit_of_work.commit(ticket, events, NOW)
-            refreshed.append((ticket_id, [e["type"] for e in events]))
+        if retarget.refresh_if_stale(ticket, NOW, lookups):
+            committed = uow.commit()
+            refreshed.append((ticket_id, [e["type"] for e in committed.entries]))
     assert refreshed == [(left, ["policy.retargeted"])]
     assert aws_calls["GetItem"] == 3 + 1 + 1  # the 3 tickets, the tenant, the policy once
     _, seen = api.get(f"/tickets/{left}", tenant.key)

@@ -135,7 +135,7 @@ def test_e7_change_priority_retargets_against_the_time_elapsed(
     aivo = policies["aivo"]
     ticket, _ = opened(aivo, Intake("incident", "high"))
     at = MON_10 + timedelta(hours=1, minutes=30)
-    ticket.change_priority("blocker", SlaBasis.of(aivo, {}), at)
+    ticket.act("set_priority", {"priority": "blocker"}, "agent", at, basis=SlaBasis.of(aivo, {}))
     first = ticket.target_views(at)[0]
     assert ticket.priority == "blocker"
     assert (first["clock"], first["target_seconds"], first["state"]) == ("24x7", HOUR, "breached")
