@@ -87,7 +87,9 @@ def test_dx4_a_late_reply_waives_the_fee_in_the_replys_commit(repo: InMemoryTick
     assert waived["data"]["alert_id"] == f"{tid}:charge.waived"
     assert waived["data"]["charge"]["status"] == "waived"
     assert [m["type"] for m in repo.published].count("charge.waived") == 1
-    assert repo.tickets[tid].charge is not None and repo.tickets[tid].charge.status == "waived"
+    charge = repo.tickets[tid].charge
+    assert charge is not None
+    assert charge.status == "waived"
 
 
 def test_a_comment_answers_its_own_entry(repo: InMemoryTickets) -> None:
