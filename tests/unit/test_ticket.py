@@ -259,3 +259,75 @@ def test_the_view_is_the_contracts_ticket_as_of_an_instant(policies: dict[str, P
     assert view["reported_at"] == "2026-03-09T13:00:00Z"
     assert view["fields"] == {"x": 1}
     assert view["sla"]["targets"][0]["elapsed_seconds"] == 1800
+
+
+# ------------------------------------------------------------------ what it records
+
+
+def test_each_operation_records_what_it_decided(policies: dict[str, Policy]) -> None:
+    """The aggregate's events (`domain/events.py`): opening, an action with what it
+    met, a comment with its role, an E7 priority change with the priority it led to."""
+    from chalicelib.domain import events as ev
+
+    aivo = policies["aivo"]
+    ticket, _ = opened(aivo, Intake("incident", "high"))
+    assert ticket.events == [ev.Opened("new")]
+    ticket.events.clear()
+    at = MON_10 + timedelta(minutes=5)
+    ticket.act("assign", {"agent": "ana"}, "agent", at)
+    ticket.comment("agent", True, at, "On it")
+    ticket.act("set_priority", {"priority": "blocker"}, "agent", at, basis=SlaBasis.of(aivo, {}))
+    assert ticket.events == [
+        ev.Acted("assign", {"agent": "ana"}, "open", "new", ["first_response"]),
+        ev.Commented("On it", True, "agent", []),
+        ev.Acted(
+            "set_priority",
+            {"priority": "blocker"},
+            "open",
+            "open",
+            [],
+            {"priority": "blocker", "previous_priority": "high"},
+        ),
+    ]
+
+
+def test_e7_set_priority_needs_the_basis_and_changes_nothing_without_it(
+    policies: dict[str, Policy],
+) -> None:
+    ticket, _ = opened(policies["aivo"], Intake("incident", "high"))
+    ticket.events.clear()
+    with pytest.raises(ValueError, match="basis"):
+        ticket.act("set_priority", {"priority": "blocker"}, "agent", MON_10)
+    assert (ticket.priority, ticket.events) == ("high", [])
+
+
+def test_e8_crossings_are_recorded_as_alerts_keyed_once_per_threshold(
+    policies: dict[str, Policy],
+) -> None:
+    from chalicelib.domain import events as ev
+
+    ticket, _ = opened(policies["aivo"], Intake("incident", "high"))
+    ticket.events.clear()
+    ticket.cross_thresholds(MON_10 + timedelta(hours=3))
+    raised = [e for e in ticket.events if isinstance(e, ev.AlertRaised)]
+    assert [(e.type, e.key) for e in raised][:2] == [
+        ("sla.warning", "first_response#75"),
+        ("sla.breached", "first_response#100"),
+    ]
+
+
+def test_dx4_a_late_assignment_records_the_waiver_once(policies: dict[str, Policy]) -> None:
+    from chalicelib.domain import events as ev
+
+    dx = policies["digital_express"]
+    no_contract: dict[str, Any] = {"contract": {"active": False}}
+    ticket, _ = opened(dx, Intake("query", channel="email"), tenant=no_contract)
+    ticket.act("approve_charge", {}, "customer", MON_10 + timedelta(minutes=1))
+    ticket.act("mark_paid", {}, "admin", MON_10 + timedelta(minutes=2))
+    ticket.events.clear()
+    late = MON_10 + timedelta(days=5)
+    ticket.act("assign", {"agent": "ana"}, "agent", late)
+    ticket.comment("agent", True, late, "Sorry for the wait")
+    waived = [e for e in ticket.events if isinstance(e, ev.ChargeWaived)]
+    assert len(waived) == 1
+    assert (waived[0].before.status, waived[0].after.status) == ("paid", "waived")
