@@ -391,7 +391,9 @@ class Client:
         roll = self.random.random()
         if not open_ones or roll < 0.15:
             partner = self.random.choice(self.partners)
-            pt = PartnerTicket(partner, uuid.uuid4().hex[:10], datetime.now(UTC) - timedelta(hours=2))
+            pt = PartnerTicket(
+                partner, uuid.uuid4().hex[:10], datetime.now(UTC) - timedelta(hours=2)
+            )
             self.partner_tickets.append(pt)
             if len(self.partner_tickets) > 8:
                 self.partner_tickets.pop(0)
@@ -662,7 +664,8 @@ def report(s: dict[str, Any], clients: int, seconds: float) -> str:
         and s["p99"] <= GOALS["p99_s"]
         and max(growth.values()) <= GOALS["memory_growth_mb"]
     )
-    lines.append(f"goals (0 5xx, 0 lost/doubled, p99 <= 1 s, growth <= 300 MB): {'met' if met else 'NOT met'}")
+    verdict = "met" if met else "NOT met"
+    lines.append(f"goals (0 5xx, 0 lost/doubled, p99 <= 1 s, growth <= 300 MB): {verdict}")
     return "\n".join(lines)
 
 

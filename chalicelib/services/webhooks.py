@@ -4,10 +4,13 @@
    and the KMS ciphertext of its secrets (decrypted at most every few minutes
    per warm container).
 2. The format's adapter checks the signature over the raw bytes received, then
-   maps the payload onto a `PartnerEvent`. Nothing is parsed before that.
-3. The link (partner, external id) -> ticket and the delivery's dedupe entry, in
-   one BatchGetItem. A delivery seen before answers `applied: false` and costs
-   nothing more: two DynamoDB calls in all.
+   maps the payload onto a `PartnerEvent`. Nothing is parsed before that. Its
+   event times are bounded by the arrival time (`base.within_clock`: over 5
+   minutes ahead is a 400 `event_in_future`, less is clamped to the arrival).
+3. The link (partner, external id) -> ticket and the delivery's dedupe entry
+   (keyed by what the partner signed: docs/partners.md), in one BatchGetItem. A
+   delivery seen before answers `applied: false` and costs nothing more: two
+   DynamoDB calls in all.
 4. The change goes through the domain (lifecycle decisions, E7 re-targeting) and
    is committed with its history, the updated link (the partner time each
    aspect was last set: an older event never undoes a newer one) and the
@@ -42,7 +45,7 @@ from chalicelib.store import partners as store
 from chalicelib.store import tenants as tenant_store
 from chalicelib.store import tickets as ticket_store
 from chalicelib.webhooks import FORMATS
-from chalicelib.webhooks.base import BadPayload, BadSignature, PartnerEvent
+from chalicelib.webhooks.base import BadPayload, BadSignature, PartnerEvent, within_clock
 
 logger = Logger(service="slaguard-webhooks")
 
@@ -87,9 +90,10 @@ def ingest(partner_id: str, raw: bytes, headers: dict[str, str], now: datetime) 
         logger.info("webhook refused", extra={"partner_id": partner_id, "reason": str(e)})
         raise Unauthorized(f"bad signature: {e}", code="bad_signature") from e
     try:
-        event = adapter.parse(raw, headers)
+        # The sender's event times are its word: bounded by the arrival time.
+        event = within_clock(adapter.parse(raw, headers), now)
     except BadPayload as e:
-        raise _bad_input(partner_id, e.message, e.fields) from e
+        raise _bad_input(partner_id, e.message, e.fields, e.code) from e
     if not event.external_id:
         raise _bad_input(partner_id, "the event names no ticket", {"external_id": "required"})
     try:
@@ -102,11 +106,13 @@ def ingest(partner_id: str, raw: bytes, headers: dict[str, str], now: datetime) 
         raise
 
 
-def _bad_input(partner_id: str, message: str, fields: dict[str, str]) -> BadRequest:
+def _bad_input(
+    partner_id: str, message: str, fields: dict[str, str], code: str = "invalid_payload"
+) -> BadRequest:
     logger.warning(
         "webhook bad input", extra={"partner_id": partner_id, "reason": message, "fields": fields}
     )
-    return BadRequest(message, fields, code="invalid_payload")
+    return BadRequest(message, fields, code=code)
 
 
 def _delivery(
