@@ -78,6 +78,9 @@ class ContractHandler(ChaliceRequestHandler):
         status, code, message, headers = refusal
         self._answer(status, code, message, headers)
 
+    # chalice binds its own `_generic_handle` to these names: bind this one
+    do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
+
     def _refusal(self) -> tuple[int, str, str, dict[str, str]] | None:
         """(status, code, message, headers) when this request is answered here."""
         path = urlsplit(self.path).path

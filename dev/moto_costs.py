@@ -17,7 +17,7 @@ mechanism the embedded AWS of `make dev` (`dev.embedded_aws`), the integration t
   model-driven serializer, which walks the output shape value by value: on the
   local stack under load, three quarters of the embedded AWS's CPU (py-spy). The
   answers of the item operations (get, put, update, delete, query, scan, batch and
-  transact) are DynamoDB JSON already: they are written with `json.dumps`, keeping
+  transact gets) are DynamoDB JSON already: they are written with `json.dumps`, keeping
   the output shape's top-level members only and base64 for binary values, which is
   what the serializer produces for them (`tests/integration/test_moto_costs.py`
   compares the two on every attribute type). Other operations keep the serializer.
@@ -71,9 +71,7 @@ ITEM_OPERATIONS = frozenset(
         "Query",
         "Scan",
         "BatchGetItem",
-        "BatchWriteItem",
         "TransactGetItems",
-        "TransactWriteItems",
     }
 )
 
