@@ -23,7 +23,7 @@ local_stack process, which hosts moto) and of the API (its `dev.api_server` chil
 at start and at end, with the load average. Goals at 32 clients x 120 s (issue 20):
 0 5xx, 0 lost or doubled, p99 <= 1 s, memory growth <= 300 MB.
 
-    python -m bench.soak [--clients 32] [--seconds 120] [--root DIR]
+    python -m bench.soak [--clients 32] [--seconds 120] [--think 0] [--root DIR]
 
 `--root` runs the stack of another checkout (e.g. a worktree of main) with this
 interpreter, to measure before a change.
@@ -118,6 +118,15 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def cpu_seconds(pid: int) -> float:
+    """The process's user + system CPU time so far, seconds; 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def children(pid: int) -> list[int]:
     found: list[int] = []
     for task in Path(f"/proc/{pid}/task").glob("*"):
@@ -171,6 +180,11 @@ class LocalStack:
         """MB resident: the embedded AWS (this process hosts moto) and the API."""
         api = children(self.proc.pid)
         return {"aws": rss_mb(self.proc.pid), "api": sum(rss_mb(p) for p in api)}
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds used so far: the embedded AWS (with make dev's own threads) and the API."""
+        api = children(self.proc.pid)
+        return {"aws": cpu_seconds(self.proc.pid), "api": sum(cpu_seconds(p) for p in api)}
 
     def stop(self) -> float:
         """Ctrl-C, as a developer would; the seconds it took to exit."""
@@ -276,8 +290,10 @@ class Client:
         partners: list[Partner],
         record: Record,
         deadline: float,
+        think: float = 0.0,
     ) -> None:
         self.n = n
+        self.think = think
         self.api = api
         self.agent = {"Authorization": f"Bearer {keys['AGENT']}"}
         self.customer = {"Authorization": f"Bearer {keys['CUSTOMER']}"}
@@ -297,6 +313,8 @@ class Client:
             if kind != "open" and kind != "webhook" and not self.own:
                 kind = "open"
             getattr(self, kind)()
+            if self.think:  # a person between two requests: uniform in [0, 2 x think]
+                time.sleep(self.random.uniform(0, 2 * self.think))
 
     def _unique(self) -> str:
         self.counter += 1
@@ -559,19 +577,22 @@ def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def run(clients: int, seconds: float, root: Path, out: Callable[[str], None]) -> dict[str, Any]:
+def run(
+    clients: int, seconds: float, root: Path, out: Callable[[str], None], think: float = 0.0
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="soak-") as state_dir:
         stack = LocalStack(root, Path(state_dir))
         try:
             stack.wait_ready()
             keys = stack.keys
             partners = register_partners(stack.api, keys["ADMIN"])
-            memory_start = stack.memory()
+            memory_start, cpu_start = stack.memory(), stack.cpu()
             out(f"stack of {root} ready; load average {load()}; memory at start {memory_start}")
             record = Record()
             deadline = time.monotonic() + seconds
             workers = [
-                Client(n, stack.api, keys, partners, record, deadline) for n in range(clients)
+                Client(n, stack.api, keys, partners, record, deadline, think)
+                for n in range(clients)
             ]
             threads = [threading.Thread(target=w.run) for w in workers]
             started = time.monotonic()
@@ -581,11 +602,13 @@ def run(clients: int, seconds: float, root: Path, out: Callable[[str], None]) ->
                 t.join()
             wall = time.monotonic() - started
             load_end = load()
-            memory_end = stack.memory()
+            memory_end, cpu_end = stack.memory(), stack.cpu()
             checked = check(stack.api, keys["AGENT"], record)
         finally:
             stop_seconds = stack.stop()
-    return summary(record, checked, memory_start, memory_end, wall, load_end, stop_seconds)
+    s = summary(record, checked, memory_start, memory_end, wall, load_end, stop_seconds)
+    s["cpu"] = {k: cpu_end[k] - cpu_start[k] for k in cpu_start}
+    return s
 
 
 def summary(
@@ -656,6 +679,12 @@ def report(s: dict[str, Any], clients: int, seconds: float) -> str:
         f"{start['aws']:.0f} -> {end['aws']:.0f} (+{growth['aws']:.0f}), API "
         f"{start['api']:.0f} -> {end['api']:.0f} (+{growth['api']:.0f})"
     )
+    if "cpu" in s and s["requests"]:
+        per = {k: 1000 * v / s["requests"] for k, v in s["cpu"].items()}
+        lines.append(
+            f"CPU per request: embedded AWS {per['aws']:.0f} ms, API {per['api']:.0f} ms "
+            f"(a throughput bound of {1000 / max(per.values()):.0f} requests/s per core)"
+        )
     lines.append(f"load average at end {s['load_end']}; Ctrl-C took {s['stop_seconds']:.1f} s")
     met = (
         s["5xx"] == 0
@@ -676,11 +705,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=120.0)
     parser.add_argument("--root", type=Path, default=ROOT, help="the checkout whose stack runs")
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="mean seconds a client waits between requests (default 0: back to back)",
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.clients <= MAX_CLIENTS or not 1 <= args.seconds <= MAX_SECONDS:
         parser.error(f"--clients 1..{MAX_CLIENTS}, --seconds 1..{MAX_SECONDS}")
-    s = run(args.clients, args.seconds, args.root.resolve(), lambda line: print(line, flush=True))
+    if not 0 <= args.think <= 60:
+        parser.error("--think 0..60")
+    s = run(
+        args.clients,
+        args.seconds,
+        args.root.resolve(),
+        lambda line: print(line, flush=True),
+        args.think,
+    )
     print(report(s, args.clients, args.seconds), flush=True)
+    if args.think:
+        print(f"(each client waited {args.think:g} s on average between requests)")
     return 0
 
 
