@@ -159,7 +159,7 @@ def item_snapshot_transactions() -> None:
             raise
 
     ddb.copy = _NoTableCopy  # type: ignore[attr-defined,assignment]
-    backend_class.transact_write_items = transact_write_items
+    backend_class.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
 
 @_once
@@ -216,4 +216,4 @@ def plain_json_item_responses() -> None:
         body = plain_item_response(operation, self.result)
         return 200, {"Content-Type": "application/x-amz-json-1.0"}, body
 
-    DynamoResult.execute_result = execute_result
+    DynamoResult.execute_result = execute_result  # type: ignore[method-assign]
