@@ -34,9 +34,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import shlex
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -52,6 +50,7 @@ from typing import Any
 
 import requests
 
+from tests.e2e.conftest import free_port, read_env
 from tests.integration.helpers import relink
 from tests.partner_helpdesks import dumps, fixture, retimed, signed
 
@@ -87,24 +86,6 @@ GOALS = {"p99_s": 1.0, "memory_growth_mb": 300.0}
 
 
 # ---------------------------------------------------------------- the stack
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def read_env(path: Path) -> dict[str, str]:
-    env: dict[str, str] = {}
-    for line in path.read_text().splitlines():
-        words = shlex.split(line, comments=True)
-        if words and words[0] == "export":
-            for word in words[1:]:
-                name, _, value = word.partition("=")
-                env[name] = value
-    return env
 
 
 def rss_mb(pid: int) -> float:

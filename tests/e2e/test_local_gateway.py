@@ -132,15 +132,7 @@ def _median_transaction_seconds(client: Any, table: str, rounds: int = 15) -> fl
 
 
 def test_a_transaction_costs_what_it_touches_not_the_table(stack: Stack) -> None:
-    import boto3
-
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=stack.moto,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
+    client = stack.aws("dynamodb")
     tables = {}
     for size in (0, 3000):
         name = f"costs-{size}-{uuid.uuid4().hex[:6]}"
