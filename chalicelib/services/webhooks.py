@@ -54,6 +54,8 @@ logger = Logger(service="slaguard-webhooks")
 # window only covers Freshdesk's retries.
 DEDUPE_WINDOW = timedelta(days=7)
 BODY_HASH_WINDOW = timedelta(hours=1)
+# An event older than this may have had its dedupe entry expire: not applied.
+FORGOTTEN_AFTER = DEDUPE_WINDOW - timedelta(hours=1)
 ASPECTS = ("priority", "assignee", "status")
 MAX_ID = 200
 
@@ -96,6 +98,11 @@ def ingest(partner_id: str, raw: bytes, headers: dict[str, str], now: datetime) 
         raise _bad_input(partner_id, e.message, e.fields, e.code) from e
     if not event.external_id:
         raise _bad_input(partner_id, "the event names no ticket", {"external_id": "required"})
+    if event.occurred_at is not None and now - event.occurred_at > FORGOTTEN_AFTER:
+        # Older than its dedupe entry lives: it cannot be told from a replay of one
+        # already applied (Jira signs no delivery time), so it changes nothing.
+        logger.info("webhook too old", extra={"partner_id": partner_id, "event": event.name})
+        return Answer(200, {"ticket_id": None, "applied": False})
     try:
         return retrying(lambda: _handle(partner, event, now))
     except BadRequest as e:

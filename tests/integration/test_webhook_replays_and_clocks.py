@@ -50,6 +50,19 @@ def test_a_jira_delivery_replayed_with_new_identifiers_is_applied_once(
     assert _comments(api, agent_key, ticket_id) == 2
 
 
+def test_a_jira_delivery_older_than_its_dedupe_entry_lives_changes_nothing(
+    helpdesk: Callable[..., Helpdesk], api: Api, agent_key: str
+) -> None:
+    # Jira signs no delivery time: a comment captured 8 days ago, replayed after its
+    # dedupe entry expired (7 days), would be applied again
+    desk = helpdesk("jira")
+    ticket_id = desk.send("issue_created")[1]["ticket_id"]
+    old = int((datetime.now(UTC) - timedelta(days=8)).timestamp() * 1000)
+    status, body = desk.post(desk.body("comment_created", timestamp=old))
+    assert (status, body) == (200, {"ticket_id": None, "applied": False})
+    assert _comments(api, agent_key, ticket_id) == 0
+
+
 def test_a_zendesk_delivery_without_an_event_id_is_deduped_on_what_is_signed(
     helpdesk: Callable[..., Helpdesk], api: Api, agent_key: str
 ) -> None:
