@@ -2,7 +2,8 @@
 
 - `environment()`: the settings a bench run uses (no endpoint: moto's mock).
 - `without_table_snapshots()`: moto deep-copies every table a TransactWriteItems
-  touches (to roll back on failure), O(table) per call, which DynamoDB does not do.
+  touches (to roll back on failure), O(table) per call, which DynamoDB does not do;
+  `dev.moto_costs` snapshots the touched items instead.
 - `load_due()`: N open tickets straight into moto's backend (loading is not what is
   measured), of which `due` cross a threshold at the same instant.
 - `AwsModel`: a botocore hook that counts AWS calls and items read, waits a modelled
@@ -48,22 +49,12 @@ def environment(**extra: str) -> None:
 
 
 def without_table_snapshots() -> None:
-    """Skip moto's per-transaction deep copy of the table (O(table) per call,
-    which would make a 100,000-ticket table take hours). Safe in the benches:
-    their tickets are fresh and disjoint per worker, so no transaction fails and
-    there is nothing to roll back."""
-    import copy
+    """moto's per-transaction deep copy of the table (O(table) per call, which would
+    make a 100,000-ticket table take hours) replaced by a snapshot of the items the
+    call touches: the local stack's and the tests' mechanism (`dev.moto_costs`)."""
+    from dev import moto_costs
 
-    import moto.dynamodb.models as models
-
-    class NoTableSnapshot:
-        @staticmethod
-        def deepcopy(value: Any, memo: Any = None) -> Any:
-            if type(value).__name__ == "Table":
-                return value
-            return copy.deepcopy(value, memo)
-
-    models.copy = NoTableSnapshot  # type: ignore[attr-defined,assignment]
+    moto_costs.item_snapshot_transactions()
 
 
 def bootstrap_tenant(tenant_id: str = "bench") -> None:

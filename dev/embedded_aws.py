@@ -5,6 +5,11 @@ and restores the copy when a condition fails, with no lock, so two concurrent
 writers on one table lose updates or fail with `dictionary changed size during
 iteration`. Real DynamoDB serializes conflicting writes itself; here every
 DynamoDB request is served one at a time (the other services stay concurrent).
+
+moto's DynamoDB also costs what the table holds, not what a call touches (a deep
+copy of every table per transaction, a sort of every item per index query): the
+embedded AWS installs `dev.moto_costs`, the mechanism the tests use too, so that
+memory and latency stay flat as the tables grow.
 """
 
 from __future__ import annotations
@@ -75,6 +80,9 @@ class EmbeddedAws:
         )
         from werkzeug.serving import ThreadedWSGIServer
 
+        from dev import moto_costs
+
+        moto_costs.install()
         app = SerializedDynamoDB(DomainDispatcherApplication(create_backend_app))
         with listening_socket(port) as sock:  # werkzeug serves a duplicate of it
             self.server = ThreadedWSGIServer(

@@ -163,6 +163,12 @@ def run_checker_every(interval: float, stop: threading.Event) -> None:
         )
 
 
+def ready_file(state_dir: Path) -> Path:
+    """Written once the demo tenants and keys are in place: the API's /health waits for it."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    return state_dir / "ready"
+
+
 def wait_healthy(api: subprocess.Popen[bytes], url: str, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and api.poll() is None:
@@ -220,9 +226,13 @@ def main(argv: list[str] | None = None) -> int:
             "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "test"),
         }
     )
-    # The API process starts (imports, binds) while the resources and demo data are made.
+    # The API process starts (imports, binds) while the resources and demo data are
+    # made; its /health answers 503 until they are (the ready file).
+    ready = ready_file(args.state_dir)
+    ready.unlink(missing_ok=True)
     command = [sys.executable, "-m", "dev.api_server", "--port", str(args.api_port)]
-    command += ["--stage", args.stage, *(["-v"] if args.verbose else [])]
+    command += ["--stage", args.stage, "--ready-file", str(ready)]
+    command += ["-v"] if args.verbose else []
     api = subprocess.Popen(command, cwd=ROOT, env=os.environ.copy())  # noqa: S603 - fixed argv
     stop = threading.Event()
 
@@ -259,6 +269,7 @@ def serve(
     queue_url = subscribe_queue(os.environ.get("ALERTS_QUEUE_NAME", "slaguard-alerts-tail"))
     api_url = f"http://127.0.0.1:{args.api_port}"
     keys_env, aws_env = demo.write_env(args.state_dir, api_url, aws.endpoint, keys)
+    ready_file(args.state_dir).touch()  # /health answers 200 from now on
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     if not wait_healthy(api, api_url, 60):
@@ -292,4 +303,11 @@ def _shown(path: Path) -> Path:
 
 
 if __name__ == "__main__":
+    if "MALLOC_ARENA_MAX" not in os.environ:
+        # glibc gives each busy thread a malloc arena of its own (up to 8 per core) and
+        # keeps what they freed: with a thread per connection in both servers, resident
+        # memory grew by hundreds of MB under 32 clients (docs/performance.md). Two
+        # arenas, for this process and the API it starts (which inherits it).
+        os.environ["MALLOC_ARENA_MAX"] = "2"
+        os.execv(sys.executable, sys.orig_argv)  # noqa: S606 - this very command again
     sys.exit(main())

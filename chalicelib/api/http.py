@@ -330,6 +330,12 @@ def _handle(
             raise Forbidden(f"this needs a key of role {allowed}; this one is {caller.role}")
     call = Call(caller=caller, now=utcnow(), raw_body=raw_bytes)
     if spec.raw_json:  # a signed delivery: its signature headers (no API key here)
+        # JSON by its Content-Type (else 415) and UTF-8 (else 400) before the service
+        # checks the signature: no format signs anything else, and the Standard
+        # Webhooks library can only verify text.
+        check_media_type(request.headers.get("content-type"), raw_bytes)
+        if raw_bytes:
+            _utf8_text(raw_bytes)
         call.headers = dict(request.headers)
     if spec.body is not None and not (spec.body_optional and not raw_bytes.strip()):
         check_media_type(request.headers.get("content-type"), raw_bytes)

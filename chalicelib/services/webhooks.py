@@ -4,10 +4,13 @@
    and the KMS ciphertext of its secrets (decrypted at most every few minutes
    per warm container).
 2. The format's adapter checks the signature over the raw bytes received, then
-   maps the payload onto a `PartnerEvent`. Nothing is parsed before that.
-3. The link (partner, external id) -> ticket and the delivery's dedupe entry, in
-   one BatchGetItem. A delivery seen before answers `applied: false` and costs
-   nothing more: two DynamoDB calls in all.
+   maps the payload onto a `PartnerEvent`. Nothing is parsed before that. Its
+   event times are bounded by the arrival time (`base.within_clock`: over 5
+   minutes ahead is a 400 `event_in_future`, less is clamped to the arrival).
+3. The link (partner, external id) -> ticket and the delivery's dedupe entry
+   (keyed by what the partner signed: docs/partners.md), in one BatchGetItem. A
+   delivery seen before answers `applied: false` and costs nothing more: two
+   DynamoDB calls in all.
 4. The partner event is mapped onto the aggregate's operations (the same ones
    an API key takes: `services.lifecycle.act`, `Ticket.comment`) and committed
    through the unit of work with the updated link (the partner time each aspect
@@ -44,7 +47,7 @@ from chalicelib.store import partners as store
 from chalicelib.store import tenants as tenant_store
 from chalicelib.store import tickets as ticket_store
 from chalicelib.webhooks import FORMATS
-from chalicelib.webhooks.base import BadPayload, BadSignature, PartnerEvent
+from chalicelib.webhooks.base import BadPayload, BadSignature, PartnerEvent, within_clock
 
 logger = Logger(service="slaguard-webhooks")
 
@@ -53,6 +56,8 @@ logger = Logger(service="slaguard-webhooks")
 # window only covers Freshdesk's retries.
 DEDUPE_WINDOW = timedelta(days=7)
 BODY_HASH_WINDOW = timedelta(hours=1)
+# An event older than this may have had its dedupe entry expire: not applied.
+FORGOTTEN_AFTER = DEDUPE_WINDOW - timedelta(hours=1)
 ASPECTS = ("priority", "assignee", "status")
 MAX_ID = 200
 
@@ -89,11 +94,17 @@ def ingest(partner_id: str, raw: bytes, headers: dict[str, str], now: datetime) 
         logger.info("webhook refused", extra={"partner_id": partner_id, "reason": str(e)})
         raise Unauthorized(f"bad signature: {e}", code="bad_signature") from e
     try:
-        event = adapter.parse(raw, headers)
+        # The sender's event times are its word: bounded by the arrival time.
+        event = within_clock(adapter.parse(raw, headers), now)
     except BadPayload as e:
-        raise _bad_input(partner_id, e.message, e.fields) from e
+        raise _bad_input(partner_id, e.message, e.fields, e.code) from e
     if not event.external_id:
         raise _bad_input(partner_id, "the event names no ticket", {"external_id": "required"})
+    if event.occurred_at is not None and now - event.occurred_at > FORGOTTEN_AFTER:
+        # Older than its dedupe entry lives: it cannot be told from a replay of one
+        # already applied (Jira signs no delivery time), so it changes nothing.
+        logger.info("webhook too old", extra={"partner_id": partner_id, "event": event.name})
+        return Answer(200, {"ticket_id": None, "applied": False})
     context = {  # what each history entry of the partner's change says of the event
         "external_id": event.external_id,
         "partner_event": event.name,
@@ -111,11 +122,13 @@ def ingest(partner_id: str, raw: bytes, headers: dict[str, str], now: datetime) 
         raise
 
 
-def _bad_input(partner_id: str, message: str, fields: dict[str, str]) -> BadRequest:
+def _bad_input(
+    partner_id: str, message: str, fields: dict[str, str], code: str = "invalid_payload"
+) -> BadRequest:
     logger.warning(
         "webhook bad input", extra={"partner_id": partner_id, "reason": message, "fields": fields}
     )
-    return BadRequest(message, fields, code="invalid_payload")
+    return BadRequest(message, fields, code=code)
 
 
 def _delivery(

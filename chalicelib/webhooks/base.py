@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -40,12 +40,15 @@ class BadSignature(Exception):
 
 
 class BadPayload(Exception):
-    """A correctly signed delivery whose body we cannot use (HTTP 400)."""
+    """A correctly signed delivery whose body we cannot use (HTTP 400, `code`)."""
 
-    def __init__(self, message: str, fields: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, message: str, fields: Mapping[str, str] | None = None, code: str = "invalid_payload"
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.fields = dict(fields or {})
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -117,8 +120,13 @@ def load_json(raw: bytes) -> dict[str, Any]:
     """The body as a JSON object DynamoDB can store (`chalicelib.storable`, the one
     rule), or BadPayload naming each value that is not."""
     try:
-        data = storable.parse_json(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError) as e:
+        # Decoded first: json.loads would take UTF-16 or UTF-32 bytes too (RFC 8259 8.1).
+        data = storable.parse_json(raw.decode("utf-8"))
+    except UnicodeDecodeError as e:  # a ValueError too: first
+        raise BadPayload("the body is not UTF-8", {"body": "must be UTF-8 JSON"}) from e
+    except RecursionError as e:
+        raise BadPayload("the body is nested too deeply", {"body": "nested too deeply"}) from e
+    except ValueError as e:  # json's own message says where: "Expecting value: line 1 ..."
         raise BadPayload(f"the body is not valid JSON: {e}", {"body": "malformed JSON"}) from e
     if not isinstance(data, dict):
         raise BadPayload("the body must be a JSON object", {"body": "must be an object"})
@@ -126,6 +134,38 @@ def load_json(raw: bytes) -> dict[str, Any]:
     if found:
         raise BadPayload("the body has values that cannot be stored", found)
     return data
+
+
+def signed_content_id(signed: bytes) -> str:
+    """A delivery's identity from the very bytes its sender signed (`body:<SHA-256>`),
+    for the formats whose delivery-id header is not signed: the same signed bytes
+    again are the same delivery, whatever the unsigned headers say."""
+    return f"body:{hashlib.sha256(signed).hexdigest()}"
+
+
+def within_clock(event: PartnerEvent, now: datetime) -> PartnerEvent:
+    """The event with its times bounded by its arrival (`now`): a time more than
+    TOLERANCE after arrival is refused (`event_in_future`: a sender's clock or a
+    forged body would otherwise freeze the ticket, every genuine later event looking
+    older); one within it is clamped to `now`, so no "last seen" time is ever ahead
+    of the clock."""
+    times = {"occurred_at": event.occurred_at, "created_at": event.snapshot.created_at}
+    for name, at in times.items():
+        if at is not None and at - now > TOLERANCE:
+            raise BadPayload(
+                f"the event's {name} ({at.isoformat()}) is more than 5 minutes after its "
+                "arrival: the sender's clock is ahead",
+                {name: "more than 5 minutes in the future"},
+                code="event_in_future",
+            )
+    occurred = min(event.occurred_at, now) if event.occurred_at is not None else None
+    created = event.snapshot.created_at
+    snapshot = event.snapshot
+    if created is not None and created > now:
+        snapshot = replace(snapshot, created_at=now)
+    if occurred == event.occurred_at and snapshot is event.snapshot:
+        return event
+    return replace(event, occurred_at=occurred, snapshot=snapshot)
 
 
 def instant(value: Any, where: str) -> datetime:

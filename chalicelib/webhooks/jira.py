@@ -1,8 +1,9 @@
 """`jira`: Jira Service Management (Jira Cloud) admin webhooks with a secret.
 Signature: `X-Hub-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>` (the
-WebSub method Jira follows). Jira signs no timestamp: the replay guard is the
-`X-Atlassian-Webhook-Identifier` dedupe (the same on every retry), and an old
-delivery replayed later is older than what the ticket has, so it changes nothing.
+WebSub method Jira follows). Jira signs the body only, no timestamp and not its
+`X-Atlassian-Webhook-Identifier` header: a delivery's identity (the dedupe key) is
+the SHA-256 of the signed body, which a retry resends byte for byte and which
+differs between any two events (event, ids, epoch-ms `timestamp`).
 
 Mapped: `jira:issue_created` (ticket.created), `jira:issue_updated` by its
 `changelog` (priority: ticket.updated; assignee: ticket.assigned; a status in
@@ -27,7 +28,6 @@ from chalicelib.webhooks.base import (
     PartnerEvent,
     Snapshot,
     any_matches,
-    body_digest,
     epoch_ms,
     header,
     hmac_sha256,
@@ -37,13 +37,13 @@ from chalicelib.webhooks.base import (
     new_token_secret,
     obj,
     part,
+    signed_content_id,
     text,
     token_secret_problem,
 )
 
 FORMAT = "jira"
 SIGNATURE = "x-hub-signature"
-IDENTIFIER = "x-atlassian-webhook-identifier"
 DEFAULT_PRIORITIES = {
     "highest": "blocker",
     "blocker": "blocker",
@@ -112,6 +112,7 @@ def _snapshot(issue: Mapping[str, Any]) -> Snapshot:
 
 
 def parse(raw: bytes, headers: Mapping[str, str]) -> PartnerEvent:
+    del headers  # nothing in them is signed
     body = load_json(raw)
     name = body.get("webhookEvent")
     if not isinstance(name, str) or not name.strip():
@@ -163,9 +164,11 @@ def parse(raw: bytes, headers: Mapping[str, str]) -> PartnerEvent:
             public=comment.get("jsdPublic") is not False,
             by_agent=author.get("accountType") != "customer",
         )
-    # Jira sends the identifier on every admin webhook; without one (an automation
-    # rule's webhook), the body's digest is the delivery's identity.
-    delivery_id = header(headers, IDENTIFIER) or f"body:{body_digest(raw)}"
+    # The signature covers the body only: X-Atlassian-Webhook-Identifier is not
+    # signed, so a captured delivery re-posted with a new one must still be the same
+    # delivery. The body (event, issue, comment or changelog ids, epoch-ms timestamp)
+    # is what identifies it, and a retry resends it byte for byte.
+    delivery_id = signed_content_id(raw)
     return PartnerEvent(
         name=name,
         type=mapped,

@@ -7,7 +7,9 @@ signing secret's characters are the key as they are (not base64-decoded).
 Mapped: ticket.created; priority_changed (ticket.updated); status_changed to
 SOLVED or CLOSED (ticket.solved); agent_assignment_changed (ticket.assigned);
 comment_added (comment.created). Every other ticket event is recorded only.
-Dedupe on the event's `id` (the same on every retry of that event).
+Dedupe on the event's `id` (in the signed body, the same on every retry of that
+event), else on the signed message (timestamp + body); never on the unsigned
+`X-Zendesk-Webhook-Invocation-Id`.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from chalicelib.webhooks.base import (
     load_json,
     obj,
     part,
+    signed_content_id,
     text,
 )
 
@@ -42,7 +45,6 @@ FORMAT = "zendesk"
 PREFIX = "zen:event-type:"
 SIGNATURE = "x-zendesk-webhook-signature"
 TIMESTAMP = "x-zendesk-webhook-signature-timestamp"
-INVOCATION = "x-zendesk-webhook-invocation-id"
 DEFAULT_PRIORITIES = {"urgent": "blocker", "high": "high", "normal": "medium", "low": "low"}
 SOLVED = frozenset({"solved", "closed"})
 
@@ -78,9 +80,14 @@ def verify(raw: bytes, headers: Mapping[str, str], secrets: Sequence[str], now: 
         digest = base64.b64decode(given, validate=True)
     except (binascii.Error, ValueError) as e:
         raise BadSignature("the signature is not base64") from e
-    message = stamp.encode() + raw
+    message = _signed_message(raw, headers)
     if not any_matches([signature(s, message) for s in secrets], digest):
         raise BadSignature("no signature matches")
+
+
+def _signed_message(raw: bytes, headers: Mapping[str, str]) -> bytes:
+    """What Zendesk signs: the signature timestamp header, then the raw body."""
+    return (header(headers, TIMESTAMP) or "").encode() + raw
 
 
 def _id(value: Any) -> str | None:
@@ -108,9 +115,12 @@ def parse(raw: bytes, headers: Mapping[str, str]) -> PartnerEvent:
         external_id = body["subject"].rpartition(":")[2].strip() or None
     if external_id is None:
         raise BadPayload("the event names no ticket", {"detail.id": "required"})
-    delivery_id = text(body.get("id"), "id", limit=MAX_TITLE) or header(headers, INVOCATION)
-    if delivery_id is None:
-        raise BadPayload("the event has no id", {"id": "required"})
+    # The event's `id` (in the signed body, the same on every retry of the event);
+    # without one, the signed message itself (timestamp + body). Never the
+    # X-Zendesk-Webhook-Invocation-Id header: it is not signed.
+    delivery_id = text(body.get("id"), "id", limit=MAX_TITLE) or signed_content_id(
+        _signed_message(raw, headers)
+    )
     occurred_at = instant(body.get("time"), "time")
     status = str(detail.get("status") or "").lower()
     created = detail.get("created_at")

@@ -84,6 +84,18 @@ class Stack:
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         return requests.request(method, self.api + path, json=body, headers=headers, timeout=30)
 
+    def aws(self, service: str) -> Any:
+        """A boto3 client of the stack's embedded AWS."""
+        import boto3
+
+        return boto3.client(
+            service,
+            endpoint_url=self.moto,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+
     def stop(self) -> int | None:
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGINT)

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
+from dev import moto_costs
 from tests.integration.helpers import ROOT, Api, Customer, RequestClock, reset_connections
 from tests.integration.operations import OPERATIONS, Operations
 
@@ -23,57 +24,6 @@ def _stage_env() -> dict[str, str]:
     env = dict(config.get("environment_variables", {}))
     env.update(config["stages"]["test"]["environment_variables"])
     return env
-
-
-def cheap_transaction_snapshots() -> None:
-    """moto deep-copies each whole table a TransactWriteItems touches, to roll back
-    on failure: O(table) per call, so a session-wide table made the suite
-    quadratic. Our transactions only put, delete and check items, so a snapshot
-    of the table's item index (not of every item) restores it just as well."""
-    import copy
-    from collections import defaultdict
-
-    import moto.dynamodb.models as ddb
-
-    class Snapshots:
-        @staticmethod
-        def deepcopy(value: Any, memo: Any = None) -> Any:
-            if type(value).__name__ != "Table":
-                return copy.deepcopy(value, memo)
-            clone = copy.copy(value)
-            clone.items = defaultdict(
-                dict, {h: dict(r) if isinstance(r, dict) else r for h, r in value.items.items()}
-            )
-            return clone
-
-    ddb.copy = Snapshots  # type: ignore[attr-defined,assignment]
-
-
-def cheap_item_order() -> None:
-    """moto answers every Query on an index by sorting ALL the table's items, comparing
-    their keys as DynamoType objects, which convert both values at each comparison:
-    O(n log n) conversions per Query, so a session-wide table made every list, report
-    and checker run slower as the suite went on (a third of the integration run).
-    The same sort on the keys' values, converted once per item, gives the same order."""
-    from moto.dynamodb.models.table import Table
-
-    def all_items(self: Any) -> list[Any]:
-        items: list[Any] = []
-        for hash_set in self.items.values():
-            if self.range_key_attr:
-                items.extend(hash_set.values())
-            else:
-                items.append(hash_set)
-        return sorted(
-            items,
-            key=lambda x: (
-                (x.hash_key.cast_value, x.range_key.cast_value)
-                if x.range_key
-                else x.hash_key.cast_value
-            ),
-        )
-
-    Table.all_items = all_items  # type: ignore[method-assign]
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -86,8 +36,9 @@ def aws_mock(record_operations: Operations) -> Iterator[None]:
         AWS_ACCESS_KEY_ID="testing",
         AWS_SECRET_ACCESS_KEY="testing",
     )
-    cheap_transaction_snapshots()
-    cheap_item_order()
+    # moto's DynamoDB at the cost of what a call touches (a session-wide table would
+    # make the suite quadratic): the local stack's own mechanism.
+    moto_costs.install()
     with mock_aws():
         reset_connections()
         from chalicelib.cli import ensure_resources

@@ -264,20 +264,24 @@ def test_an_older_update_never_undoes_a_newer_one(
 
 def _priority_event(fmt: str, desk: Helpdesk, *, minutes: int, priority: str) -> bytes:
     """The fixture's priority change, at start + `minutes`, to `priority`."""
-    at = desk.start + timedelta(minutes=minutes)
-    name = LIFE[fmt][1]
-    data = retimed(fixture(fmt, name), desk.start)
+    native = {"zendesk": priority.upper(), "jira": priority.capitalize()}.get(fmt, priority)
+    return _priority_at(fmt, desk, desk.start + timedelta(minutes=minutes), native)
+
+
+def _priority_at(fmt: str, desk: Helpdesk, at: datetime, priority: str) -> bytes:
+    """The fixture's priority change to the partner's own value `priority`, at `at`."""
+    data = retimed(fixture(fmt, LIFE[fmt][1]), desk.start)
     relink(fmt, data, desk.external)
     if fmt == "generic":
         data["occurred_at"] = at.strftime("%Y-%m-%dT%H:%M:%SZ")
         data["ticket"]["priority"] = priority
     elif fmt == "zendesk":
         data["time"] = at.strftime("%Y-%m-%dT%H:%M:%SZ")
-        data["id"] = f"evt-{minutes}-{desk.external}"
-        data["event"]["current"] = priority.upper()
+        data["id"] = f"evt-{uuid.uuid4().hex}"
+        data["event"]["current"] = priority
     else:
         data["timestamp"] = int(at.timestamp() * 1000)
-        data["changelog"]["items"][0]["toString"] = priority.capitalize()
+        data["changelog"]["items"][0]["toString"] = priority
     return dumps(data)
 
 

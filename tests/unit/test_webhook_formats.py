@@ -13,7 +13,8 @@ import pytest
 from standardwebhooks import Webhook
 
 from chalicelib.webhooks import FORMATS, freshdesk, generic, jira, zendesk
-from chalicelib.webhooks.base import BadPayload, BadSignature, instant
+from chalicelib.webhooks.base import BadPayload, BadSignature, instant, within_clock
+from chalicelib.webhooks.zendesk import TIMESTAMP
 from tests.partner_helpdesks import dumps, fixture, signed
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -156,11 +157,15 @@ def test_zendesk_events() -> None:
 
 
 def test_jira_events() -> None:
-    created = jira.parse(
-        dumps(fixture("jira", "issue_created")), {"X-Atlassian-Webhook-Identifier": "42"}
-    )
+    raw = dumps(fixture("jira", "issue_created"))
+    created = jira.parse(raw, {"X-Atlassian-Webhook-Identifier": "42"})
     assert created.type == "ticket.created"
-    assert (created.external_id, created.delivery_id) == ("10482", "42")
+    assert created.external_id == "10482"
+    # Jira signs the body only: its digest is the delivery, whatever the identifier header
+    assert created.delivery_id == f"body:{hashlib.sha256(raw).hexdigest()}"
+    assert jira.parse(raw, {"X-Atlassian-Webhook-Identifier": "43"}).delivery_id == (
+        created.delivery_id
+    )
     assert created.snapshot.created_at == datetime(2026, 11, 30, 14, 2, 11, 482000, tzinfo=UTC)
     assert created.snapshot.priority == "High"
     raised = jira.parse(dumps(fixture("jira", "issue_updated_priority")), {})
@@ -175,8 +180,47 @@ def test_jira_events() -> None:
     assert (comment.type, comment.comment.by_agent) == ("comment.created", True)
     labels = jira.parse(dumps(fixture("jira", "issue_updated_labels")), {})
     assert labels.type is None
-    # Without Jira's identifier header the body's digest identifies the delivery
     assert labels.delivery_id.startswith("body:")
+
+
+def test_zendesk_dedupes_on_the_signed_event_id_else_on_the_signed_message() -> None:
+    # Zendesk signs timestamp + body; X-Zendesk-Webhook-Invocation-Id is not signed
+    data = fixture("zendesk", "comment_added")
+    stamp = {TIMESTAMP: "2026-11-30T14:31:03Z"}
+    with_id = zendesk.parse(dumps(data), {**stamp, "X-Zendesk-Webhook-Invocation-Id": "1"})
+    assert with_id.delivery_id == data["id"]
+    del data["id"]
+    raw = dumps(data)
+    first = zendesk.parse(raw, {**stamp, "X-Zendesk-Webhook-Invocation-Id": "1"})
+    again = zendesk.parse(raw, {**stamp, "X-Zendesk-Webhook-Invocation-Id": "2"})
+    assert first.delivery_id == again.delivery_id
+    assert (
+        first.delivery_id == "body:" + hashlib.sha256(stamp[TIMESTAMP].encode() + raw).hexdigest()
+    )
+    resigned = zendesk.parse(raw, {"X-Zendesk-Webhook-Signature-Timestamp": "2026-11-30T14:32:00Z"})
+    assert resigned.delivery_id != first.delivery_id
+
+
+def test_event_times_are_bounded_by_the_arrival() -> None:
+    event = generic.parse(dumps(fixture("generic", "ticket_created")), {"webhook-id": "m"})
+    at = event.occurred_at
+    assert at is not None
+    # In the past: as sent
+    assert within_clock(event, at + timedelta(hours=1)) == event
+    # Up to 5 minutes ahead of the arrival: clamped to it (the creation time too)
+    arrival = at - timedelta(minutes=5)
+    clamped = within_clock(event, arrival)
+    assert (clamped.occurred_at, clamped.snapshot.created_at) == (arrival, arrival)
+    # More: refused, naming the field, no exception's name in the message
+    with pytest.raises(BadPayload) as e:
+        within_clock(event, at - timedelta(minutes=5, seconds=1))
+    assert (e.value.code, e.value.fields) == (
+        "event_in_future",
+        {"occurred_at": "more than 5 minutes in the future"},
+    )
+    # Freshdesk's events carry no time: nothing to bound
+    note = freshdesk.parse(dumps(fixture("freshdesk", "public_note")), {})
+    assert within_clock(note, NOW) == note
 
 
 def test_freshdesk_events() -> None:

@@ -1,0 +1,156 @@
+"""`dev.moto_costs`, the mechanism the local stack and this suite share (issue 20):
+a failed transaction still leaves every item it named as it was, and an item
+operation's plain-JSON answer is what moto's own serializer writes."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from dev import moto_costs
+
+
+@pytest.fixture
+def table(aws_mock: None) -> Iterator[tuple[Any, str]]:
+    import boto3
+
+    client = boto3.client("dynamodb")
+    name = f"costs-{uuid.uuid4().hex[:8]}"
+    client.create_table(
+        TableName=name,
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    yield client, name
+    client.delete_table(TableName=name)
+
+
+def _key(sk: str) -> dict[str, Any]:
+    return {"pk": {"S": "p"}, "sk": {"S": sk}}
+
+
+def test_the_suite_and_the_local_stack_run_the_same_patches() -> None:
+    assert moto_costs.installed()
+
+
+def test_a_failed_transaction_leaves_every_item_it_named_as_it_was(
+    table: tuple[Any, str],
+) -> None:
+    client, name = table
+    client.put_item(TableName=name, Item={**_key("kept"), "n": {"N": "1"}})
+    client.put_item(TableName=name, Item={**_key("gone"), "n": {"N": "1"}})
+    client.put_item(TableName=name, Item={**_key("guard"), "n": {"N": "1"}})
+    with pytest.raises(client.exceptions.TransactionCanceledException):
+        client.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": name, "Item": {**_key("new"), "n": {"N": "9"}}}},
+                {
+                    "Update": {
+                        "TableName": name,
+                        "Key": _key("kept"),
+                        "UpdateExpression": "SET n = :n",
+                        "ExpressionAttributeValues": {":n": {"N": "9"}},
+                    }
+                },
+                {"Delete": {"TableName": name, "Key": _key("gone")}},
+                {
+                    "ConditionCheck": {
+                        "TableName": name,
+                        "Key": _key("guard"),
+                        "ConditionExpression": "n = :two",
+                        "ExpressionAttributeValues": {":two": {"N": "2"}},
+                    }
+                },
+            ]
+        )
+    items = client.scan(TableName=name)["Items"]
+    assert sorted((i["sk"]["S"], i["n"]["N"]) for i in items) == [
+        ("gone", "1"),
+        ("guard", "1"),
+        ("kept", "1"),
+    ]
+    # and one that holds writes everything it names
+    client.transact_write_items(
+        TransactItems=[
+            {"Put": {"TableName": name, "Item": {**_key("new"), "n": {"N": "9"}}}},
+            {"Delete": {"TableName": name, "Key": _key("gone")}},
+        ]
+    )
+    items = client.scan(TableName=name)["Items"]
+    assert sorted(i["sk"]["S"] for i in items) == ["guard", "kept", "new"]
+
+
+def test_item_answers_in_plain_json_are_what_moto_serializes(
+    table: tuple[Any, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moto.core.responses import ActionResult
+    from moto.dynamodb.responses import DynamoResult
+
+    compared: list[str] = []
+    fast = DynamoResult.execute_result
+
+    def both(self: Any, context: Any) -> Any:
+        status, headers, body = fast(self, context)
+        if context.operation_model.name in moto_costs.ITEM_OPERATIONS:
+            _, slow_headers, slow = ActionResult.execute_result(self, context)
+            assert json.loads(body) == json.loads(slow), context.operation_model.name
+            assert headers["Content-Type"] == slow_headers["Content-Type"]
+            compared.append(context.operation_model.name)
+        return status, headers, body
+
+    monkeypatch.setattr(DynamoResult, "execute_result", both)
+    client, name = table
+    item = {
+        **_key("1"),
+        "s": {"S": "ñ \u2028 é"},
+        "n": {"N": "1.50"},
+        "b": {"B": b"\x00\xffbytes"},
+        "t": {"BOOL": True},
+        "z": {"NULL": True},
+        "l": {"L": [{"S": "q"}, {"N": "2"}, {"M": {}}]},
+        "m": {"M": {"k": {"S": "v"}, "e": {"M": {}}}},
+        "ss": {"SS": ["a", "b"]},
+        "ns": {"NS": ["1", "2"]},
+        "bs": {"BS": [b"a", b"\xff"]},
+    }
+    client.put_item(TableName=name, Item=item, ReturnConsumedCapacity="TOTAL")
+    client.put_item(TableName=name, Item=item, ReturnValues="ALL_OLD")
+    client.get_item(TableName=name, Key=_key("1"))
+    client.get_item(TableName=name, Key=_key("none"))
+    query = {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "p"}}}
+    client.query(TableName=name, Limit=1, **query)
+    client.query(TableName=name, Select="COUNT", **query)
+    client.scan(TableName=name)
+    client.batch_get_item(RequestItems={name: {"Keys": [_key("1"), _key("none")]}})
+    client.batch_write_item(RequestItems={name: [{"PutRequest": {"Item": {**item, **_key("2")}}}]})
+    client.update_item(
+        TableName=name,
+        Key=_key("1"),
+        UpdateExpression="SET n = :n",
+        ExpressionAttributeValues={":n": {"N": "3"}},
+        ReturnValues="ALL_NEW",
+    )
+    client.delete_item(TableName=name, Key=_key("2"), ReturnValues="ALL_OLD")
+    client.transact_write_items(TransactItems=[{"Put": {"TableName": name, "Item": item}}])
+    client.transact_get_items(TransactItems=[{"Get": {"TableName": name, "Key": _key("1")}}])
+    assert set(compared) == {
+        "PutItem",
+        "GetItem",
+        "Query",
+        "Scan",
+        "BatchGetItem",
+        "UpdateItem",
+        "DeleteItem",
+        "TransactGetItems",
+    }
