@@ -105,7 +105,12 @@ def test_breached_first_then_what_breaches_soonest_with_the_state_as_of_now(
     names = {}
     for name, minutes_ago in (("on_track", 10), ("breached", 120), ("at_risk", 50)):
         ticket_id = open_at(
-            api, agent_key, customer.tenant_id, "blocker", now - timedelta(minutes=minutes_ago), name
+            api,
+            agent_key,
+            customer.tenant_id,
+            "blocker",
+            now - timedelta(minutes=minutes_ago),
+            name,
         )
         names[ticket_id] = name
     assigned = open_at(api, agent_key, customer.tenant_id, "blocker", now, "assigned")
@@ -218,3 +223,358 @@ def test_every_action_that_moves_a_deadline_moves_the_ticket_in_the_queue(
     done(api, customer.key, high, "close")
     done(api, agent_key, blocker, "close")
     assert seen() == []
+
+
+def test_e9_a_policy_change_and_a_calendar_change_move_the_deadlines(
+    api: Api, admin_key: str, agent_key: str, new_customer: Any, wed: RequestClock
+) -> None:
+    """A2.high first response 2 -> 7 business hours: it now comes after the
+    blocker's resolution; then today becomes a holiday for the customer (E2): its
+    business clock counts from Thursday 09:00 local."""
+    status, aivo = api.get("/admin/policies/aivo", admin_key)
+    assert status == 200, aivo
+    policy_id = f"aivo-queue-{uuid.uuid4().hex[:8]}"
+    status, stored = api.put(f"/admin/policies/{policy_id}", admin_key, {**aivo, "id": policy_id})
+    assert status == 200, stored
+    tenant = new_customer(policy=policy_id)
+    now = wed.now
+    high = open_at(api, agent_key, tenant.tenant_id, "high", now, "high")
+    blocker = open_at(api, agent_key, tenant.tenant_id, "blocker", now - timedelta(minutes=30), "b")
+    done(api, agent_key, blocker, "assign", agent="ana")  # resolution due 5.5 h from now
+    names = {high: "high", blocker: "blocker"}
+
+    def seen() -> list[tuple[str, str, str]]:
+        items = queue(api, agent_key, tenant.tenant_id)
+        assert_agrees_with_tickets(api, agent_key, items, list(names))
+        return [(names[i["ticket_id"]], i["metric"], i["due_at"]) for i in items]
+
+    assert seen() == [
+        ("high", "first_response", "2026-11-25T15:00:00Z"),  # 12:00 local
+        ("blocker", "resolution", "2026-11-25T18:30:00Z"),
+    ]
+    changed = {k: v for k, v in stored.items() if k not in ("retargeted", "remaining")}
+    rule = next(r for r in changed["target_rules"] if r["id"] == "A2.high")
+    rule["targets"][0]["hours"] = 7
+    status, result = api.put(f"/admin/policies/{policy_id}", admin_key, changed)
+    assert status == 200, result
+    assert result["remaining"] == 0
+    assert seen() == [
+        ("blocker", "resolution", "2026-11-25T18:30:00Z"),
+        ("high", "first_response", "2026-11-25T20:00:00Z"),  # 17:00 local
+    ]
+    status, body = api.patch(
+        f"/admin/tenants/{tenant.tenant_id}", admin_key, {"calendar": {"holidays": ["2026-11-25"]}}
+    )
+    assert status == 200, body
+    assert seen() == [
+        ("blocker", "resolution", "2026-11-25T18:30:00Z"),  # 24x7: no holiday
+        ("high", "first_response", "2026-11-26T19:00:00Z"),  # Thu 09:00 + 7 h local
+    ]
+
+
+def test_a_partner_event_that_raises_the_priority_moves_the_ticket(
+    api: Api, admin_key: str, agent_key: str, customer: Customer
+) -> None:
+    """A generic partner raises a high to blocker (E7): first response 1 h on a 24x7
+    clock from the partner's creation time (the real clock: signatures are checked
+    against it)."""
+    partner_id = f"p-queue-{uuid.uuid4().hex[:8]}"
+    status, body = api.post(
+        "/admin/partners",
+        admin_key,
+        {"id": partner_id, "tenant_id": customer.tenant_id, "format": "generic"},
+    )
+    assert status == 201, body
+    desk = Helpdesk(api, "generic", partner_id, body["secret"], customer.tenant_id)
+    status, answer = desk.send("ticket_created")
+    assert status == 200, answer
+    ticket_id = answer["ticket_id"]
+    (before,) = queue(api, agent_key, customer.tenant_id)
+    assert_agrees_with_tickets(api, agent_key, [before], [ticket_id])
+    assert before["priority"] == "high"
+    status, answer = desk.send("ticket_updated")
+    assert status == 200, answer
+    assert answer["applied"] is True
+    (after,) = queue(api, agent_key, customer.tenant_id)
+    assert_agrees_with_tickets(api, agent_key, [after], [ticket_id])
+    assert after["priority"] == "blocker"
+    status, ticket = api.get(f"/tickets/{ticket_id}", agent_key)
+    reported = datetime.fromisoformat(ticket["reported_at"].replace("Z", "+00:00"))
+    assert (after["metric"], after["due_at"]) == (
+        "first_response",
+        iso(reported + timedelta(hours=1)),
+    )
+    assert after["due_at"] != before["due_at"]
+
+
+def _raw_ticket(ticket_id: str) -> dict[str, Any]:
+    from chalicelib import aws
+    from chalicelib.settings import get_settings
+
+    item: dict[str, Any] = aws.client("dynamodb").get_item(
+        TableName=get_settings().table_name,
+        Key={"pk": {"S": f"TICKET#{ticket_id}"}, "sk": {"S": "TICKET"}},
+        ConsistentRead=True,
+    )["Item"]
+    return item
+
+
+def _queue_units(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, int]:
+    """Write units the queue indexes take for a write from `old` to `new`, as
+    DynamoDB bills them (bench.moto_harness.WriteMeter)."""
+    from bench.moto_harness import WriteMeter
+    from chalicelib.store.schema import MAIN_TABLE, QUEUE_BY_TENANT_INDEX, QUEUE_INDEX
+
+    meter = WriteMeter(MAIN_TABLE)
+    meter.put(old, new, transactional=True)
+    return {name: meter.units[name] for name in (QUEUE_INDEX, QUEUE_BY_TENANT_INDEX)}
+
+
+def test_a_threshold_crossing_changes_the_state_not_the_place_and_writes_no_queue_entry(
+    api: Api, agent_key: str, customer: Customer, wed: RequestClock
+) -> None:
+    """E8: the checker's warning (75 %) and breach (100 %) writes leave the deadline
+    where it is: the keys-only queue entries are not rewritten (0 write units),
+    while an E7 move costs 2 on each queue index (a removal and a put), and
+    entering or leaving the queue 1 each."""
+    start = wed.now
+    early = open_at(
+        api, agent_key, customer.tenant_id, "blocker", start - timedelta(minutes=5), "e"
+    )
+    late = open_at(api, agent_key, customer.tenant_id, "blocker", start, "late")
+    names = {early: "early", late: "late"}
+    assert _queue_units(None, _raw_ticket(early)) == {"queue": 1, "queue_by_tenant": 1}
+
+    for minutes, expected in (
+        (40, [("early", "at_risk", 15 * 60), ("late", "on_track", 20 * 60)]),
+        (55, [("early", "breached", 0), ("late", "at_risk", 5 * 60)]),
+    ):
+        before = _raw_ticket(early)
+        at = start + timedelta(minutes=minutes)
+        run_checker(api, at)
+        after = _raw_ticket(early)
+        assert after["version"] != before["version"]  # the checker wrote the ticket
+        assert _queue_units(before, after) == {"queue": 0, "queue_by_tenant": 0}
+        wed.now = at
+        items = queue(api, agent_key, customer.tenant_id)
+        assert [
+            (names[i["ticket_id"]], i["state"], i["remaining_seconds"]) for i in items
+        ] == expected
+
+    before = _raw_ticket(late)
+    done(api, agent_key, late, "set_priority", priority="high")  # E7: moves the deadline
+    assert _queue_units(before, _raw_ticket(late)) == {"queue": 2, "queue_by_tenant": 2}
+    before = _raw_ticket(late)
+    done(api, agent_key, late, "close")
+    assert _queue_units(before, _raw_ticket(late)) == {"queue": 1, "queue_by_tenant": 1}
+
+
+def test_dx2_the_payment_that_starts_the_clock_puts_the_ticket_in_the_queue(
+    api: Api, admin_key: str, new_customer: Any, wed: RequestClock
+) -> None:
+    tenant = new_customer(policy="digital_express", contract={"active": False})
+    query = {"title": "Question", "description": "How do I export?", "kind": "query"}
+    status, ticket = api.post("/tickets", tenant.key, {**query, "channel": "email"})
+    assert status == 201, ticket
+    ticket_id = ticket["id"]
+    assert queue(api, admin_key, tenant.tenant_id) == []  # pending until paid
+    done(api, tenant.key, ticket_id, "approve_charge")
+    assert queue(api, admin_key, tenant.tenant_id) == []
+    wed.now += timedelta(hours=1)
+    done(api, admin_key, ticket_id, "mark_paid")
+    items = queue(api, admin_key, tenant.tenant_id)
+    assert_agrees_with_tickets(api, admin_key, items, [ticket_id])
+    assert [(i["ticket_id"], i["status"], i["state"], i["remaining_seconds"]) for i in items] == [
+        (ticket_id, "queued", "on_track", 3 * H)
+    ]
+
+
+def test_every_customer_s_queue_pages_through_in_deadline_order(
+    api: Api, agent_key: str, admin_key: str, new_customer: Any, wed: RequestClock
+) -> None:
+    """No tenant named: every customer's open work merged by deadline; a cursor goes
+    on exactly after the last item shown, with nothing twice or left out."""
+    now = wed.now
+    ago: dict[str, int] = {}  # ticket -> minutes since it was reported
+    for tenant, minutes in [(new_customer(), m) for m in (5, 26, 47)] + [
+        (new_customer(), m) for m in (8, 29, 50)
+    ]:
+        reported = now - timedelta(minutes=minutes)
+        ago[open_at(api, agent_key, tenant.tenant_id, "blocker", reported, "x")] = minutes
+    pages = []
+    cursor: str | None = None
+    while True:
+        status, page = api.get(
+            "/queue?limit=4" + (f"&cursor={cursor}" if cursor else ""), admin_key
+        )
+        assert status == 200, page
+        assert len(page["items"]) <= 4
+        pages.append(page["items"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    items = [item for page in pages for item in page]
+    keys = [(i["due_at"], i["ticket_id"]) for i in items]
+    assert keys == sorted(keys)
+    assert len(set(keys)) == len(keys)
+    # the two customers' tickets interleaved, the longest waiting (due first) first
+    assert [ago[i["ticket_id"]] for i in items if i["ticket_id"] in ago] == [
+        50,
+        47,
+        29,
+        26,
+        8,
+        5,
+    ]
+    assert items == queue(api, agent_key)
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "field"),
+    [
+        ("cursor=bm90LWEtY3Vyc29y", 400, "cursor"),
+        ("limit=0", 400, "limit"),
+        ("limit=101", 400, "limit"),
+        ("tenant_id=Not%20A%20Tenant", 400, "tenant_id"),
+        ("tenant_id=no-such-tenant", 404, None),
+    ],
+)
+def test_bad_queue_requests_are_400_or_404_in_the_contract_s_shape(
+    api: Api, agent_key: str, query: str, status: int, field: str | None
+) -> None:
+    got, body = api.get(f"/queue?{query}", agent_key)
+    assert_error(got, body, status)
+    if field is not None:
+        assert field in body["error"]["fields"], body
+
+
+def test_a_cursor_is_for_the_list_it_came_from(
+    api: Api, agent_key: str, customer: Customer, wed: RequestClock
+) -> None:
+    for minutes in (1, 2):
+        open_at(api, agent_key, customer.tenant_id, "blocker", wed.now, f"t{minutes}")
+    status, page = api.get(f"/queue?limit=1&tenant_id={customer.tenant_id}", agent_key)
+    assert status == 200, page
+    cursor = page["next_cursor"]
+    assert cursor is not None
+    status, body = api.get(f"/queue?limit=1&cursor={cursor}", agent_key)  # every customer's
+    assert_error(status, body, 400)
+    status, rest = api.get(f"/queue?tenant_id={customer.tenant_id}&cursor={cursor}", agent_key)
+    assert status == 200, rest
+    assert [i["title"] for i in page["items"] + rest["items"]] == ["t1", "t2"]
+    assert rest["next_cursor"] is None
+
+
+# --- what a page costs ----------------------------------------------------------
+
+
+def _table() -> Any:
+    from moto.dynamodb.models import dynamodb_backends
+
+    from chalicelib.settings import get_settings
+
+    return dynamodb_backends["123456789012"]["us-east-1"].get_table(get_settings().table_name)
+
+
+def _clone(template_id: str, count: int, reported: Any = None) -> list[str]:
+    """`count` copies of a stored ticket, each reported at `reported(n)` (its targets
+    started again then) or as it is (a closed one), mapped by the store as on every
+    save (`to_item`: the index keys derived from the aggregate) and put straight
+    into moto's table: 6,000 tickets through the API (or moto's own put_item, which
+    re-measures the item at each attribute) would take minutes."""
+    from dataclasses import replace
+
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+    from ulid import ULID
+
+    from chalicelib.domain import sla
+    from chalicelib.store import tickets as store
+
+    table = _table()
+    base = store.get(template_id)
+    assert base is not None
+    specs = [sla.TargetSpec(t.metric, t.clock, t.target_seconds) for t in base.sla.targets]
+    ids = []
+    for n in range(count):
+        ticket = replace(base, id=f"tkt_{ULID()}", version=1, sla=replace(base.sla))
+        if reported is not None:
+            ticket.reported_at = reported(n)
+            ticket.sla.targets = sla.start_targets(specs, ticket.reported_at)
+        item = store.to_item(ticket)
+        item.version = 1
+        entry: Any = Item.__new__(Item)  # its __init__ re-measures the item per attribute
+        entry.attrs = LimitedSizeDict({k: DynamoType(v) for k, v in item.serialize().items()})
+        entry.hash_key, entry.range_key = entry.attrs["pk"], entry.attrs["sk"]
+        table.items[entry.hash_key][entry.range_key] = entry
+        ids.append(ticket.id)
+    return ids
+
+
+def _forget(ticket_ids: list[str]) -> None:
+    """Take the cloned tickets out again: the session's table stays small."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    table = _table()
+    for ticket_id in ticket_ids:
+        table.delete_item(DynamoType({"S": f"TICKET#{ticket_id}"}), DynamoType({"S": "TICKET"}))
+
+
+def _page_cost(
+    api: Api, key: str, path: str, aws_calls: Counter[str]
+) -> tuple[dict[str, int], int, dict[str, Any]]:
+    """The DynamoDB calls of one page on a warm container (the key cached by the
+    request before, a cheap one: moto's index queries are slow on a big table), the
+    index entries its Queries read (ScannedCount), and the page."""
+    from chalicelib.services import auth
+    from chalicelib.store.models import TicketItem
+
+    auth.forget(auth.hash_key(key))  # cached afresh: it cannot expire before the page
+    assert api.get("/tickets/tkt_00000000000000000000000000", key)[0] == 404  # key cached
+    scanned = []
+
+    def count(parsed: dict[str, Any], **_: Any) -> None:
+        scanned.append(int(parsed.get("ScannedCount", 0)))
+
+    events = TicketItem._get_connection().connection.client.meta.events
+    events.register("after-call.dynamodb.Query", count)
+    try:
+        aws_calls.clear()
+        status, page = api.get(path, key)
+    finally:
+        events.unregister("after-call.dynamodb.Query", count)
+    assert status == 200, page
+    return dict(aws_calls), sum(scanned), page
+
+
+def test_a_page_costs_5_calls_with_1_open_ticket_and_with_1000_open_and_5000_closed(
+    api: Api, agent_key: str, new_customer: Any, wed: RequestClock, aws_calls: Counter[str]
+) -> None:
+    """4 Queries (one per shard, 26 keys at most each) and 1 BatchGetItem, whatever
+    the number of closed tickets, which the sparse index does not hold."""
+    tenant = new_customer()
+    now = wed.now
+    first = open_at(api, agent_key, tenant.tenant_id, "blocker", now, "first")
+    path = f"/queue?tenant_id={tenant.tenant_id}"
+    calls, scanned, page = _page_cost(api, agent_key, path, aws_calls)
+    assert calls == {"Query": 4, "BatchGetItem": 1}
+    assert scanned == 1
+    assert [i["ticket_id"] for i in page["items"]] == [first]
+
+    closed = open_at(api, agent_key, tenant.tenant_id, "high", now, "closed")
+    done(api, agent_key, closed, "close")
+    cloned = _clone(first, 999, lambda n: now - timedelta(seconds=n + 1))
+    cloned += _clone(closed, 5000)
+    try:
+        pages = {}
+        for query in (path, "/queue"):  # one tenant's, and every customer's
+            calls, scanned, pages[query] = _page_cost(api, agent_key, query, aws_calls)
+            assert calls == {"Query": 4, "BatchGetItem": 1}, query
+            assert scanned <= 4 * 26, query
+            assert len(pages[query]["items"]) == 25, query
+            assert pages[query]["next_cursor"] is not None, query
+        # the tenant's page: the oldest of its 1,000 blockers lead (999 s of 1 h used)
+        items = pages[path]["items"]
+        assert [i["remaining_seconds"] for i in items] == [H - 999 + n for n in range(25)]
+        assert {i["state"] for i in items} == {"on_track"}
+    finally:
+        _forget(cloned)
