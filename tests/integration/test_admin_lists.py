@@ -94,7 +94,8 @@ def test_partners_by_tenant_never_a_secret_and_when_the_secret_was_rotated(
     text = json.dumps([listed, everyone, one])
     for secret in (first["secret"], second["secret"], rotated["secret"]):
         assert secret not in text
-    assert "ciphertext" not in text and "secret_id" not in text
+    assert "ciphertext" not in text
+    assert "secret_id" not in text
 
 
 @pytest.mark.parametrize(
@@ -139,7 +140,8 @@ def test_the_cli_lists_tenants_and_partners_for_a_person_and_for_a_script(
     assert line.startswith(f"{partner['id']}\ttenant {tenant.tenant_id}\tformat generic\tsince ")
     assert main(["list-partners", "--tenant-id", tenant.tenant_id, "--json"]) == 0
     (doc,) = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
-    assert doc["id"] == partner["id"] and doc["secret_rotated_at"] is None
+    assert doc["id"] == partner["id"]
+    assert doc["secret_rotated_at"] is None
     assert partner["secret"] not in json.dumps(doc)
     assert main(["list-partners", "--tenant-id", "no-such-tenant"]) == 1
     assert "not found" in capsys.readouterr().err
