@@ -67,8 +67,12 @@ def test_the_shell_blocks_work_as_written_against_make_dev(stack: Stack, tmp_pat
     )
     assert r.status_code == 201, r.text
     ticket_id = r.json()["id"]
-    partner = {"id": "docs-queue-desk", "tenant_id": "demo-keybe", "format": "generic"}
-    partner["priority_map"] = {"urgent": "emergency", "normal": "normal"}  # Keybe's (K1)
+    partner = {
+        "id": "docs-queue-desk",
+        "tenant_id": "demo-keybe",
+        "format": "generic",
+        "priority_map": {"urgent": "emergency", "normal": "normal"},  # Keybe's (K1)
+    }
     r = stack.call("POST", "/admin/partners", admin, partner)
     assert r.status_code == 201, r.text
     checkout = tmp_path / "checkout"
