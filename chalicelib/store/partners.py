@@ -25,7 +25,7 @@ from pynamodb.exceptions import DoesNotExist, PutError
 from chalicelib import aws
 from chalicelib.settings import get_settings
 from chalicelib.store.models import DeliveryItem, PartnerItem, PartnerLinkItem, plain
-from chalicelib.store.pages import decode_cursor, key_cursor
+from chalicelib.store.pages import decode_cursor, index_page
 from chalicelib.store.tickets import TxItem
 
 PARTNER_SK = "PARTNER"
@@ -221,13 +221,9 @@ def list_partners(
     expected = {"catalog": PARTNERS, **({"tenant_id": tenant_id} if tenant_id else {})}
     start = decode_cursor(cursor, expected, _CATALOG_PAGE_KEYS)
     condition = PartnerItem.tenant_id == tenant_id if tenant_id is not None else None
-    entries = list(
-        PartnerItem.catalog_index.query(
-            PARTNERS, condition, limit=limit + 1, page_size=limit + 1, last_evaluated_key=start
-        )
+    page, next_cursor = index_page(
+        PartnerItem.catalog_index, PARTNERS, limit, start, _CATALOG_PAGE_KEYS, condition
     )
-    page = entries[:limit]
-    next_cursor = key_cursor(page[-1], _CATALOG_PAGE_KEYS) if len(entries) > limit else None
     keys = [(entry.pk, entry.sk) for entry in page]
     found = {item.pk: _from_item(item) for item in PartnerItem.batch_get(keys)} if keys else {}
     return [found[pk] for pk, _ in keys if pk in found], next_cursor

@@ -9,7 +9,7 @@ from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from chalicelib.errors import Conflict, TenantNotFound
 from chalicelib.store.models import ApiKeyItem, TenantItem, plain
-from chalicelib.store.pages import decode_cursor, key_cursor
+from chalicelib.store.pages import decode_cursor, index_page
 
 
 def _conditional_failed(e: PutError) -> bool:
@@ -48,13 +48,9 @@ def list_customers(limit: int, cursor: str | None) -> tuple[list[dict[str, Any]]
     `customers` index (`limit + 1` keys: the extra one says whether a next page
     exists), then one BatchGetItem of the page's documents."""
     start = decode_cursor(cursor, {"catalog": CUSTOMERS}, _CATALOG_PAGE_KEYS)
-    items = list(
-        TenantItem.customers.query(
-            CUSTOMERS, limit=limit + 1, page_size=limit + 1, last_evaluated_key=start
-        )
+    page, next_cursor = index_page(
+        TenantItem.customers, CUSTOMERS, limit, start, _CATALOG_PAGE_KEYS
     )
-    page = items[:limit]
-    next_cursor = key_cursor(page[-1], _CATALOG_PAGE_KEYS) if len(items) > limit else None
     docs = tenant_docs(item.tenant_id for item in page)
     return [docs[item.tenant_id] for item in page if item.tenant_id in docs], next_cursor
 
@@ -154,14 +150,7 @@ def list_keys(
     """A page of a tenant's keys in issue order: one Query of the sparse
     keys_by_tenant index (`limit + 1`: the extra one says whether a next page exists)."""
     start = decode_cursor(cursor, {"tenant_id": tenant_id}, _KEY_PAGE_KEYS)
-    items = list(
-        ApiKeyItem.by_tenant.query(
-            tenant_id, limit=limit + 1, page_size=limit + 1, last_evaluated_key=start
-        )
-    )
-    page = items[:limit]
-    next_cursor = key_cursor(page[-1], _KEY_PAGE_KEYS) if len(items) > limit else None
-    return page, next_cursor
+    return index_page(ApiKeyItem.by_tenant, tenant_id, limit, start, _KEY_PAGE_KEYS)
 
 
 def find_key(tenant_id: str, key_id: str) -> ApiKeyItem | None:

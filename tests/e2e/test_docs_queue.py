@@ -5,16 +5,14 @@ console prints to watch the queue answers the queue."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import ROOT, Stack, aws_free_env
+from tests.e2e.conftest import ROOT, Stack, aws_free_env, need_jq, reader_checkout
 
 pytestmark = pytest.mark.e2e
 PAGE = ROOT / "docs" / "queue.md"
@@ -46,10 +44,7 @@ def test_the_page_shows_output_of_the_shape_its_commands_print() -> None:
 
 
 def test_the_shell_blocks_work_as_written_against_make_dev(stack: Stack, tmp_path: Path) -> None:
-    if shutil.which("jq") is None:
-        if os.environ.get("SLAGUARD_REQUIRE_TOOLS"):  # .ci/run installs it
-            pytest.fail("jq is required here: apt-get install jq")
-        pytest.skip("the page's examples need jq (apt-get install jq; .ci/run does)")
+    need_jq("the page's")
     agent, admin = stack.keys["AGENT"], stack.keys["ADMIN"]
     reported = datetime.now(UTC) - timedelta(hours=2)
     r = stack.call(
@@ -75,10 +70,7 @@ def test_the_shell_blocks_work_as_written_against_make_dev(stack: Stack, tmp_pat
     }
     r = stack.call("POST", "/admin/partners", admin, partner)
     assert r.status_code == 201, r.text
-    checkout = tmp_path / "checkout"
-    checkout.mkdir()
-    for name in (".venv", "chalicelib", "app.py", ".chalice"):
-        (checkout / name).symlink_to(ROOT / name)
+    checkout = reader_checkout(tmp_path / "checkout")
     (checkout / ".dev").symlink_to(stack.state)
     done = subprocess.run(
         ["bash", "-c", "set -euo pipefail\n" + "\n".join(blocks("sh"))],  # noqa: S607
