@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
+from dev.embedded_aws import plain_projections
 from tests.integration.helpers import ROOT, Api, Customer, RequestClock, reset_connections
 from tests.integration.operations import OPERATIONS, Operations
 
@@ -88,6 +89,7 @@ def aws_mock(record_operations: Operations) -> Iterator[None]:
     )
     cheap_transaction_snapshots()
     cheap_item_order()
+    plain_projections()
     with mock_aws():
         reset_connections()
         from chalicelib.cli import ensure_resources

@@ -578,3 +578,14 @@ def test_a_page_costs_5_calls_with_1_open_ticket_and_with_1000_open_and_5000_clo
         assert {i["state"] for i in items} == {"on_track"}
     finally:
         _forget(cloned)
+
+
+def test_a_ticket_whose_fields_hold_any_number_dynamodb_stores_is_queued(
+    api: Api, customer: Customer, agent_key: str
+) -> None:
+    """10**40 is a number DynamoDB stores; the local AWS (moto) once failed to read
+    the queue's keys-only entries of such a ticket (dev.embedded_aws.plain_projections)."""
+    body = {**INCIDENT, "fields": {"zeros": 10**40, "small": 1e-130}}
+    status, ticket = api.post("/tickets", customer.key, body)
+    assert status == 201, ticket
+    assert [i["ticket_id"] for i in queue(api, agent_key, customer.tenant_id)] == [ticket["id"]]
