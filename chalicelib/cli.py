@@ -4,8 +4,12 @@ python -m chalicelib.cli bootstrap [--stack STACK] [--tenant-id provider] [--nam
 python -m chalicelib.cli create-tenant --id acme --name "Acme SA" --policy aivo [--json DOC]
 python -m chalicelib.cli issue-key --tenant-id acme --role customer [--contact ana@acme.example]
 python -m chalicelib.cli check --at 2026-03-02T14:00:00Z
+python -m chalicelib.cli list-tenants [--json]
+python -m chalicelib.cli list-partners [--tenant-id acme] [--json]
 
-Each command prints one JSON line on stdout; errors are one line on stderr (exit 1).
+Each command prints one JSON line on stdout; the lists print one line per tenant or
+partner (plain, or one JSON object each with --json). Errors are one line on stderr
+(exit 1).
 AWS: the usual credentials and region (AWS_PROFILE or AWS_ACCESS_KEY_ID and
 AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION); against `make dev`, `source .dev/aws.env`.
 The stage's resources: TABLE_NAME, IDEMPOTENCY_TABLE_NAME, ALERTS_TOPIC_ARN.
@@ -17,7 +21,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -142,6 +146,48 @@ def check(at: datetime) -> dict[str, int]:
     return run_check(at)
 
 
+LIST_PAGE = 100  # items a list command asks for per request
+
+
+def list_tenants() -> Iterator[dict[str, Any]]:
+    """Every customer tenant, by id (GET /admin/tenants, page after page)."""
+    from chalicelib.services import tenants
+
+    cursor = None
+    while True:
+        page = tenants.list_tenants(LIST_PAGE, cursor)
+        yield from page["items"]
+        if (cursor := page["next_cursor"]) is None:
+            return
+
+
+def list_partners(tenant_id: str | None) -> Iterator[dict[str, Any]]:
+    """Every partner helpdesk, by tenant (GET /admin/partners, page after page)."""
+    from chalicelib.services import partners
+
+    cursor = None
+    while True:
+        page = partners.list_partners(tenant_id, LIST_PAGE, cursor)
+        yield from page["items"]
+        if (cursor := page["next_cursor"]) is None:
+            return
+
+
+def tenant_line(tenant: dict[str, Any]) -> str:
+    parts = [tenant["id"], tenant["name"], f"policy {tenant['policy']}"]
+    if tenant.get("tier"):
+        parts.append(f"tier {tenant['tier']}")
+    return "\t".join(parts)
+
+
+def partner_line(partner: dict[str, Any]) -> str:
+    parts = [partner["id"], f"tenant {partner['tenant_id']}", f"format {partner['format']}"]
+    parts.append(f"since {partner['created_at']}")
+    if partner["secret_rotated_at"]:
+        parts.append(f"secret rotated {partner['secret_rotated_at']}")
+    return "\t".join(parts)
+
+
 DEV_HINT = "against make dev: source .dev/aws.env"
 
 
@@ -239,6 +285,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         "An instant in the future publishes the alerts due by then, for real.",
     )
     p.add_argument("--at", required=True, help="an RFC 3339 instant, e.g. 2026-03-02T14:00:00Z")
+    p = command(
+        "list-tenants",
+        "List the customer tenants",
+        "One line per tenant, by id: id, name, policy and tier, tab-separated.\n"
+        "--json: one Tenant object per line instead (for a script).",
+    )
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p = command(
+        "list-partners",
+        "List the partner helpdesks (never a secret)",
+        "One line per partner, by tenant: id, tenant, format, when it was registered and\n"
+        "when its secret was last rotated, tab-separated.\n"
+        "--json: one partner object per line instead (for a script).",
+    )
+    p.add_argument("--tenant-id", help="only this customer's partners")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
     args = parser.parse_args(argv)
 
     from botocore.exceptions import BotoCoreError, ClientError
@@ -263,6 +325,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             out = create_tenant({**extra, "id": args.id, "name": args.name, "policy": args.policy})
         elif args.command == "issue-key":
             out = issue_key(args.tenant_id, args.role, args.contact)
+        elif args.command == "list-tenants":
+            found = list(list_tenants())
+            lines = [json.dumps(t) if args.json else tenant_line(t) for t in found]
+        elif args.command == "list-partners":
+            found = list(list_partners(args.tenant_id))
+            lines = [json.dumps(p) if args.json else partner_line(p) for p in found]
         else:
             try:
                 at = parse_instant(args.at)
@@ -292,7 +360,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     finally:
         sys.stdout = stdout
-    print(json.dumps(out))
+    if args.command.startswith("list-"):
+        for line in lines:
+            print(line)
+    else:
+        print(json.dumps(out))
     return 0
 
 

@@ -188,6 +188,12 @@ class PageQuery(Strict):
     cursor: Annotated[str, StringConstraints(min_length=1, max_length=2000)] | None = None
 
 
+class TenantPageQuery(PageQuery):
+    """A list that an agent or admin may narrow to one customer (`tenant_id`)."""
+
+    tenant_id: TenantId | None = None
+
+
 class TicketListQuery(PageQuery):
     tenant_id: TenantId | None = None
     status: Status | None = None

@@ -10,6 +10,9 @@ moto's DynamoDB also costs what the table holds, not what a call touches (a deep
 copy of every table per transaction, a sort of every item per index query): the
 embedded AWS installs `dev.moto_costs`, the mechanism the tests use too, so that
 memory and latency stay flat as the tables grow.
+
+moto also projects index entries through a stricter number reading than DynamoDB's
+(`plain_projections`): the integration tests' in-process moto takes the same fix.
 """
 
 from __future__ import annotations
@@ -67,6 +70,31 @@ def listening_socket(port: int, host: str = "127.0.0.1", backlog: int = 128) -> 
     return s
 
 
+def plain_projections() -> None:
+    """moto projects an item (a keys-only or INCLUDE index, a projection of top-level
+    names) by turning the whole item into Python numbers through boto3's decimal
+    context, which refuses numbers DynamoDB stores (`10**40`: DynamoDB counts the
+    significant digits without trailing zeros, boto3's context counts them all), so
+    one such item in a ticket's `fields` failed every Query of the agents' queue
+    (and of the due index) that reached it. Top-level names are copied as they are
+    stored; anything else is left to moto."""
+    from moto.dynamodb.models.dynamo_type import Item
+
+    if getattr(Item.project, "plain", False):
+        return
+    original = Item.project
+
+    def project(self: Item, projection_expressions: list[list[str]]) -> Item:
+        names = {e[0] for e in projection_expressions if len(e) == 1 and "[" not in e[0]}
+        if len(names) != len(projection_expressions):
+            return original(self, projection_expressions)
+        kept = {name: value.to_json() for name, value in self.attrs.items() if name in names}
+        return Item(self.hash_key, self.range_key, kept)
+
+    project.plain = True  # type: ignore[attr-defined]
+    Item.project = project  # type: ignore[method-assign]
+
+
 class EmbeddedAws:
     """moto's server on 127.0.0.1:`port`, bound at construction (a busy port raises
     OSError here, at once, where werkzeug would print and exit), served on a daemon
@@ -83,6 +111,7 @@ class EmbeddedAws:
         from dev import moto_costs
 
         moto_costs.install()
+        plain_projections()
         app = SerializedDynamoDB(DomainDispatcherApplication(create_backend_app))
         with listening_socket(port) as sock:  # werkzeug serves a duplicate of it
             self.server = ThreadedWSGIServer(

@@ -280,6 +280,7 @@ def serve(
     print(
         f"demo keys:    source {_shown(keys_env)}  (ADMIN, AGENT, CUSTOMER...: the same each start)"
     )
+    print(f"agents' queue: {queue_line(api_url)}  (what breaches next; docs/queue.md)")
     print(
         f"API on {api_url} (reference: {api_url}/docs), ready in "
         f"{time.monotonic() - started:.1f} s; Ctrl-C stops",
@@ -296,6 +297,11 @@ def serve(
             return 1
         stop.wait(0.5)
     return 0
+
+
+def queue_line(api_url: str) -> str:
+    """The one curl line that shows the agents' queue (with $AGENT of .dev/keys.env)."""
+    return f'curl -s "{api_url}/queue" -H "Authorization: Bearer $AGENT"'
 
 
 def _shown(path: Path) -> Path:

@@ -40,6 +40,19 @@ def create_tenant(call: Call) -> dict[str, Any]:
 
 @route(
     bp,
+    "/admin/tenants",
+    "GET",
+    roles=ADMIN,
+    query=lambda: commands.PageQuery,
+    response=lambda: models.TenantPage,
+    summary="Every customer tenant, by id",
+)
+def list_tenants(call: Call) -> dict[str, Any]:
+    return tenants.list_tenants(call.query.limit, call.query.cursor)
+
+
+@route(
+    bp,
     "/admin/tenants/{tenant_id}",
     "GET",
     roles=ADMIN,

@@ -471,3 +471,92 @@ RESPONSES.update(
     }
 )
 PARAMETERS["partner_id"] = "acme-zendesk"
+
+
+# --- what admins list, the agents' queue (docs/queue.md) --------------------------
+
+RESPONSES.update(
+    {
+        ("GET", "/admin/tenants"): {
+            200: {
+                "page": _ex(
+                    "Every customer, by id; next_cursor goes on after the last one",
+                    {"items": [ACME], "next_cursor": "eyJjYXRhbG9nIjp7IlMiOiJDVVNUT01FUlMifX0"},
+                )
+            }
+        },
+        ("GET", "/admin/partners"): {
+            200: {
+                "page": _ex(
+                    "The partners of one customer (never a secret)",
+                    {
+                        "items": [
+                            {
+                                "id": "acme-zendesk",
+                                "tenant_id": "acme",
+                                "format": "zendesk",
+                                "priority_map": {},
+                                "default_kind": "incident",
+                                "created_at": "2026-11-02T12:00:00Z",
+                                "secret_rotated_at": "2026-12-01T10:00:00Z",
+                            }
+                        ],
+                        "next_cursor": None,
+                    },
+                )
+            }
+        },
+        ("GET", "/admin/partners/{partner_id}"): {
+            200: {
+                "partner": _ex(
+                    "A partner whose first secret is still the current one",
+                    {
+                        "id": "brand-jira",
+                        "tenant_id": "brand",
+                        "format": "jira",
+                        "priority_map": {"highest": "emergency", "medium": "normal"},
+                        "default_kind": "query",
+                        "created_at": "2026-11-02T12:00:00Z",
+                        "secret_rotated_at": None,
+                    },
+                )
+            }
+        },
+        ("GET", "/queue"): {
+            200: {
+                "morning": _ex(
+                    "Breached first, then what breaches soonest",
+                    {
+                        "items": [
+                            {
+                                "ticket_id": TICKET_ID,
+                                "tenant_id": "acme",
+                                "title": "Bot down",
+                                "priority": "blocker",
+                                "status": "new",
+                                "assignee": None,
+                                "metric": "first_response",
+                                "due_at": "2026-11-25T12:00:00Z",
+                                "remaining_seconds": -3600,
+                                "state": "breached",
+                            },
+                            {
+                                "ticket_id": "tkt_01KBK8C3D5F7H9K1M3P5R7T9V1",
+                                "tenant_id": "brand",
+                                "title": "Contacts do not load",
+                                "priority": "emergency",
+                                "status": "open",
+                                "assignee": "ana@provider.example",
+                                "metric": "resolution",
+                                "due_at": "2026-11-25T13:10:00Z",
+                                "remaining_seconds": 600,
+                                "state": "at_risk",
+                            },
+                        ],
+                        "next_cursor": None,
+                    },
+                )
+            }
+        },
+    }
+)

@@ -129,6 +129,11 @@ class TenantOut(TenantBody):
     pass
 
 
+class TenantPage(BaseModel):
+    items: list[TenantOut]
+    next_cursor: str | None
+
+
 class Health(BaseModel):
     status: Literal["ok"]
 
@@ -222,6 +227,24 @@ class PartnerIssued(BaseModel):
     default_kind: str
 
 
+class PartnerOut(BaseModel):
+    """A partner as listed: never a secret. `secret_rotated_at`: when the current
+    secret was issued by a rotation, null while it is the first one."""
+
+    id: str
+    tenant_id: str
+    format: PartnerFormat
+    priority_map: dict[str, str]
+    default_kind: str
+    created_at: str
+    secret_rotated_at: str | None
+
+
+class PartnerPage(BaseModel):
+    items: list[PartnerOut]
+    next_cursor: str | None
+
+
 class SecretIssued(BaseModel):
     secret: str | None  # null on an Idempotency-Key replay: shown once
     previous_valid_until: str | None
@@ -230,3 +253,27 @@ class SecretIssued(BaseModel):
 class WebhookAnswer(BaseModel):
     ticket_id: str | None
     applied: bool
+
+
+# --- the agents' queue (docs/queue.md) -------------------------------------------
+
+
+class QueueItem(BaseModel):
+    """A ticket in the queue: its earliest running deadline (`due_at`, of `metric`),
+    the clock time left (negative once past) and its state as of the request."""
+
+    ticket_id: str
+    tenant_id: str
+    title: str
+    priority: str
+    status: str
+    assignee: str | None
+    metric: str
+    due_at: str
+    remaining_seconds: int
+    state: Literal["on_track", "at_risk", "breached"]
+
+
+class QueuePage(BaseModel):
+    items: list[QueueItem]
+    next_cursor: str | None

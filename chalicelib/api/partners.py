@@ -1,5 +1,5 @@
-"""Partner helpdesk routes: registration and secret rotation (admin), and the
-signed webhook endpoint. Thin: each one calls one service function."""
+"""Partner helpdesk routes: registration, listing and secret rotation (admin), and
+the signed webhook endpoint. Thin: each one calls one service function."""
 
 from __future__ import annotations
 
@@ -51,6 +51,34 @@ def register(call: Call) -> dict[str, Any]:
         secret=b.secret,
         default_kind=b.default_kind,
     )
+
+
+@route(
+    bp,
+    "/admin/partners",
+    "GET",
+    roles=ADMIN,
+    query=lambda: commands.TenantPageQuery,
+    response=lambda: models.PartnerPage,
+    summary="Registered partner helpdesks, by tenant (never a secret)",
+    errors=(404,),
+)
+def list_partners(call: Call) -> dict[str, Any]:
+    q = call.query
+    return partners.list_partners(q.tenant_id, q.limit, q.cursor)
+
+
+@route(
+    bp,
+    "/admin/partners/{partner_id}",
+    "GET",
+    roles=ADMIN,
+    response=lambda: models.PartnerOut,
+    summary="One partner helpdesk (never a secret)",
+    errors=(404,),
+)
+def get_partner(call: Call, partner_id: str) -> dict[str, Any]:
+    return partners.describe(partner_id)
 
 
 @route(

@@ -1,4 +1,5 @@
-"""Ticket routes: thin, each one calls one service function."""
+"""Ticket routes, and the agents' queue of them: thin, each one calls one service
+function."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from chalicelib.lazy import lazy_module
 if TYPE_CHECKING:
     from chalicelib import commands
     from chalicelib.api import models
-    from chalicelib.services import tickets
+    from chalicelib.services import queue, tickets
 else:  # deferred for cold start (chalicelib.lazy): the first request loads them
     models = lazy_module("chalicelib.api.models")
     commands = lazy_module("chalicelib.commands")
+    queue = lazy_module("chalicelib.services.queue")
     tickets = lazy_module("chalicelib.services.tickets")
 
 bp = Blueprint(__name__)
@@ -89,3 +91,21 @@ def get_ticket(call: Call, ticket_id: str) -> dict[str, Any]:
 )
 def list_events(call: Call, ticket_id: str) -> dict[str, Any]:
     return tickets.list_events(call.who, ticket_id, call.query.limit, call.query.cursor)
+
+
+@route(
+    bp,
+    "/queue",
+    "GET",
+    roles={"agent", "admin"},
+    query=lambda: commands.TenantPageQuery,
+    response=lambda: models.QueuePage,
+    summary=(
+        "The agents' queue: open work with a running target, earliest deadline first "
+        "(breached first), with its state as of now"
+    ),
+    errors=(400, 404),
+)
+def agents_queue(call: Call) -> dict[str, Any]:
+    q = call.query
+    return queue.agents_queue(q.tenant_id, q.limit, q.cursor, call.now)

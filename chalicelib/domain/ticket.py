@@ -447,6 +447,19 @@ class Ticket:
         """The instant of the soonest threshold not alerted yet, or None."""
         return sla.earliest_threshold(self.sla.targets, self.clock)
 
+    def next_deadline(self) -> tuple[datetime, str] | None:
+        """The agents' queue key: the earliest due instant among running targets
+        (past when breached) and its metric, the first such target on a tie; None
+        while no target runs, and always once resolved or closed."""
+        if self.status in ("resolved", "closed"):
+            return None
+        running = [
+            (due, t.metric)
+            for t in self.sla.targets
+            if t.state == "running" and (due := sla.due_instant(t, self.clock(t.clock)))
+        ]
+        return min(running, key=lambda step: step[0], default=None)
+
     def logged_minutes(self) -> int:
         """The time agents logged (`fields.logged_minutes`, C4); anything else there
         (a client may open a ticket with any fields) counts as none."""

@@ -174,3 +174,33 @@ def valid_secrets(partner: store.Partner, now: datetime) -> list[str]:
 def get(partner_id: str) -> store.Partner:
     """The partner of that id (404 when there is none, or the id is not one)."""
     return _stored(partner_id)
+
+
+def view(partner: store.Partner) -> dict[str, Any]:
+    """A partner as admins list it: never a secret, nor its ciphertext. A rotation
+    leaves the previous secret with an end (`valid_until`): `secret_rotated_at` is
+    then when the current one was issued, else null."""
+    current = next((s for s in partner.secrets if s.valid_until is None), None)
+    rotated = any(s.valid_until is not None for s in partner.secrets)
+    return {
+        "id": partner.id,
+        "tenant_id": partner.tenant_id,
+        "format": partner.format,
+        "priority_map": partner.priority_map,
+        "default_kind": partner.default_kind,
+        "created_at": partner.created_at,
+        "secret_rotated_at": current.created_at if rotated and current is not None else None,
+    }
+
+
+def describe(partner_id: str) -> dict[str, Any]:
+    """GET /admin/partners/{partner_id} (404 when unknown)."""
+    return view(_stored(partner_id))
+
+
+def list_partners(tenant_id: str | None, limit: int, cursor: str | None) -> dict[str, Any]:
+    """GET /admin/partners: a page of the partners, by tenant (one tenant's when
+    named; an empty first page of a tenant that is not a customer is a 404)."""
+    partners, next_cursor = store.list_partners(tenant_id, limit, cursor)
+    tenant_store.listed_tenant_exists(tenant_id, not partners, cursor is None)
+    return {"items": [view(p) for p in partners], "next_cursor": next_cursor}

@@ -74,6 +74,12 @@ def get_tenant(tenant_id: str) -> dict[str, Any]:
     return store.doc_of(item)
 
 
+def list_tenants(limit: int, cursor: str | None) -> dict[str, Any]:
+    """GET /admin/tenants: a page of the customer tenants, by id."""
+    docs, next_cursor = store.list_customers(limit, cursor)
+    return {"items": docs, "next_cursor": next_cursor}
+
+
 def merge_patch(target: Any, patch: Any) -> Any:
     """RFC 7386 JSON Merge Patch."""
     if not isinstance(patch, dict):

@@ -184,6 +184,24 @@ class ByReportedIndex(GlobalSecondaryIndex["TicketItem"]):
     reported_sk = UnicodeAttribute(range_key=True)
 
 
+class QueueIndex(GlobalSecondaryIndex["TicketItem"]):
+    class Meta(_IndexMeta):
+        index_name = schema.QUEUE_INDEX
+        projection = KeysOnlyProjection()
+
+    queue_shard = UnicodeAttribute(hash_key=True)
+    queue_sk = UnicodeAttribute(range_key=True)
+
+
+class QueueByTenantIndex(GlobalSecondaryIndex["TicketItem"]):
+    class Meta(_IndexMeta):
+        index_name = schema.QUEUE_BY_TENANT_INDEX
+        projection = KeysOnlyProjection()
+
+    queue_tenant = UnicodeAttribute(hash_key=True)
+    queue_sk = UnicodeAttribute(range_key=True)
+
+
 class TicketItem(Model):
     class Meta(_TableMeta):
         pass
@@ -222,6 +240,11 @@ class TicketItem(Model):
     priority_key = UnicodeAttribute(null=True)
     breached_key = UnicodeAttribute(null=True)
     reported_sk = UnicodeAttribute(null=True)
+    # The agents' queue (sparse): present only while a target runs (store.queue):
+    # QUEUE#<shard>, QUEUE#<tenant>#<shard>, <next deadline's epoch second>#<id>.
+    queue_shard = UnicodeAttribute(null=True)
+    queue_tenant = UnicodeAttribute(null=True)
+    queue_sk = UnicodeAttribute(null=True)
     last_event = UnicodeAttribute(null=True)  # the newest EVENT#<id> of its partition
     version = VersionAttribute()
 
@@ -232,6 +255,8 @@ class TicketItem(Model):
     by_priority = ByPriorityIndex()
     breached = BreachedIndex()
     by_reported = ByReportedIndex()
+    queue = QueueIndex()
+    queue_by_tenant = QueueByTenantIndex()
 
     @staticmethod
     def key(ticket_id: str) -> str:
@@ -321,6 +346,17 @@ class RetargetJobItem(Model):
     updated_at = UnicodeAttribute()
 
 
+class PartnerCatalogIndex(GlobalSecondaryIndex["PartnerItem"]):
+    """The `customers` catalog index's PARTNERS partition: partners by tenant."""
+
+    class Meta(_IndexMeta):
+        index_name = schema.CUSTOMERS_INDEX
+        projection = KeysOnlyProjection()
+
+    catalog = UnicodeAttribute(hash_key=True)
+    tenant_id = UnicodeAttribute(range_key=True)
+
+
 class PartnerItem(Model):
     """A partner helpdesk (docs/api.md, Webhooks). Its secrets are stored only as KMS
     ciphertext (`secrets[].ciphertext`), never in clear: the console shows the
@@ -341,6 +377,9 @@ class PartnerItem(Model):
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     version = VersionAttribute()
+    catalog = UnicodeAttribute(null=True)  # "PARTNERS": listed by the catalog index
+
+    catalog_index = PartnerCatalogIndex()
 
     @staticmethod
     def key(partner_id: str) -> str:

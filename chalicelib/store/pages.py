@@ -26,6 +26,26 @@ def key_cursor(item: Any, attributes: set[str]) -> str | None:
     return encode_cursor({name: {"S": getattr(item, name)} for name in sorted(attributes)})
 
 
+def index_page(
+    index: Any,
+    partition: str,
+    limit: int,
+    start: dict[str, Any] | None,
+    page_keys: set[str],
+    condition: Any = None,
+) -> tuple[list[Any], str | None]:
+    """One Query of an index partition for `limit + 1` entries after `start` (a
+    decoded cursor): the page, and the cursor after its last entry when the extra
+    one says a next page exists (else None)."""
+    entries = list(
+        index.query(
+            partition, condition, limit=limit + 1, page_size=limit + 1, last_evaluated_key=start
+        )
+    )
+    page = entries[:limit]
+    return page, key_cursor(page[-1], page_keys) if len(entries) > limit else None
+
+
 def raw_cursor(raw: dict[str, Any], attributes: set[str]) -> str | None:
     """`key_cursor` for an item as DynamoDB returned it (its attributes typed)."""
     return encode_cursor({name: raw[name] for name in sorted(attributes)})

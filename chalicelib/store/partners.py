@@ -25,9 +25,11 @@ from pynamodb.exceptions import DoesNotExist, PutError
 from chalicelib import aws
 from chalicelib.settings import get_settings
 from chalicelib.store.models import DeliveryItem, PartnerItem, PartnerLinkItem, plain
+from chalicelib.store.pages import decode_cursor, index_page
 from chalicelib.store.tickets import TxItem
 
 PARTNER_SK = "PARTNER"
+PARTNERS = "PARTNERS"  # partner items' partition of the `customers` catalog index
 SECRET_CACHE_SECONDS = 300.0
 MAX_KEY_PART = 200  # a longer external or delivery id is stored by its SHA-256
 
@@ -164,6 +166,7 @@ def _to_item(partner: Partner) -> PartnerItem:
         ],
         created_at=partner.created_at,
         updated_at=partner.updated_at,
+        catalog=PARTNERS,
     )
     if partner.version is not None:
         item.version = partner.version
@@ -204,6 +207,26 @@ def get_partner(partner_id: str) -> Partner | None:
     except DoesNotExist:
         return None
     return _from_item(item)
+
+
+_CATALOG_PAGE_KEYS = {"pk", "sk", "catalog", "tenant_id"}
+
+
+def list_partners(
+    tenant_id: str | None, limit: int, cursor: str | None
+) -> tuple[list[Partner], str | None]:
+    """A page of the partners, by tenant (of one tenant when named): one Query of
+    the catalog index's PARTNERS partition (`limit + 1` keys), then one
+    BatchGetItem of the page's partners."""
+    expected = {"catalog": PARTNERS, **({"tenant_id": tenant_id} if tenant_id else {})}
+    start = decode_cursor(cursor, expected, _CATALOG_PAGE_KEYS)
+    condition = PartnerItem.tenant_id == tenant_id if tenant_id is not None else None
+    page, next_cursor = index_page(
+        PartnerItem.catalog_index, PARTNERS, limit, start, _CATALOG_PAGE_KEYS, condition
+    )
+    keys = [(entry.pk, entry.sk) for entry in page]
+    found = {item.pk: _from_item(item) for item in PartnerItem.batch_get(keys)} if keys else {}
+    return [found[pk] for pk, _ in keys if pk in found], next_cursor
 
 
 # ---------------------------------------------------------------- links and deliveries

@@ -16,6 +16,8 @@ BY_PRIORITY_INDEX = "by_priority"
 BREACHED_INDEX = "breached"
 BY_REPORTED_INDEX = "by_reported"
 KEYS_INDEX = "keys_by_tenant"
+QUEUE_INDEX = "queue"
+QUEUE_BY_TENANT_INDEX = "queue_by_tenant"
 
 
 def _s(name: str) -> dict[str, str]:
@@ -53,6 +55,9 @@ MAIN_TABLE: dict[str, Any] = {
         _s("breached_key"),
         _s("reported_sk"),
         _s("key_id"),
+        _s("queue_shard"),
+        _s("queue_tenant"),
+        _s("queue_sk"),
     ],
     "KeySchema": _key("pk", "sk"),
     "GlobalSecondaryIndexes": [
@@ -68,7 +73,9 @@ MAIN_TABLE: dict[str, Any] = {
             "KeySchema": _key("due_shard", "due_at"),
             "Projection": {"ProjectionType": "KEYS_ONLY"},
         },
-        # Sparse: only customer tenant items, so provider-wide reports list them.
+        # Sparse catalog: customer tenant items (partition CUSTOMERS), so provider-wide
+        # reports and the tenant list read them, and partner items (partition
+        # PARTNERS, by their tenant) for the partner list.
         {
             "IndexName": CUSTOMERS_INDEX,
             "KeySchema": _key("catalog", "tenant_id"),
@@ -109,6 +116,20 @@ MAIN_TABLE: dict[str, Any] = {
             "IndexName": KEYS_INDEX,
             "KeySchema": _key("tenant_id", "key_id"),
             "Projection": {"ProjectionType": "ALL"},
+        },
+        # Sparse: the agents' queue (docs/queue.md), only tickets with a running target,
+        # by their next deadline (`<epoch second>#<ticket id>`): every customer's in
+        # QUEUE#0..3, one tenant's in QUEUE#<tenant>#0..3. Keys only: an alert that
+        # does not move the deadline writes nothing here.
+        {
+            "IndexName": QUEUE_INDEX,
+            "KeySchema": _key("queue_shard", "queue_sk"),
+            "Projection": {"ProjectionType": "KEYS_ONLY"},
+        },
+        {
+            "IndexName": QUEUE_BY_TENANT_INDEX,
+            "KeySchema": _key("queue_tenant", "queue_sk"),
+            "Projection": {"ProjectionType": "KEYS_ONLY"},
         },
         # Sparse: only outbox items not yet published.
         {

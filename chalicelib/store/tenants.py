@@ -7,9 +7,9 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
-from chalicelib.errors import Conflict
+from chalicelib.errors import Conflict, TenantNotFound
 from chalicelib.store.models import ApiKeyItem, TenantItem, plain
-from chalicelib.store.pages import decode_cursor, key_cursor
+from chalicelib.store.pages import decode_cursor, index_page
 
 
 def _conditional_failed(e: PutError) -> bool:
@@ -40,6 +40,21 @@ def customer_ids(starting_at: str | None = None) -> Iterator[str]:
         yield item.tenant_id
 
 
+_CATALOG_PAGE_KEYS = {"pk", "sk", "catalog", "tenant_id"}
+
+
+def list_customers(limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of the customer tenants' documents, by id: one Query of the sparse
+    `customers` index (`limit + 1` keys: the extra one says whether a next page
+    exists), then one BatchGetItem of the page's documents."""
+    start = decode_cursor(cursor, {"catalog": CUSTOMERS}, _CATALOG_PAGE_KEYS)
+    page, next_cursor = index_page(
+        TenantItem.customers, CUSTOMERS, limit, start, _CATALOG_PAGE_KEYS
+    )
+    docs = tenant_docs(item.tenant_id for item in page)
+    return [docs[item.tenant_id] for item in page if item.tenant_id in docs], next_cursor
+
+
 def get_tenant(tenant_id: str) -> TenantItem | None:
     try:
         return TenantItem.get(TenantItem.key(tenant_id), "TENANT")
@@ -59,6 +74,13 @@ def get_customer(tenant_id: str) -> TenantItem | None:
     """The customer tenant of that id, or None (missing, or the provider's)."""
     item = get_tenant(tenant_id)
     return item if is_customer(item) else None
+
+
+def listed_tenant_exists(tenant_id: str | None, page_empty: bool, first_page: bool) -> None:
+    """A list filtered by tenant answers 404 for a tenant that is not a customer;
+    only an empty first page reads the tenant (a page with items proves it exists)."""
+    if tenant_id is not None and page_empty and first_page and get_customer(tenant_id) is None:
+        raise TenantNotFound(tenant_id)
 
 
 def create_tenant(tenant_id: str, kind: str, doc: dict[str, Any], now: str) -> bool:
@@ -128,14 +150,7 @@ def list_keys(
     """A page of a tenant's keys in issue order: one Query of the sparse
     keys_by_tenant index (`limit + 1`: the extra one says whether a next page exists)."""
     start = decode_cursor(cursor, {"tenant_id": tenant_id}, _KEY_PAGE_KEYS)
-    items = list(
-        ApiKeyItem.by_tenant.query(
-            tenant_id, limit=limit + 1, page_size=limit + 1, last_evaluated_key=start
-        )
-    )
-    page = items[:limit]
-    next_cursor = key_cursor(page[-1], _KEY_PAGE_KEYS) if len(items) > limit else None
-    return page, next_cursor
+    return index_page(ApiKeyItem.by_tenant, tenant_id, limit, start, _KEY_PAGE_KEYS)
 
 
 def find_key(tenant_id: str, key_id: str) -> ApiKeyItem | None:

@@ -46,6 +46,31 @@ def due_shard(ticket_id: str) -> str:
     return f"DUE#{zlib.crc32(ticket_id.encode()) % shards}"
 
 
+# The agents' queue index's partitions (store.queue): a page reads each of them, so
+# fixed (a ticket keeps the shard it was written in until its next write).
+QUEUE_SHARDS = 4
+
+
+def queue_position(due: datetime, ticket_id: str) -> str:
+    """A ticket's place in the queue's order: the epoch second of its next deadline,
+    zero-padded so that text order is time order, then its id (ties)."""
+    return f"{max(0, int(due.timestamp())):012d}#{ticket_id}"
+
+
+def queue_keys(t: Ticket) -> dict[str, Any]:
+    """The queue index attributes: present only while a target runs
+    (`Ticket.next_deadline`); the same shard in both key shapes."""
+    deadline = t.next_deadline()
+    if deadline is None:
+        return dict.fromkeys(("queue_shard", "queue_tenant", "queue_sk"))
+    shard = zlib.crc32(t.id.encode()) % QUEUE_SHARDS
+    return {
+        "queue_shard": f"QUEUE#{shard}",
+        "queue_tenant": f"QUEUE#{t.tenant_id}#{shard}",
+        "queue_sk": queue_position(deadline[0], t.id),
+    }
+
+
 # Attributes stored as they are on the Ticket, and the instants (RFC 3339 text).
 _AS_IS = (
     "tenant_id",
@@ -90,7 +115,8 @@ def _sla_state(doc: dict[str, Any]) -> SlaState:
 def to_item(t: Ticket) -> TicketItem:
     """The ticket's item, with the index attributes derived from the aggregate:
     the due index holds it while a threshold is pending (at that instant's epoch
-    second), `breached` while it shows a breach, `open_by_policy` until closed."""
+    second), `breached` while it shows a breach, `open_by_policy` until closed,
+    the queue indexes while a target runs (at its next deadline)."""
     stored: dict[str, Any] = {name: getattr(t, name) for name in _AS_IS}
     stored.update({name: format_instant(getattr(t, name)) for name in _INSTANTS})
     due = t.next_due()
@@ -112,6 +138,7 @@ def to_item(t: Ticket) -> TicketItem:
         breached_key=f"TENANT#{t.tenant_id}" if t.breach_recorded() else None,
         reported_sk=f"{format_instant(t.reported_at)}#{t.id}",
         last_event=t.last_event,
+        **queue_keys(t),
         **stored,
     )
     if t.version is not None:

@@ -7,6 +7,7 @@ import contextlib
 import os
 import queue
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -104,6 +105,23 @@ class Stack:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
         return self.proc.poll()
+
+
+def need_jq(what: str) -> None:
+    """Skip (or, where .ci/run installs it, fail) a test of shell examples using jq."""
+    if shutil.which("jq") is None:
+        if os.environ.get("SLAGUARD_REQUIRE_TOOLS"):  # .ci/run installs it
+            pytest.fail("jq is required here: apt-get install jq")
+        pytest.skip(f"{what} examples need jq (apt-get install jq; .ci/run does)")
+
+
+def reader_checkout(path: Path) -> Path:
+    """A folder laid out like a reader's checkout (`.venv`, `chalicelib`, `app.py`,
+    `.chalice`), where the docs' shell examples run as written."""
+    path.mkdir()
+    for name in (".venv", "chalicelib", "app.py", ".chalice"):
+        (path / name).symlink_to(ROOT / name)
+    return path
 
 
 def aws_free_env() -> dict[str, str]:

@@ -121,6 +121,8 @@ KNOWN_LINES = (
     r"embedded AWS on http://127\.0\.0\.1:\d+ \(in memory: .*\)",
     r"admin key: +sgk_[\w-]{43}  \(tenant provider\)",
     r"demo keys: +source .*keys\.env .*",
+    r"agents' queue: curl -s \"http://127\.0\.0\.1:\d+/queue\" -H \"Authorization: Bearer "
+    r"\$AGENT\"  \(what breaches next; docs/queue\.md\)",
     r"API on http://127\.0\.0\.1:\d+ \(reference: .*/docs\), ready in [\d.]+ s; Ctrl-C stops",
     r"checker \S+Z: \d+ evaluated, \d+ alerts \([\d.]+ s\)",
     r"ALERT [a-z_.]+ ticket tkt_\w+ \([\w-]+, \w+\)( [a-z_]+ \d+% due \S+Z)? id=\S+",

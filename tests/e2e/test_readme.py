@@ -9,15 +9,13 @@ what it claims."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import ROOT, aws_free_env, running_stack
+from tests.e2e.conftest import ROOT, aws_free_env, need_jq, reader_checkout, running_stack
 
 pytestmark = pytest.mark.e2e
 BLOCK = re.compile(r"^```sh\n(.*?)^```", re.MULTILINE | re.DOTALL)
@@ -33,14 +31,8 @@ def test_the_readme_has_shell_blocks_to_run() -> None:
 
 
 def test_every_readme_shell_block_works_as_written(tmp_path: Path) -> None:
-    if shutil.which("jq") is None:
-        if os.environ.get("SLAGUARD_REQUIRE_TOOLS"):  # .ci/run installs it
-            pytest.fail("jq is required here: apt-get install jq")
-        pytest.skip("the README's examples need jq (apt-get install jq; .ci/run does)")
-    checkout = tmp_path / "checkout"
-    checkout.mkdir()
-    for name in (".venv", "chalicelib", "app.py", ".chalice"):
-        (checkout / name).symlink_to(ROOT / name)
+    need_jq("the README's")
+    checkout = reader_checkout(tmp_path / "checkout")
     with running_stack(checkout / ".dev") as stack:
         script = "set -euo pipefail\n" + "\n".join(shell_blocks())
         done = subprocess.run(

@@ -15,6 +15,7 @@ import pytest
 from moto import mock_aws
 
 from dev import moto_costs
+from dev.embedded_aws import plain_projections
 from tests.integration.helpers import ROOT, Api, Customer, RequestClock, reset_connections
 from tests.integration.operations import OPERATIONS, Operations
 
@@ -39,6 +40,7 @@ def aws_mock(record_operations: Operations) -> Iterator[None]:
     # moto's DynamoDB at the cost of what a call touches (a session-wide table would
     # make the suite quadratic): the local stack's own mechanism.
     moto_costs.install()
+    plain_projections()
     with mock_aws():
         reset_connections()
         from chalicelib.cli import ensure_resources
