@@ -28,12 +28,29 @@ def _stage_env() -> dict[str, str]:
 def cheap_transaction_snapshots() -> None:
     """moto deep-copies each whole table a TransactWriteItems touches, to roll back
     on failure: O(table) per call, so a session-wide table made the suite
-    quadratic. Our transactions only put, delete and check items, so a snapshot
-    of the table's item index (not of every item) restores it just as well."""
+    quadratic. Our transactions put, delete, check and update items; a snapshot of
+    the table's item index (not of every item) restores it just as well, provided
+    an update changes a copy of its item (below) rather than the item the
+    snapshot shares (moto changes it in place)."""
     import copy
     from collections import defaultdict
 
     import moto.dynamodb.models as ddb
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    update_item = ddb.DynamoDBBackend.update_item
+
+    def copy_on_update(self: Any, table_name: str, key: Any, *args: Any, **kwargs: Any) -> Any:
+        table = self.get_table(table_name)
+        if table.range_key_attr and isinstance(key, dict) and table.range_key_attr in key:
+            hash_value = DynamoType(key[table.hash_key_attr])
+            range_value = DynamoType(key[table.range_key_attr])
+            item = table.get_item(hash_value, range_value)
+            if item is not None:
+                table.items[hash_value][range_value] = copy.deepcopy(item)
+        return update_item(self, table_name, key, *args, **kwargs)
+
+    ddb.DynamoDBBackend.update_item = copy_on_update  # type: ignore[method-assign]
 
     class Snapshots:
         @staticmethod
