@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
@@ -26,7 +26,6 @@ from pynamodb.exceptions import PynamoDBException
 from ulid import ULID
 
 from chalicelib import alerts, aws
-from chalicelib.commands import DecisionBody, ProposalBody
 from chalicelib.domain.instants import format_instant
 from chalicelib.domain.proposal import NOTIFIED, REGISTERED, Proposal
 from chalicelib.errors import (
@@ -42,6 +41,9 @@ from chalicelib.store import jobs, outbox
 from chalicelib.store import proposals as store
 from chalicelib.store import tenants as tenant_store
 from chalicelib.store.models import RetargetJobItem
+
+if TYPE_CHECKING:  # the checker loads this module, never the API's request models
+    from chalicelib.commands import DecisionBody, ProposalBody
 
 # Subscriptions notified per transaction: DynamoDB takes 100 items in one, and the
 # job's move is one of them.
