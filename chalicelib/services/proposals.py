@@ -177,7 +177,7 @@ def decide(caller: Caller, proposal_id: str, body: DecisionBody, now: datetime) 
         )
         if store.decide(before, after, job):
             if job is not None:
-                _notify(job, now, REQUEST_BATCHES, time.monotonic() + NOTICE_SECONDS)
+                _notify(job, now, REQUEST_BATCHES, time.monotonic() + NOTICE_SECONDS, after)
             return after.view(subscribed=False)
     raise Conflict("the proposal changed while this request ran; retry", code="concurrent_update")
 
@@ -189,13 +189,20 @@ class Progress:
     finished: bool = False
 
 
-def _notify(job: RetargetJobItem, now: datetime, batches: int, deadline: float) -> Progress:
+def _notify(
+    job: RetargetJobItem,
+    now: datetime,
+    batches: int,
+    deadline: float,
+    decided: Proposal | None = None,
+) -> Progress:
     """Up to `batches` batches of an approved proposal's notices (fewer when the
     deadline passes, SNS refuses, or another runner moved the job): see the
-    module's docstring. The job is dropped once no subscription is left."""
+    module's docstring. The job is dropped once no subscription is left.
+    `decided`: the proposal as its approval wrote it (else it is read)."""
     progress = Progress()
     proposal_id = str(job.proposal_id)
-    found, _ = store.read(proposal_id)
+    found = decided if decided is not None else store.read(proposal_id)[0]
     if found is None:  # an operator removed it: nothing left to notify
         jobs.done(job)
         progress.finished = True
