@@ -157,6 +157,23 @@ def test_subscribing_is_idempotent_per_tenant_and_contact_and_counted_once(
     assert_error(*_subscribe(api, brand.key, "prp_01UNKNOWN0000000000000000"), 404)
 
 
+def test_a_key_without_a_contact_names_the_person_to_notify(
+    api: Api, new_customer: Any, admin_key: str
+) -> None:
+    acme = new_customer()
+    status, issued = api.post(
+        f"/admin/tenants/{acme.tenant_id}/keys", admin_key, {"role": "customer"}
+    )
+    assert status == 201, issued
+    anonymous = issued["api_key"]
+    status, body = api.post("/proposals", anonymous, {"title": "T", "description": "D"})
+    assert_error(status, body, 400)
+    assert "contact" in body["error"]["fields"]
+    proposal = _propose(api, anonymous, contact="ana@acme.example")["id"]
+    assert_error(*_subscribe(api, anonymous, proposal), 400)
+    assert _subscribe(api, anonymous, proposal, "bi@acme.example")[0] == 201
+
+
 def test_roles_are_the_contracts(
     api: Api, new_customer: Any, agent_key: str, admin_key: str
 ) -> None:
