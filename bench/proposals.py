@@ -92,8 +92,8 @@ def main() -> None:
     print(
         f"{n:,} subscribers ({decided['subscribers']:,} counted): the request notified "
         f"{proposals.NOTICE_BATCH} ({sum(request_calls.values())} AWS calls: {request_calls}), "
-        f"the checker the rest in {runs} runs (bound {bound + 1}: the last finds none left "
-        f"when N - 99 is a multiple of 1,980); notices written {notified:,}, unsent {unsent}"
+        f"the checker the rest in {runs} runs (bound {bound}); notices written {notified:,}, "
+        f"unsent {unsent}"
     )
     total = sum(calls.values())
     per = {op: round(c / n, 4) for op, c in sorted(calls.items())}

@@ -128,12 +128,17 @@ def _measure(api: Api, tenant: Tenant, aws_calls: Counter[str]) -> dict[str, dic
     return calls
 
 
-def readme_figures() -> dict[str, int]:
-    """The README table `| `route` | calls | ... |` under "DynamoDB calls per request"."""
-    text = (ROOT / "README.md").read_text()
-    section = text.split("### DynamoDB calls per request", 1)[1].split("\n#", 1)[0]
+def figures(page: str, heading: str = "### DynamoDB calls per request") -> dict[str, int]:
+    """A page's table `| `route` | calls | ... |` under that heading."""
+    text = (ROOT / page).read_text()
+    section = text.split(heading + "\n", 1)[1].split("\n#", 1)[0]
     rows = re.findall(r"^\| `([^`]+)` \| (\d+) \|", section, flags=re.MULTILINE)
     return {route: int(n) for route, n in rows}
+
+
+def readme_figures() -> dict[str, int]:
+    """The README's table under "DynamoDB calls per request"."""
+    return figures("README.md")
 
 
 def test_calls_per_route_are_the_readme_figures_and_do_not_grow_with_tickets(
@@ -165,14 +170,6 @@ def test_calls_per_route_are_the_readme_figures_and_do_not_grow_with_tickets(
     more = _measure(api, tenant, aws_calls)
     assert more == few
     assert {route: sum(ops.values()) for route, ops in few.items()} == readme_figures()
-
-
-def docs_figures(page: str) -> dict[str, int]:
-    """A docs page's table `| `route` | calls | ... |` under "DynamoDB calls per request"."""
-    text = (ROOT / "docs" / page).read_text()
-    section = text.split("## DynamoDB calls per request", 1)[1].split("\n#", 1)[0]
-    rows = re.findall(r"^\| `([^`]+)` \| (\d+) \|", section, flags=re.MULTILINE)
-    return {route: int(n) for route, n in rows}
 
 
 def test_proposal_routes_calls_are_the_docs_figures_and_do_not_grow_with_subscribers(
@@ -245,4 +242,4 @@ def test_proposal_routes_calls_are_the_docs_figures_and_do_not_grow_with_subscri
 
     few = measure(0)
     assert measure(20) == few
-    assert few == docs_figures("proposals.md")
+    assert few == figures("docs/proposals.md", "## DynamoDB calls per request")
