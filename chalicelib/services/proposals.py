@@ -177,9 +177,21 @@ def decide(caller: Caller, proposal_id: str, body: DecisionBody, now: datetime) 
         )
         if store.decide(before, after, job):
             if job is not None:
-                _notify(job, now, REQUEST_BATCHES, time.monotonic() + NOTICE_SECONDS, after)
+                _first_notices(job, now, after)
             return after.view(subscribed=False)
     raise Conflict("the proposal changed while this request ran; retry", code="concurrent_update")
+
+
+def _first_notices(job: RetargetJobItem, now: datetime, decided: Proposal) -> None:
+    """The approving request's own batch. The decision is stored by then: AWS
+    throttling this batch leaves it to the checker rather than answering 503 for
+    a decision that was made (and would then be refused as final on a retry)."""
+    try:
+        _notify(job, now, REQUEST_BATCHES, time.monotonic() + NOTICE_SECONDS, decided)
+    except (PynamoDBException, ClientError) as e:
+        if not aws.throttled(e):
+            raise
+        logger.warning("proposal notices throttled; the checker goes on", job=job.sk)
 
 
 @dataclass

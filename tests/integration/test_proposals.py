@@ -328,3 +328,28 @@ def _pending_notice_jobs(proposal_id: str) -> list[str]:
     from chalicelib.store import jobs
 
     return [job.sk for job in jobs.pending(jobs.NOTIFY) if job.proposal_id == proposal_id]
+
+
+def test_an_approval_throttled_after_its_decision_is_answered_and_notified_later(
+    api: Api, new_customer: Any, admin_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The decision is stored before the first batch: DynamoDB throttling that batch
+    leaves it to the checker (a 503 would invite a retry the final decision refuses)."""
+    from chalicelib.store import proposals as store
+
+    acme = new_customer()
+    alerts = Alerts()
+    proposal = _propose(api, acme.key)["id"]
+    busy = {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow"}}
+
+    def throttled(*args: Any) -> Any:
+        raise ClientError(busy, "Query")
+
+    with monkeypatch.context() as m:
+        m.setattr(store, "subscriptions_after", throttled)
+        status, approved = _decide(api, admin_key, proposal, "approved")
+    assert (status, approved["status"]) == (200, "approved")
+    assert store.subscriptions_after(proposal, None, 5)  # still to notify
+    assert alerts.notices(proposal) == []
+    run_checker(api, AT)
+    assert [m["contact"] for m in alerts.notices(proposal)] == ["ana@acme.example"]
