@@ -8,7 +8,16 @@ from typing import Any
 from aws_lambda_powertools import Logger, Tracer
 from chalice.app import Chalice, ConvertToMiddleware, Rate
 
-from chalicelib.api import admin, lifecycle, meta, partners, policies, reports, tickets
+from chalicelib.api import (
+    admin,
+    lifecycle,
+    meta,
+    partners,
+    policies,
+    proposals,
+    reports,
+    tickets,
+)
 from chalicelib.api.http import contract_errors
 
 # The checker's work queue: `chalice package` writes this name into the ARN of the
@@ -43,6 +52,7 @@ app.register_blueprint(lifecycle.bp)
 app.register_blueprint(reports.bp)
 app.register_blueprint(policies.bp)
 app.register_blueprint(partners.bp)
+app.register_blueprint(proposals.bp)
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES), name="breach_checker")

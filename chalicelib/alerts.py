@@ -27,6 +27,12 @@ logger = Logger(service="slaguard")  # shares app.py's formatter: its correlatio
 BATCH = 10  # PublishBatch's maximum
 
 
+PROPOSAL_APPROVED = "proposal.approved"
+# A proposal notice's body (docs/api.md, Proposals), `summary` added on publishing:
+# what a subscriber dedupes on is (proposal_id, tenant_id, contact).
+PROPOSAL_BODY = ("type", "proposal_id", "tenant_id", "contact", "title", "occurred_at")
+
+
 def alert_id(ticket_id: str, key: str) -> str:
     """Stable per (ticket, metric, threshold) or (ticket, type): subscribers dedupe on it."""
     return f"{ticket_id}:{key}"
@@ -60,6 +66,26 @@ def message(
         # the ticket's calendar timezone, so a reader sees `due_at` as the tenant does
         "timezone": timezone,
     }
+
+
+def proposal_message(
+    *, proposal_id: str, tenant_id: str, contact: str, title: str, occurred_at: str
+) -> dict[str, Any]:
+    """The notice of an approved proposal to one subscription (A8). Its `id` keys
+    the outbox item (one per subscription); it is not part of the published body."""
+    return {
+        "id": f"{proposal_id}:approved:{tenant_id}:{contact}",
+        "type": PROPOSAL_APPROVED,
+        "proposal_id": proposal_id,
+        "tenant_id": tenant_id,
+        "contact": contact,
+        "title": title,
+        "occurred_at": occurred_at,
+    }
+
+
+def _is_notice(msg: Mapping[str, Any]) -> bool:
+    return bool(msg["type"] == PROPOSAL_APPROVED)
 
 
 @dataclass(frozen=True)
@@ -100,6 +126,9 @@ _SENTENCES = {
         "commercial.review_required": "Commercial review required: {ticket_part}",
         "billing.order": "Billing order: the charge of {ticket_part} was approved",
         "other": "{type}: {ticket_part}",
+        PROPOSAL_APPROVED: (
+            "Proposal approved: {title} ({proposal}), which {contact} of {tenant} follows"
+        ),
         "due_future": ", due {when}",
         "due_past": " was due {when}",
     },
@@ -114,9 +143,17 @@ _SENTENCES = {
         "commercial.review_required": "Revisión comercial requerida: {ticket_part}",
         "billing.order": "Orden de facturación: se aprobó el cargo del {ticket_part}",
         "other": "{type}: {ticket_part}",
+        PROPOSAL_APPROVED: (
+            "Propuesta aprobada: {title} ({proposal}), que {contact} de {tenant} sigue"
+        ),
         "due_future": ", vence el {when}",
         "due_past": " venció el {when}",
     },
+}
+
+_NOTICE_LABELS = {
+    "en": ("Proposal", "Title", "Customer", "Contact", "Alert", "Approved at"),
+    "es": ("Propuesta", "Título", "Cliente", "Contacto", "Alerta", "Aprobada"),
 }
 
 _LABELS = {
@@ -148,6 +185,13 @@ def summary(msg: Mapping[str, Any], audience: Audience) -> str:
     """One sentence in the tenant's locale (docs/api.md, Alerts; `en` when unknown)."""
     locale = audience.locale if audience.locale in LOCALES else "en"
     words = _SENTENCES[locale]
+    if _is_notice(msg):
+        return words[PROPOSAL_APPROVED].format(
+            title=msg["title"],
+            proposal=msg["proposal_id"],
+            contact=msg["contact"],
+            tenant=audience.name,
+        )
     metric = msg.get("metric") or ""
     names = {
         "metric": _METRICS[locale].get(metric, metric.replace("_", " ")),
@@ -172,8 +216,22 @@ def summary(msg: Mapping[str, Any], audience: Audience) -> str:
 
 
 def email(body: Mapping[str, Any], audience: Audience) -> str:
-    """The e-mail subscribers' message: the summary, then the ticket's essentials."""
+    """The e-mail subscribers' message: the summary, then the ticket's (or the
+    approved proposal's) essentials."""
     locale = audience.locale if audience.locale in LOCALES else "en"
+    if _is_notice(body):
+        return _lines(
+            body["summary"],
+            _NOTICE_LABELS[locale],
+            (
+                body["proposal_id"],
+                body["title"],
+                f"{audience.name} ({body['tenant_id']})",
+                body["contact"],
+                body["type"],
+                _local(body["occurred_at"], None),
+            ),
+        )
     labels = _LABELS[locale]
     values = (
         body["ticket_id"],
@@ -185,13 +243,18 @@ def email(body: Mapping[str, Any], audience: Audience) -> str:
         _local(body["occurred_at"], body.get("timezone")),
         body["id"],
     )
+    return _lines(body["summary"], labels, values)
+
+
+def _lines(first: str, labels: Sequence[str], values: Sequence[Any]) -> str:
     lines = [f"{label}: {value}" for label, value in zip(labels, values, strict=True) if value]
-    return "\n".join([body["summary"], "", *lines])
+    return "\n".join([first, "", *lines])
 
 
 def structured(msg: Mapping[str, Any], audience: Audience) -> str:
     """The SNS `Message` for `MessageStructure: json`."""
-    body = {**msg, "summary": summary(msg, audience)}
+    shown = {k: msg[k] for k in PROPOSAL_BODY} if _is_notice(msg) else msg
+    body = {**shown, "summary": summary(msg, audience)}
     return json.dumps(
         {"default": json.dumps(body, separators=(",", ":")), "email": email(body, audience)},
         ensure_ascii=False,
@@ -199,7 +262,11 @@ def structured(msg: Mapping[str, Any], audience: Audience) -> str:
 
 
 def _attributes(msg: dict[str, Any]) -> dict[str, Any]:
-    """String attributes, so subscription filter policies can select alerts."""
+    """String attributes, so subscription filter policies can select alerts (a
+    proposal notice: its type and tenant only)."""
+    if _is_notice(msg):
+        notice = {"type": msg["type"], "tenant_id": msg["tenant_id"]}
+        return {k: {"DataType": "String", "StringValue": v} for k, v in notice.items()}
     values = {
         "type": msg["type"],
         "tenant_id": msg["tenant_id"],

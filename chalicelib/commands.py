@@ -272,3 +272,39 @@ class SecretBody(Strict):
     """POST /admin/partners/{partner_id}/secrets (the body is optional)."""
 
     secret: PartnerSecret | None = None
+
+
+# --- proposals (Aivo A8; issue 22) ---------------------------------------------
+
+Contact = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class ProposalBody(Strict):
+    """POST /proposals: the author (the body's tenant and contact, else the key's)
+    is subscribed. A customer names its own tenant only; an agent names one."""
+
+    title: ShortText
+    description: Annotated[str, StringConstraints(min_length=1, max_length=20000)]
+    tenant_id: TenantId | None = None
+    contact: Contact | None = None
+
+
+class ProposalListQuery(PageQuery):
+    status: Literal["registered", "under_review", "approved", "declined"] | None = None
+
+
+class SubscriptionBody(Strict):
+    """POST /proposals/{proposal_id}/subscriptions (the body is optional)."""
+
+    contact: Contact | None = None
+
+
+class UnsubscribeQuery(Strict):
+    contact: Contact | None = None
+
+
+class DecisionBody(Strict):
+    """POST /proposals/{proposal_id}/decision: `approved` and `declined` are final."""
+
+    status: Literal["under_review", "approved", "declined"]
+    note: Annotated[str, StringConstraints(min_length=1, max_length=2000)] | None = None

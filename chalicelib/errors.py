@@ -83,3 +83,17 @@ class TicketUnreadable(SlaguardError):
             "an operator has been told",
             code="ticket_unreadable",
         )
+
+
+class ProposalNotFound(NotFound):
+    def __init__(self, proposal_id: str) -> None:
+        super().__init__(f"proposal {proposal_id} not found", code="proposal_not_found")
+
+
+class NotSubscribed(NotFound):
+    def __init__(self, proposal_id: str, contact: str) -> None:
+        super().__init__(
+            f"{contact} of this tenant is not subscribed to proposal {proposal_id}",
+            {"contact": "not subscribed"},
+            code="not_subscribed",
+        )

@@ -94,7 +94,13 @@ def alert_of(body: str) -> dict[str, Any]:
 
 
 def alert_line(alert: dict[str, Any]) -> str:
-    """One readable line: type, ticket, metric, threshold, due; the id subscribers dedupe on."""
+    """One readable line: type, ticket, metric, threshold, due; the id subscribers dedupe on.
+    A proposal's notice (A8): its proposal, tenant and contact, and its summary."""
+    if alert.get("proposal_id"):
+        who = f"({alert.get('tenant_id')}, {alert.get('contact')})"
+        return f"ALERT {alert.get('type')} proposal {alert['proposal_id']} {who}: " + str(
+            alert.get("summary")
+        )
     parts = [f"ALERT {alert.get('type', '?')}", f"ticket {alert.get('ticket_id')}"]
     parts.append(f"({alert.get('tenant_id')}, {alert.get('priority')})")
     if alert.get("metric"):

@@ -95,10 +95,12 @@ API_TABLE_ACTIONS = [
 ]
 # The scheduled run plans and queues the workers, and continues re-targeting (E9):
 # it reads tickets, commits re-targeted ones (transactions of puts), keeps each
-# job's progress and drops a finished job; it raises and publishes no alert.
+# job's progress and drops a finished job; it raises no alert. It also continues an
+# approved proposal's notices (A8): writes them, publishes them and marks them sent.
 CHECKER_TABLE_ACTIONS = [
     "dynamodb:BatchGetItem",
-    "dynamodb:DeleteItem",  # a finished re-targeting job (E9)
+    "dynamodb:BatchWriteItem",  # proposal notices marked sent (A8)
+    "dynamodb:DeleteItem",  # a finished re-targeting or notice job (E9, A8)
     "dynamodb:DescribeTable",
     "dynamodb:GetItem",
     "dynamodb:PutItem",
@@ -138,7 +140,8 @@ def _common_statements(logs: str) -> list[Json]:
 
 
 def _alerts_statement() -> Json:
-    """Publishing alerts: the API (a request's own alerts) and the workers."""
+    """Publishing alerts: the API (a request's own alerts), the workers and the
+    scheduled run (an approved proposal's notices, A8)."""
     return _statement("Alerts", ["sns:Publish"], [_ref("AlertsTopic")])
 
 
@@ -159,6 +162,7 @@ def role_policies() -> dict[str, list[Json]]:
     ]
     checker = [
         *_common_statements("CheckerLogs"),
+        _alerts_statement(),  # an approved proposal's notices (A8)
         _table_statement(CHECKER_TABLE_ACTIONS),
         # Lambda delivers a failed run's event to the dead-letter queue with the
         # function's own role: without this it refuses to create the function.

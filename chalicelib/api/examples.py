@@ -560,3 +560,85 @@ RESPONSES.update(
         },
     }
 )
+
+
+# --- proposals (docs/api.md, Proposals; Aivo A8) --------------------------------------
+
+PROPOSAL_ID = "prp_01KBK8D3F5H7K9M1P3R5T7V9X1"
+PROPOSAL = {
+    "id": PROPOSAL_ID,
+    "title": "Export chats to CSV",
+    "description": "A monthly export of every chat, per channel, for our BI team.",
+    "status": "registered",
+    "created_at": "2026-11-20T12:00:00Z",
+    "decided_at": None,
+    "note": None,
+    "subscribers": 3,
+    "subscribed": True,
+}
+APPROVED = {
+    **PROPOSAL,
+    "status": "approved",
+    "decided_at": "2026-11-27T15:00:00Z",
+    "note": "Planned; no date is promised",
+    "subscribed": False,
+}
+REQUESTS.update(
+    {
+        ("POST", "/proposals"): {
+            "customer": _ex(
+                "A customer registers new functionality (and is subscribed to it)",
+                {"title": PROPOSAL["title"], "description": PROPOSAL["description"]},
+            ),
+            "agent": _ex(
+                "An agent registers it for a customer's contact",
+                {
+                    "title": PROPOSAL["title"],
+                    "description": PROPOSAL["description"],
+                    "tenant_id": "acme",
+                    "contact": "ana@acme.example",
+                },
+            ),
+        },
+        ("POST", "/proposals/{proposal_id}/subscriptions"): {
+            "colleague": _ex(
+                "Another contact of the caller's tenant follows it (no body: the key's)",
+                {"contact": "bi-team@acme.example"},
+            )
+        },
+        ("POST", "/proposals/{proposal_id}/decision"): {
+            "review": _ex("Under review: nobody is notified", {"status": "under_review"}),
+            "approve": _ex(
+                "Approved: every subscription is notified once (proposal.approved)",
+                {"status": "approved", "note": "Planned; no date is promised"},
+            ),
+            "decline": _ex("Declined: final, nobody is notified", {"status": "declined"}),
+        },
+    }
+)
+RESPONSES.update(
+    {
+        ("POST", "/proposals"): {201: {"registered": _ex("The new proposal", PROPOSAL)}},
+        ("GET", "/proposals"): {
+            200: {
+                "page": _ex(
+                    "The register, newest first",
+                    {"items": [PROPOSAL], "next_cursor": None},
+                )
+            }
+        },
+        ("GET", "/proposals/{proposal_id}"): {
+            200: {"one": _ex("The count of subscribers; never who they are", PROPOSAL)}
+        },
+        ("POST", "/proposals/{proposal_id}/subscriptions"): {
+            201: {"subscribed": _ex("Subscribed now", {**PROPOSAL, "subscribers": 4})},
+            200: {"already": _ex("That contact already was: nothing counted twice", PROPOSAL)},
+        },
+        ("POST", "/proposals/{proposal_id}/decision"): {
+            200: {"approved": _ex("The decided proposal", APPROVED)}
+        },
+    }
+)
+PARAMETERS.update({"proposal_id": PROPOSAL_ID, "contact": "bi-team@acme.example"})
+# Parameters whose example differs on one path (a proposal's status is not a ticket's).
+PATH_PARAMETERS: dict[tuple[str, str], Any] = {("/proposals", "status"): "approved"}

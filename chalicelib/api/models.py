@@ -99,6 +99,9 @@ class TicketOut(BaseModel):
     resolution_cause: str | None
     sla: Sla
     charge: ChargeOut | None
+    # Only in the answer that opens a `feature_request` (A7): where the register of
+    # proposals is, to follow or subscribe to it there (A8). Relative to the API.
+    proposals_url: str | None = None
 
 
 class TicketPage(BaseModel):
@@ -276,4 +279,23 @@ class QueueItem(BaseModel):
 
 class QueuePage(BaseModel):
     items: list[QueueItem]
+
+
+# --- proposals (docs/api.md, Proposals; Aivo A8) ---------------------------------
+
+
+class ProposalOut(BaseModel):
+    id: str
+    title: str
+    description: str
+    status: Literal["registered", "under_review", "approved", "declined"]
+    created_at: str
+    decided_at: str | None
+    note: str | None
+    subscribers: int  # every subscription, of every tenant
+    subscribed: bool  # whether the caller's tenant holds one (false for agents and admins)
+
+
+class ProposalPage(BaseModel):
+    items: list[ProposalOut]
     next_cursor: str | None

@@ -59,8 +59,10 @@ def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
     ]
 
 
-def _with_example(param: dict[str, Any]) -> dict[str, Any]:
-    if param["name"] in examples.PARAMETERS:
+def _with_example(param: dict[str, Any], path: str) -> dict[str, Any]:
+    if (path, param["name"]) in examples.PATH_PARAMETERS:
+        param["example"] = examples.PATH_PARAMETERS[(path, param["name"])]
+    elif param["name"] in examples.PARAMETERS:
         param["example"] = examples.PARAMETERS[param["name"]]
     return param
 
@@ -90,7 +92,7 @@ def _operation(spec: RouteSpec, refs: dict[str, Any]) -> dict[str, Any]:
             }
         )
     if params:
-        op["parameters"] = [_with_example(p) for p in params]
+        op["parameters"] = [_with_example(p, spec.path) for p in params]
     if spec.body is not None:
         op["requestBody"] = {
             "required": not spec.body_optional,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from cachetools import TTLCache
 
-from chalicelib.errors import Unauthorized
+from chalicelib.errors import BadRequest, Forbidden, Unauthorized
 from chalicelib.settings import get_settings
 from chalicelib.store.tenants import get_key
 
@@ -42,6 +42,21 @@ class Caller:
     def is_provider(self) -> bool:
         """Agent and admin keys belong to the provider and act on every tenant."""
         return self.role in PROVIDER_ROLES
+
+
+def tenant_for(caller: Caller, named: str | None) -> str:
+    """The tenant a request acts on: a customer acts on its own tenant only; a
+    provider key must name one."""
+    if not caller.is_provider:
+        if named is not None and named != caller.tenant_id:
+            raise Forbidden("a customer key acts on its own tenant only")
+        return caller.tenant_id
+    if named is None:
+        raise BadRequest(
+            "agent and admin keys must name the tenant",
+            {"tenant_id": "required for agent and admin keys"},
+        )
+    return named
 
 
 def hash_key(clear_key: str) -> str:

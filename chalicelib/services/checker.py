@@ -10,7 +10,8 @@ Every minute, at the EventBridge event's `time`:
    ticket's version — the exactly-once point: a concurrent or repeated run loses
    that race (or finds nothing left to alert) and raises nothing;
 4. publish the new alerts with PublishBatch and mark them sent;
-5. then continue the re-targeting a policy or tenant change left unfinished (E9).
+5. then continue the re-targeting a policy or tenant change left unfinished (E9),
+   and the notices of an approved proposal's subscribers (A8).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from chalicelib.domain.policy import Policy
 from chalicelib.domain.terms import SlaBasis
 from chalicelib.domain.ticket import Ticket
 from chalicelib.errors import Conflict, TicketUnreadable
-from chalicelib.services import retarget, unit_of_work
+from chalicelib.services import proposals, retarget, unit_of_work
 from chalicelib.services.lookups import Lookups
 from chalicelib.services.outbox import publish_items, retry_unsent
 from chalicelib.services.unit_of_work import SYSTEM_ACTOR, UnitOfWork
@@ -256,9 +257,16 @@ def check(at: datetime) -> dict[str, int]:
     # E9: what a policy PUT or a tenant PATCH left, once what is due is on its way
     # (a due ticket is re-targeted before its alert anyway: refresh_if_stale)
     retargeted = retarget.continue_jobs(at, Lookups())
+    notices = proposals.continue_notices(at)  # A8: an approval's subscribers left to notify
     logger.info(
         "checker run",
-        extra={"workers": len(tasks), "queued": queued, "retargeted": retargeted, **totals},
+        extra={
+            "workers": len(tasks),
+            "queued": queued,
+            "retargeted": retargeted,
+            "notices": notices,
+            **totals,
+        },
     )
     return {
         "workers": len(tasks),

@@ -14,8 +14,7 @@ from chalicelib.domain import charges
 from chalicelib.domain.instants import format_instant
 from chalicelib.domain.policy import Policy
 from chalicelib.errors import BadRequest, TenantNotFound
-from chalicelib.services.auth import Caller
-from chalicelib.services.tickets import tenant_for
+from chalicelib.services.auth import Caller, tenant_for
 from chalicelib.store import policies
 from chalicelib.store import tenants as tenant_store
 from chalicelib.store import tickets as store

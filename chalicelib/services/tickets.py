@@ -10,13 +10,14 @@ from typing import Any
 from ulid import ULID
 
 from chalicelib.commands import TicketBody
+from chalicelib.domain import proposal
 from chalicelib.domain.errors import IntakeError
 from chalicelib.domain.intake import Intake, check_intake
 from chalicelib.domain.terms import SlaBasis
 from chalicelib.domain.ticket import Ticket
 from chalicelib.errors import BadRequest, Forbidden, TicketNotFound
 from chalicelib.services import unit_of_work
-from chalicelib.services.auth import Caller
+from chalicelib.services.auth import Caller, tenant_for
 from chalicelib.services.unit_of_work import UnitOfWork, actor_of
 from chalicelib.store import policies
 from chalicelib.store import tenants as tenant_store
@@ -24,21 +25,10 @@ from chalicelib.store import tickets as store
 from chalicelib.store.pages import encode_cursor, invalid_cursor, open_cursor
 
 MAX_BACKDATE = timedelta(days=400)
+# Where the opener of a `feature_request` follows it (A8): the register's list,
+# relative to the API's base URL like every path of docs/api.md.
+PROPOSALS_URL = "/proposals"
 TENANTS_PER_PAGE = 20  # tenants an every-customer list visits in one request
-
-
-def tenant_for(caller: Caller, named: str | None) -> str:
-    """A customer acts on its own tenant; a provider key must name one."""
-    if not caller.is_provider:
-        if named is not None and named != caller.tenant_id:
-            raise Forbidden("a customer key acts on its own tenant only")
-        return caller.tenant_id
-    if named is None:
-        raise BadRequest(
-            "agent and admin keys must name the tenant",
-            {"tenant_id": "required for agent and admin keys"},
-        )
-    return named
 
 
 def open_ticket(caller: Caller, body: TicketBody, now: datetime) -> dict[str, Any]:
@@ -70,7 +60,10 @@ def open_ticket(caller: Caller, body: TicketBody, now: datetime) -> dict[str, An
         actor_of(caller),
         contact=body.contact or caller.contact,
     )
-    return ticket.view(now)
+    view = ticket.view(now)
+    if ticket.kind == proposal.REQUEST_KIND:  # A7: tracked only; A8: the register
+        view["proposals_url"] = PROPOSALS_URL
+    return view
 
 
 def create_ticket(

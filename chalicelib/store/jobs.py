@@ -1,13 +1,17 @@
-"""Pending E9 re-targeting jobs: one item per changed policy or tenant under one
-partition, so a checker run finds them with a single Query."""
+"""Pending jobs a checker run continues, each kind under one partition so a run
+finds them with a single Query: E9 re-targeting (one item per changed policy or
+tenant) and A8 notices (one item per approved proposal whose subscriptions are
+still to notify)."""
 
 from __future__ import annotations
 
 from pynamodb.exceptions import DeleteError, UpdateError
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.store.models import RetargetJobItem
 
 PARTITION = "RETARGET"
+NOTIFY = "NOTIFY"
 
 
 def _put(
@@ -62,8 +66,37 @@ def advance(job: RetargetJobItem, after: str | None, stuck: int, now: str) -> No
             raise
 
 
-def pending() -> list[RetargetJobItem]:
-    return list(RetargetJobItem.query(PARTITION))
+def pending(partition: str = PARTITION) -> list[RetargetJobItem]:
+    return list(RetargetJobItem.query(partition))
+
+
+def notice_job(proposal_id: str, now: str) -> RetargetJobItem:
+    """An approved proposal's job (A8), not yet written: its decision's transaction
+    writes it (`put_once`). Every subscription after `after` is still to notify."""
+    return RetargetJobItem(
+        NOTIFY, f"PROPOSAL#{proposal_id}", proposal_id=proposal_id, version=1, updated_at=now
+    )
+
+
+def put_once(tx: TransactWrite, job: RetargetJobItem) -> None:
+    """Write a new job in a transaction: it must not exist (a decision is final)."""
+    tx.save(job, condition=RetargetJobItem.sk.does_not_exist())
+
+
+def advance_in(tx: TransactWrite, job: RetargetJobItem, after: str, now: str) -> None:
+    """Record a job's progress in the transaction of the work it did: the next
+    batch starts after `after`, on condition that nobody moved it since it was
+    read (two runners never do the same batch twice)."""
+    unmoved = (
+        RetargetJobItem.after == job.after
+        if job.after is not None
+        else RetargetJobItem.after.does_not_exist()
+    )
+    tx.update(
+        job,
+        actions=[RetargetJobItem.after.set(after), RetargetJobItem.updated_at.set(now)],
+        condition=RetargetJobItem.sk.exists() & unmoved,
+    )
 
 
 def done(job: RetargetJobItem) -> None:

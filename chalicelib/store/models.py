@@ -329,15 +329,18 @@ class PolicyItem(Model):
 class RetargetJobItem(Model):
     """E9 work left by a policy change (the open tickets under `policy_id` after
     ticket `after`) or by a tenant change (`tenant_id`'s open tickets older than
-    ticket `after`) still needing re-targeting; each checker run takes a batch."""
+    ticket `after`) still needing re-targeting; or, under the NOTIFY partition,
+    an approved proposal's subscriptions after `after` still to notify (A8). Each
+    checker run takes a batch."""
 
     class Meta(_TableMeta):
         pass
 
-    pk = UnicodeAttribute(hash_key=True, default="RETARGET")
-    sk = UnicodeAttribute(range_key=True)  # POLICY#<id> or TENANT#<id>
+    pk = UnicodeAttribute(hash_key=True, default="RETARGET")  # RETARGET or NOTIFY
+    sk = UnicodeAttribute(range_key=True)  # POLICY#<id>, TENANT#<id> or PROPOSAL#<id>
     policy_id = UnicodeAttribute(null=True)
     tenant_id = UnicodeAttribute(null=True)
+    proposal_id = UnicodeAttribute(null=True)
     # The policy's version; for a tenant, the change's wall-clock ns (a newer
     # change replaces the job, and `advance` and `done` then leave it alone).
     version = NumberAttribute()
@@ -355,6 +358,90 @@ class PartnerCatalogIndex(GlobalSecondaryIndex["PartnerItem"]):
 
     catalog = UnicodeAttribute(hash_key=True)
     tenant_id = UnicodeAttribute(range_key=True)
+
+
+class ProposalsIndex(GlobalSecondaryIndex["ProposalItem"]):
+    """The `by_tenant` index, whose partition `PROPOSALS` holds every proposal
+    (ids are ULIDs: newest first read backwards)."""
+
+    class Meta(_IndexMeta):
+        index_name = schema.BY_TENANT_INDEX
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class ProposalsByStatusIndex(GlobalSecondaryIndex["ProposalItem"]):
+    """The `by_status` index: partition `PROPOSALS#STATUS#<status>`."""
+
+    class Meta(_IndexMeta):
+        index_name = schema.BY_STATUS_INDEX
+        projection = AllProjection()
+
+    status_key = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class ProposalItem(Model):
+    """A proposal of the register (Aivo A8), in its own partition with its
+    subscriptions, its followers' markers and, once approved, its notices."""
+
+    class Meta(_TableMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)  # PROPOSAL#<id>
+    sk = UnicodeAttribute(range_key=True, default="PROPOSAL")
+    proposal_id = UnicodeAttribute()
+    title = UnicodeAttribute()
+    description = UnicodeAttribute()
+    status = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    decided_at = UnicodeAttribute(null=True)
+    note = UnicodeAttribute(null=True)
+    subscribers = NumberAttribute(default=0)
+    # who registered it: {tenant_id, contact, role, key_id} (for the provider's eyes)
+    author: MapAttribute[str, Any] = _raw_map()
+    gsi1pk = UnicodeAttribute(default="PROPOSALS")
+    gsi1sk = UnicodeAttribute()  # the proposal id
+    status_key = UnicodeAttribute()  # PROPOSALS#STATUS#<status>
+
+    every = ProposalsIndex()
+    by_status = ProposalsByStatusIndex()
+
+    @staticmethod
+    def key(proposal_id: str) -> str:
+        return f"PROPOSAL#{proposal_id}"
+
+
+class SubscriptionItem(Model):
+    """One subscription (tenant, contact) to a proposal, in the proposal's
+    partition (sk SUB#<tenant>#<contact>): an approval notifies each once. No
+    top-level `key_id` (that would put it in the sparse keys index)."""
+
+    class Meta(_TableMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)  # PROPOSAL#<id>
+    sk = UnicodeAttribute(range_key=True)  # SUB#<tenant>#<contact>
+    proposal_id = UnicodeAttribute()
+    tenant_id = UnicodeAttribute()
+    contact = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    subscribed_by: MapAttribute[str, Any] = _raw_map()  # {role, key_id}
+
+
+class FollowerItem(Model):
+    """How many of a tenant's contacts follow a proposal (sk TENANT#<tenant>),
+    kept in each subscription's transaction: whether the caller's tenant is
+    subscribed is one GetItem (a page of proposals: one BatchGetItem)."""
+
+    class Meta(_TableMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)  # PROPOSAL#<id>
+    sk = UnicodeAttribute(range_key=True)  # TENANT#<tenant>
+    contacts = NumberAttribute(default=0)
 
 
 class PartnerItem(Model):

@@ -1,6 +1,7 @@
 """The alert outbox (README, Design choices): an alert is written as its own item, in the
 same transaction as the ticket change that raised it, then published and marked
-sent. Unsent items sit in a sparse index that the next checker run retries."""
+sent. Unsent items sit in a sparse index that the next checker run retries. A
+proposal's notices (A8) are outbox items too, in the proposal's partition."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 from pynamodb.exceptions import UpdateError
 from ulid import ULID
 
-from chalicelib.store.models import OutboxItem, TicketItem
+from chalicelib.store.models import OutboxItem, ProposalItem, TicketItem
 
 OUTBOX_SHARDS = 4
 
@@ -25,14 +26,43 @@ def new_item(
 ) -> OutboxItem:
     """An unsent alert, already claimed by its writer until `claim_until` (epoch s),
     so that a concurrent retry does not publish it too."""
-    return OutboxItem(
+    return _unsent(
         TicketItem.key(ticket_id),
         f"OUTBOX#{key}",
+        outbox_shard(ticket_id),
+        message,
+        created_at,
+        claim_until,
+    )
+
+
+def new_notice(
+    proposal_id: str, key: str, message: dict[str, Any], created_at: str, claim_until: int
+) -> OutboxItem:
+    """An unsent notice of a proposal's subscription (A8), in the proposal's
+    partition (sk OUTBOX#<key>), claimed like an alert. Sharded by the key: the
+    notices of one proposal spread over every outbox shard."""
+    return _unsent(
+        ProposalItem.key(proposal_id),
+        f"OUTBOX#{key}",
+        outbox_shard(f"{proposal_id}:{key}"),
+        message,
+        created_at,
+        claim_until,
+    )
+
+
+def _unsent(
+    pk: str, sk: str, shard: str, message: dict[str, Any], created_at: str, claim_until: int
+) -> OutboxItem:
+    return OutboxItem(
+        pk,
+        sk,
         alert_id=message["id"],
         message=message,
         created_at=created_at,
         claim_until=claim_until,
-        outbox_shard=outbox_shard(ticket_id),
+        outbox_shard=shard,
         outbox_id=str(ULID()),
     )
 

@@ -61,7 +61,8 @@ MAIN_TABLE: dict[str, Any] = {
     ],
     "KeySchema": _key("pk", "sk"),
     "GlobalSecondaryIndexes": [
-        # Tickets of a tenant, newest first (ULIDs sort by creation time).
+        # Tickets of a tenant, newest first (ULIDs sort by creation time); and, under
+        # the partition PROPOSALS, every proposal of the register (A8), newest first.
         {
             "IndexName": BY_TENANT_INDEX,
             "KeySchema": _key("gsi1pk", "gsi1sk"),
@@ -87,7 +88,8 @@ MAIN_TABLE: dict[str, Any] = {
             "KeySchema": _key("policy_key", "ticket_id"),
             "Projection": {"ProjectionType": "KEYS_ONLY"},
         },
-        # A tenant's tickets in one status / of one priority, newest first (list filters).
+        # A tenant's tickets in one status / of one priority, newest first (list filters);
+        # proposals in one status under PROPOSALS#STATUS#<status> (A8).
         {
             "IndexName": BY_STATUS_INDEX,
             "KeySchema": _key("status_key", "gsi1sk"),

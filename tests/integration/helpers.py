@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -149,6 +150,14 @@ class Alerts:
         )
 
     def drain(self, ticket_ids: set[str]) -> list[dict[str, Any]]:
+        return self.receive(lambda body: body.get("ticket_id") in ticket_ids)
+
+    def notices(self, proposal_id: str) -> list[dict[str, Any]]:
+        """The `proposal.approved` notices of one proposal (A8) in the queue."""
+        return self.receive(lambda body: body.get("proposal_id") == proposal_id)
+
+    def receive(self, wanted: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
+        """Empty the queue; the messages `wanted` keeps, their attributes added."""
         got: list[dict[str, Any]] = []
         while True:
             r = self.sqs.receive_message(
@@ -162,7 +171,7 @@ class Alerts:
                 body["_attributes"] = {
                     k: v["StringValue"] for k, v in m.get("MessageAttributes", {}).items()
                 }
-                if body["ticket_id"] in ticket_ids:
+                if wanted(body):
                     got.append(body)
                 self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=m["ReceiptHandle"])
         return got

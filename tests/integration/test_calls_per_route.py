@@ -156,6 +156,14 @@ def readme_figures() -> dict[str, int]:
     return figures
 
 
+def figures(page: str, heading: str = "### DynamoDB calls per request") -> dict[str, int]:
+    """A page's table `| `route` | calls | ... |` under that heading."""
+    text = (ROOT / page).read_text()
+    section = text.split(heading + "\n", 1)[1].split("\n#", 1)[0]
+    rows = re.findall(r"^\| `([^`]+)` \| (\d+) \|", section, flags=re.MULTILINE)
+    return {route: int(n) for route, n in rows}
+
+
 def test_calls_per_route_are_the_readme_figures_and_do_not_grow_with_tickets(
     api: Api,
     admin_key: str,
@@ -196,3 +204,76 @@ def test_calls_per_route_are_the_readme_figures_and_do_not_grow_with_tickets(
     more = _measure(api, tenant, aws_calls)
     assert more == few
     assert {route: sum(ops.values()) for route, ops in few.items()} == readme_figures()
+
+
+def test_proposal_routes_calls_are_the_docs_figures_and_do_not_grow_with_subscribers(
+    api: Api, admin_key: str, agent_key: str, new_customer: Any, aws_calls: Counter[str]
+) -> None:
+    """docs/proposals.md's table (A8), with 1 subscriber and again with 20 more: no
+    count grows with a proposal's subscribers, up to the 99 an approval notifies in
+    its own request (the breach checker notifies the rest)."""
+    acme, brand = new_customer(), new_customer()
+    body = {"title": "Export chats", "description": "As CSV"}
+    path = {"id": ""}
+    contacts = iter(range(10_000))
+
+    def new_proposal(subscribers: int) -> str:
+        status, made = api.post("/proposals", acme.key, body)
+        assert status == 201, made
+        for _ in range(subscribers):
+            contact = {"contact": f"c{next(contacts)}@brand.example"}
+            api.post(f"/proposals/{made['id']}/subscriptions", brand.key, contact)
+        return str(made["id"])
+
+    made: list[str] = []
+
+    def subscribe_new() -> tuple[int, Any]:
+        made.append(f"c{next(contacts)}@brand.example")
+        contact = {"contact": made[-1]}
+        return api.post(f"/proposals/{path['id']}/subscriptions", brand.key, contact)
+
+    def unsubscribe() -> tuple[int, Any]:
+        where = f"/proposals/{path['id']}/subscriptions?contact={made.pop()}"
+        return api.call("DELETE", where, brand.key)
+
+    def decide(status: str, subscribers: int) -> Callable[[], tuple[int, Any]]:
+        def request() -> tuple[int, Any]:
+            fresh = new_proposal(subscribers)
+            aws_calls.clear()
+            return api.post(f"/proposals/{fresh}/decision", admin_key, {"status": status})
+
+        return request
+
+    def measure(subscribers: int) -> dict[str, int]:
+        path["id"] = new_proposal(subscribers)
+        requests: dict[str, Callable[[], tuple[int, Any]]] = {
+            "POST /proposals": lambda: api.post("/proposals", brand.key, body),
+            "GET /proposals": lambda: api.get("/proposals", brand.key),
+            "GET /proposals (agent)": lambda: api.get("/proposals", agent_key),
+            "GET /proposals/{proposal_id}": lambda: api.get(f"/proposals/{path['id']}", brand.key),
+            "POST /proposals/{proposal_id}/subscriptions": subscribe_new,
+            "POST /proposals/{proposal_id}/subscriptions (again)": lambda: api.post(
+                f"/proposals/{path['id']}/subscriptions", acme.key
+            ),
+            "DELETE /proposals/{proposal_id}/subscriptions": unsubscribe,
+            "POST /proposals/{proposal_id}/decision (under_review)": decide(
+                "under_review", subscribers
+            ),
+            "POST /proposals/{proposal_id}/decision (approved)": decide("approved", subscribers),
+        }
+        calls = {}
+        for name, request in requests.items():
+            if name.startswith("DELETE"):
+                subscribe_new()  # the one the warm-up removes
+            request()  # warms the caller's key
+            if name.startswith("DELETE"):
+                subscribe_new()  # the one the measured request removes
+            aws_calls.clear()
+            status, answer = request()
+            assert 200 <= status < 300, (name, status, answer)
+            calls[name] = sum(n for op, n in aws_calls.items() if op != "PublishBatch")
+        return calls
+
+    few = measure(0)
+    assert measure(20) == few
+    assert few == figures("docs/proposals.md", "## DynamoDB calls per request")

@@ -22,6 +22,8 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/tickets"): dict(INCIDENT),
     ("POST", "/tickets/{ticket_id}/actions"): {"action": "close"},
     ("POST", "/tickets/{ticket_id}/comments"): {"body": "hello"},
+    ("POST", "/proposals"): {"title": "Idea", "description": "More"},
+    ("POST", "/proposals/{proposal_id}/subscriptions"): {},
 }
 
 SAMPLE_BY_FORMAT = {"date-time": "2026-01-01T00:00:00Z", "date": "2026-01-01"}
@@ -92,6 +94,11 @@ def test_every_route_keeps_a_customer_in_its_own_tenant(
             assert answer["error"]["code"] == missing[1]["error"]["code"], label
         elif "tenant_id" in path or (body or {}).get("tenant_id"):
             assert status == 403, (label, answer)  # naming another tenant
+        elif spec.path.startswith("/proposals"):
+            # The register is every customer's (A8): bob reads it all, subscribes his
+            # own tenant only, and no answer names another tenant (test_proposals.py).
+            assert status in (200, 404), (label, answer)
+            assert alice.tenant_id not in str(answer), label
         else:
             raise AssertionError(f"classify {label} for tenant isolation")
     assert walked >= 10
