@@ -38,8 +38,8 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import MAXYEAR, MINYEAR, UTC, date, datetime, timedelta
 from functools import lru_cache
 from itertools import pairwise
@@ -559,8 +559,10 @@ def walk(clock: Clock, start: datetime, end: datetime) -> list[Stretch]:
         else:
             cuts.append((midnight, "outside hours", None))
             for begin, finish in hours:
-                cuts.append((_wall_instant(zone, day, _minute_of_day(begin)), "business hours", None))
-                cuts.append((_wall_instant(zone, day, _minute_of_day(finish)), "outside hours", None))
+                opens = _wall_instant(zone, day, _minute_of_day(begin))
+                cuts.append((opens, "business hours", None))
+                closes = _wall_instant(zone, day, _minute_of_day(finish))
+                cuts.append((closes, "outside hours", None))
         day += timedelta(days=1)
     stretches: list[Stretch] = []
     bounds = [max(first, min(at, last)) for at, _, _ in cuts[1:]] + [last]

@@ -11,6 +11,7 @@ property over random starts, durations and pauses.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -28,7 +29,7 @@ def office(timezone: str, country: str | None = None, **more: object) -> Busines
             {
                 "timezone": timezone,
                 "country": country,
-                "hours": dict.fromkeys(WEEKDAYS, [("09:00", "18:00")]),
+                "hours": {key: [("09:00", "18:00")] for key in WEEKDAYS},
                 **more,
             }
         )
@@ -47,7 +48,7 @@ def utc(*args: int) -> datetime:
 def assert_gapless(found: list[sla.Step], start: datetime, end: datetime) -> None:
     assert found[0].start == start
     assert found[-1].end == end
-    for before, after in zip(found, found[1:], strict=False):
+    for before, after in pairwise(found):
         assert before.end == after.start
         assert before.start < before.end
 
