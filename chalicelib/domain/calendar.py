@@ -558,10 +558,10 @@ def walk(clock: Clock, start: datetime, end: datetime) -> list[Stretch]:
             cuts.append((midnight, "holiday", day))
         else:
             cuts.append((midnight, "outside hours", None))
-            for begin, finish in hours:
-                opens = _wall_instant(zone, day, _minute_of_day(begin))
+            for opening, closing in hours:
+                opens = _wall_instant(zone, day, _minute_of_day(opening))
                 cuts.append((opens, "business hours", None))
-                closes = _wall_instant(zone, day, _minute_of_day(finish))
+                closes = _wall_instant(zone, day, _minute_of_day(closing))
                 cuts.append((closes, "outside hours", None))
         day += timedelta(days=1)
     stretches: list[Stretch] = []

@@ -41,8 +41,8 @@ MADRID = office("Europe/Madrid")
 NEW_YORK = office("America/New_York")
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def assert_gapless(found: list[sla.Step], start: datetime, end: datetime) -> None:
