@@ -12,11 +12,12 @@ from chalicelib.lazy import lazy_module
 if TYPE_CHECKING:
     from chalicelib import commands
     from chalicelib.api import models
-    from chalicelib.services import tickets
+    from chalicelib.services import explain, tickets
 else:  # deferred for cold start (chalicelib.lazy): the first request loads them
     models = lazy_module("chalicelib.api.models")
     commands = lazy_module("chalicelib.commands")
     tickets = lazy_module("chalicelib.services.tickets")
+    explain = lazy_module("chalicelib.services.explain")
 
 bp = Blueprint(__name__)
 PEOPLE = {"customer", "agent", "admin"}
@@ -89,3 +90,16 @@ def get_ticket(call: Call, ticket_id: str) -> dict[str, Any]:
 )
 def list_events(call: Call, ticket_id: str) -> dict[str, Any]:
     return tickets.list_events(call.who, ticket_id, call.query.limit, call.query.cursor)
+
+
+@route(
+    bp,
+    "/tickets/{ticket_id}/sla/explain",
+    "GET",
+    roles=PEOPLE,
+    response=lambda: models.Explain,
+    summary="Why each SLA target is due when it is: its rules and the steps to its due instant",
+    errors=(404,),
+)
+def explain_sla(call: Call, ticket_id: str) -> dict[str, Any]:
+    return explain.explain(call.who, ticket_id, call.now)
