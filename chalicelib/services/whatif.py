@@ -26,7 +26,7 @@ from chalicelib.domain.instants import format_instant
 from chalicelib.domain.policy import Policy
 from chalicelib.domain.terms import SlaBasis
 from chalicelib.domain.ticket import Ticket
-from chalicelib.errors import RuleRefused, TenantNotFound
+from chalicelib.errors import RuleRefused, TenantNotFound, TicketNotFound
 from chalicelib.services.policies import POLICY_ID, PolicyNotFound, validate_document
 from chalicelib.services.reports import Tally, check_range, priorities_of
 from chalicelib.store import policies as policy_store
@@ -196,12 +196,26 @@ def reality_check(
     stored = _stored_policy(policy_id)
     tenants = _tenants(policy_id, tenant_id)
     found: dict[str, list[str]] = {}
-    bases: dict[str, SlaBasis] = {}
     for case in cases(policy_id, tenants, start, end):
-        tenant = case.ticket.tenant_id
-        basis = bases.setdefault(tenant, SlaBasis.of(stored, case.tenant_doc))
-        again = replay.replay(case.ticket, case.history, basis, now)
-        differences = replay.differences(case.ticket, again, now)
+        differences = _check(case, stored, now)
         if differences:
-            found[case.ticket.id] = again.gaps + differences
+            found[case.ticket.id] = differences
     return found
+
+
+def check_ticket(ticket_id: str, now: datetime) -> list[str]:
+    """Replay equals reality for one ticket (`reality_check`): what differs."""
+    ticket = ticket_store.get(ticket_id)
+    if ticket is None:
+        raise TicketNotFound(ticket_id)
+    tenant = tenant_store.get_customer(ticket.tenant_id)
+    if tenant is None:
+        raise TenantNotFound(ticket.tenant_id)
+    case = Case(ticket, ticket_store.history(ticket_id), tenant_store.doc_of(tenant))
+    return _check(case, _stored_policy(ticket.sla.policy), now)
+
+
+def _check(case: Case, stored: Policy, now: datetime) -> list[str]:
+    again = replay.replay(case.ticket, case.history, SlaBasis.of(stored, case.tenant_doc), now)
+    differences = replay.differences(case.ticket, again, now)
+    return again.gaps + differences if differences else []
