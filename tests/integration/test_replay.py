@@ -285,3 +285,63 @@ def test_dx4_waivers_by_a_late_assignment_and_by_the_checker_replay(
         assert check(ticket_id, start + timedelta(hours=6)) == []
     types = {e["type"] for e in history(api, admin_key, unattended)}
     assert {"sla.warning", "sla.breached", "charge.waived"} <= types
+
+
+# A day of work on each demo tenant: (minutes after 09:00 UTC, who, action, params).
+DEMO_DAY: list[tuple[int, str, str, dict[str, Any]]] = [
+    (20, "agent", "assign", {"agent": "ana"}),
+    (60, "agent", "comment", {"public": True}),
+    (90, "agent", "wait_on_customer", {}),
+    (300, "customer", "resume", {}),
+    (310, "agent", "set_priority", {}),  # the policy's other priority (E7)
+    (400, "agent", "log_time", {"minutes": 45}),
+    (480, "agent", "resolve", {}),
+    (600, "customer", "reopen", {}),
+    (24 * 60, "agent", "resolve", {"resolution_cause": "external"}),
+    (25 * 60, "customer", "close", {}),
+]
+DEMO_BODIES: dict[str, list[dict[str, Any]]] = {
+    "aivo": [{**INCIDENT, "priority": "high"}, {**INCIDENT, "priority": "blocker"}, QUERY],
+    "keybe": [KEYBE_FAILURE, {**QUERY, "priority": "emergency"}],
+    "clever_ideas": [PROFILES["clever"][1][1], {**INCIDENT, "priority": "medium"}],
+    "digital_express": [{**QUERY, "priority": "urgent"}, {**INCIDENT, "priority": "normal"}],
+}
+OTHER_PRIORITY = {
+    "aivo": "medium",
+    "keybe": "normal",
+    "clever_ideas": "low",
+    "digital_express": "urgent",
+}
+
+
+def test_the_demo_tenants_work_replays_to_what_is_stored(
+    api: Api, admin_key: str, agent_key: str, clock: RequestClock, provider: dict[str, str]
+) -> None:
+    """The local stack's demo data (dev/demo.py: one tenant per shipped policy, its
+    keys) with a scripted day of work per ticket, each ticket its step further:
+    replay under each shipped policy gives every ticket as stored, and an
+    unchanged draft changes nothing."""
+    from chalicelib.services import whatif
+    from dev import demo
+
+    keys = demo.create(uuid.uuid4().bytes)
+    day = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)  # a Monday
+    for tenant in demo.TENANTS:
+        customer = keys[tenant.variable]
+        for offset, body in enumerate(DEMO_BODIES[tenant.policy]):
+            clock.now = day + timedelta(minutes=offset)
+            status, ticket = api.post("/tickets", customer, body)
+            assert status == 201, (tenant.id, ticket)
+            for minutes, who, action, params in DEMO_DAY[: 4 + 3 * offset]:
+                clock.now = day + timedelta(minutes=offset + minutes)
+                if action == "set_priority":
+                    params = {"priority": OTHER_PRIORITY[tenant.policy]}
+                key = {"agent": agent_key, "admin": admin_key}.get(who, customer)
+                apply(api, key, ticket["id"], action, params)
+    now = day + timedelta(days=3)
+    for tenant in demo.TENANTS:
+        assert whatif.reality_check(tenant.policy, day, now, now, tenant.id) == {}, tenant.id
+        stored = whatif._stored_policy(tenant.policy).model_dump(mode="json")
+        answer = whatif.simulate(tenant.policy, stored, day, now, tenant.id, now)
+        assert answer["tickets"] == len(DEMO_BODIES[tenant.policy])
+        assert (answer["changed_total"], answer["unreproduced_total"]) == (0, 0), answer
