@@ -7,6 +7,7 @@ under that policy are its own; the request clock is moved by hand."""
 from __future__ import annotations
 
 import copy
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
@@ -339,3 +340,45 @@ def test_explain_of_another_tenants_ticket_is_404(
     ticket = open_ticket(api, agent_key, one.tenant_id)["id"]
     status, body = api.get(f"/tickets/{ticket}/sla/explain", other.key)
     assert_error(status, body, 404)
+
+
+def test_the_cli_prints_both_achievement_tables_side_by_side(
+    api: Api,
+    admin_key: str,
+    agent_key: str,
+    policy_copy: Any,
+    under: Any,
+    clock: RequestClock,
+    tmp_path: Any,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from chalicelib import cli
+
+    # Given a blocker answered in 45 minutes and a draft that gives blockers 30
+    policy_id, doc = policy_copy()
+    customer = under(policy_id)
+    at(clock, T0)
+    ticket = open_ticket(api, agent_key, customer.tenant_id, priority="blocker")["id"]
+    at(clock, T0 + timedelta(minutes=45))
+    done(api, agent_key, ticket, "assign", agent="ana")
+    done(api, agent_key, ticket, "resolve")
+    draft = copy.deepcopy(doc)
+    rule = next(r for r in draft["target_rules"] if r["id"] == "A2.blocker")
+    rule["targets"][0] = {"metric": "first_response", "clock": "24x7", "minutes": 30}
+    path = tmp_path / "draft.json"
+    path.write_text(json.dumps(draft))
+    args = ["simulate", "--policy-file", str(path), "--from", WINDOW["from"], "--to", WINDOW["to"]]
+    # When an operator simulates it
+    assert cli.main(args) == 0
+    table = capsys.readouterr().out
+    # Then the blocker row reads met under the stored policy, breached under the draft
+    assert f"policy {policy_id} (stored version 1) against the draft: 1 tickets" in table
+    blocker = next(line for line in table.splitlines() if line.startswith("blocker"))
+    assert blocker.split("|")[1].split() == ["1", "1", "0", "100.00", "%"]
+    assert blocker.split("|")[2].split() == ["1", "0", "1", "0.00", "%"]
+    assert f"{ticket} first_response: due {iso(T0 + timedelta(hours=1))} ->" in table
+    # And --json prints the API's answer
+    assert cli.main([*args, "--json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["changed_total"] == 1
+    assert answer["changed"][0]["draft_state"] == "breached"
