@@ -197,7 +197,7 @@ def achievement_tables(answer: dict[str, Any], changes_shown: int = 10) -> str:
             f"{answer['unreproduced_total']} tickets could not be replayed exactly "
             "(their changes are counted replay against replay; --json says why)"
         )
-    return "\n".join(lines)
+    return "\n".join(line.rstrip() for line in lines)
 
 
 DEV_HINT = "against make dev: source .dev/aws.env"

@@ -291,6 +291,10 @@ def test_explain_says_why_a_friday_evening_ticket_is_due_on_tuesday(
     ]
     for target in body["targets"]:
         assert_adds_up(target)
+    # And the OpenAPI document's example is this very answer
+    from chalicelib.api.examples import EXPLAINED_RESOLUTION
+
+    assert resolution == EXPLAINED_RESOLUTION
 
 
 def test_explain_across_a_dst_change_and_a_pause(
