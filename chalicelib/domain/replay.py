@@ -40,7 +40,6 @@ DERIVED_PREFIXES = ("charge.", "sla.", "webhook.", "ticket.", "commercial.", "bi
 
 # What replay cannot know from today's history (see `gaps`).
 GAP_RETARGETED = "policy.retargeted: the policy version or tenant terms before it are not kept"
-GAP_FORCED_PRIORITY = "action.set_priority records the priority the policy gave, not the one asked"
 
 
 @dataclass
@@ -122,7 +121,7 @@ def replay(stored: Ticket, history: Sequence[Entry], basis: SlaBasis, now: datet
             contact=stored.contact,
         )
     except DomainError as e:
-        return Replayed(None, refused=str(e), gaps=gaps)
+        return Replayed(None, refused=_why(e), gaps=gaps)
     out = Replayed(ticket, gaps=gaps)
     for entry in ordered:
         at = parse_instant(str(entry["at"]))
@@ -131,8 +130,14 @@ def replay(stored: Ticket, history: Sequence[Entry], basis: SlaBasis, now: datet
         try:
             _apply(ticket, entry, basis, at)
         except DomainError as e:
-            out.skipped[str(entry.get("id"))] = str(e)
+            out.skipped[str(entry.get("id"))] = _why(e)
     return out
+
+
+def _why(e: DomainError) -> str:
+    """A refusal in one line: its message and each field it names."""
+    fields = "; ".join(f"{k}: {v}" for k, v in e.fields.items())
+    return f"{e} ({fields})" if fields else str(e)
 
 
 def _apply(ticket: Ticket, entry: Entry, basis: SlaBasis, at: datetime) -> None:
