@@ -27,6 +27,18 @@ ACME = {
     "authorized_contacts": ["ana@acme.example"],
 }
 
+
+def _high_rule(resolution_hours: int) -> dict[str, Any]:
+    return {
+        "id": "high",
+        "when": {"priorities": ["high"]},
+        "targets": [
+            {"metric": "first_response", "clock": "business", "hours": 2},
+            {"metric": "resolution", "clock": "24x7", "hours": resolution_hours},
+        ],
+    }
+
+
 CUSTOM_POLICY: dict[str, Any] = {
     "id": "acme-support",
     "name": "Acme support",
@@ -38,14 +50,7 @@ CUSTOM_POLICY: dict[str, Any] = {
     },
     "kinds": {"incident": {"priorities": ["high", "low"], "priority_required": True}},
     "target_rules": [
-        {
-            "id": "high",
-            "when": {"priorities": ["high"]},
-            "targets": [
-                {"metric": "first_response", "clock": "business", "hours": 2},
-                {"metric": "resolution", "clock": "24x7", "hours": 8},
-            ],
-        },
+        _high_rule(resolution_hours=8),
         {
             "id": "low",
             "when": {"priorities": ["low"]},
@@ -182,14 +187,7 @@ REQUESTS: dict[Operation, Examples] = {
                 "policy": {
                     **CUSTOM_POLICY,
                     "target_rules": [
-                        {
-                            "id": "high",
-                            "when": {"priorities": ["high"]},
-                            "targets": [
-                                {"metric": "first_response", "clock": "business", "hours": 2},
-                                {"metric": "resolution", "clock": "24x7", "hours": 12},
-                            ],
-                        },
+                        _high_rule(resolution_hours=12),
                         CUSTOM_POLICY["target_rules"][1],
                     ],
                 },

@@ -34,10 +34,6 @@ from chalicelib.domain.ticket import Ticket
 
 Entry = Mapping[str, Any]  # a history entry: {"id", "at", "type", "actor", "data"}
 
-# History entry types the replay leaves to the aggregate: it derives them (a charge
-# change, an alert) or they changed nothing (a partner event not applied).
-DERIVED_PREFIXES = ("charge.", "sla.", "webhook.", "ticket.", "commercial.", "billing.")
-
 # What replay cannot know from today's history (see `gaps`).
 GAP_RETARGETED = "policy.retargeted: the policy version or tenant terms before it are not kept"
 
@@ -163,6 +159,8 @@ def _apply(ticket: Ticket, entry: Entry, basis: SlaBasis, at: datetime) -> None:
         ticket.waive_if_breached(at)
     elif kind == "policy.retargeted":  # E9: under one basis, nothing is stale
         ticket.refresh(basis, at, str(data.get("cause") or "stale"))
+    # Anything else the aggregate derives (`charge.<status>`, alerts: `sla.*`,
+    # `ticket.prime_opened`, `billing.order`, ...) or changed nothing (`webhook.*`).
 
 
 def _gaps(history: Sequence[Entry]) -> list[str]:

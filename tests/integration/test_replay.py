@@ -23,7 +23,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chalicelib import policies as shipped
-from tests.integration.helpers import INCIDENT, KEYBE_FAILURE, Api, RequestClock, history
+from tests.integration.helpers import (
+    INCIDENT,
+    KEYBE_FAILURE,
+    Api,
+    RequestClock,
+    history,
+    with_target,
+)
 
 # Profiles: a tenant (policy and terms) and the tickets its customers open.
 QUERY = {"title": "Question", "description": "How do I export?", "kind": "query"}
@@ -229,8 +236,7 @@ def test_what_replay_cannot_reproduce_is_named_with_why(
     status, ticket = api.post("/tickets", agent_key, {**INCIDENT, "tenant_id": customer.tenant_id})
     assert status == 201, ticket
     clock.set("2026-11-02T17:00:00Z")
-    rule = next(r for r in doc["target_rules"] if r["id"] == "A2.high")
-    next(t for t in rule["targets"] if t["metric"] == "resolution")["hours"] = 4
+    doc = with_target(doc, "A2.high", "resolution", hours=4)
     status, stored = api.put(f"/admin/policies/{policy_id}", admin_key, doc)
     assert status == 200, stored
     assert stored["retargeted"] == 1, stored

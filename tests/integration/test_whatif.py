@@ -6,7 +6,6 @@ under that policy are its own; the request clock is moved by hand."""
 
 from __future__ import annotations
 
-import copy
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -25,6 +24,7 @@ from tests.integration.helpers import (
     done,
     history,
     iso,
+    with_target,
 )
 
 T0 = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)  # Monday 09:00 in Buenos Aires
@@ -65,6 +65,15 @@ def open_ticket(api: Api, agent_key: str, tenant_id: str, **fields: Any) -> dict
     status, ticket = api.post("/tickets", agent_key, {**INCIDENT, "tenant_id": tenant_id, **fields})
     assert status == 201, ticket
     return dict(ticket)
+
+
+def answered_blocker(api: Api, agent_key: str, customer: Customer, clock: RequestClock) -> str:
+    """A blocker opened at T0 and assigned 45 minutes later: in time for 1 h (A2)."""
+    at(clock, T0)
+    ticket = str(open_ticket(api, agent_key, customer.tenant_id, priority="blocker")["id"])
+    at(clock, T0 + timedelta(minutes=45))
+    done(api, agent_key, ticket, "assign", agent="ana")
+    return ticket
 
 
 def a_week_of_tickets(
@@ -149,10 +158,7 @@ def test_a_longer_target_changes_what_it_should_and_stores_nothing(
     before = {t: api.get(f"/tickets/{t}", agent_key)[1] for t in (high["id"], blocker)}
     entries = {t: len(history(api, agent_key, t)) for t in before}
     # When a draft gives high tickets 16 business hours to resolution
-    draft = copy.deepcopy(doc)
-    rule = next(r for r in draft["target_rules"] if r["id"] == "A2.high")
-    resolution = next(t for t in rule["targets"] if t["metric"] == "resolution")
-    resolution["hours"] = 16
+    draft = with_target(doc, "A2.high", "resolution", hours=16)
     status, body = simulate(api, admin_key, policy_id, draft, tenant_id=customer.tenant_id)
     # Then exactly the high ticket's resolution is due later: Tuesday, not Monday
     assert status == 200, body
@@ -178,14 +184,8 @@ def test_a_shorter_first_response_turns_a_met_target_breached(
     api: Api, admin_key: str, agent_key: str, policy_copy: Any, under: Any, clock: RequestClock
 ) -> None:
     policy_id, doc = policy_copy()
-    customer = under(policy_id)
-    at(clock, T0)
-    ticket = open_ticket(api, agent_key, customer.tenant_id, priority="blocker")["id"]
-    at(clock, T0 + timedelta(minutes=45))
-    done(api, agent_key, ticket, "assign", agent="ana")  # in time for 1 h (A2)
-    draft = copy.deepcopy(doc)
-    rule = next(r for r in draft["target_rules"] if r["id"] == "A2.blocker")
-    rule["targets"][0] = {"metric": "first_response", "clock": "24x7", "minutes": 30}
+    ticket = answered_blocker(api, agent_key, under(policy_id), clock)
+    draft = with_target(doc, "A2.blocker", "first_response", minutes=30)
     status, body = simulate(api, admin_key, policy_id, draft)
     assert status == 200, body
     assert body["changed"] == [
@@ -360,15 +360,9 @@ def test_the_cli_prints_both_achievement_tables_side_by_side(
 
     # Given a blocker answered in 45 minutes and a draft that gives blockers 30
     policy_id, doc = policy_copy()
-    customer = under(policy_id)
-    at(clock, T0)
-    ticket = open_ticket(api, agent_key, customer.tenant_id, priority="blocker")["id"]
-    at(clock, T0 + timedelta(minutes=45))
-    done(api, agent_key, ticket, "assign", agent="ana")
+    ticket = answered_blocker(api, agent_key, under(policy_id), clock)
     done(api, agent_key, ticket, "resolve")
-    draft = copy.deepcopy(doc)
-    rule = next(r for r in draft["target_rules"] if r["id"] == "A2.blocker")
-    rule["targets"][0] = {"metric": "first_response", "clock": "24x7", "minutes": 30}
+    draft = with_target(doc, "A2.blocker", "first_response", minutes=30)
     path = tmp_path / "draft.json"
     path.write_text(json.dumps(draft))
     args = ["simulate", "--policy-file", str(path), "--from", WINDOW["from"], "--to", WINDOW["to"]]

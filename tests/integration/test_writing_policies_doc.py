@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.helpers import INCIDENT, ROOT, Api, RequestClock, done
+from tests.integration.helpers import INCIDENT, ROOT, Api, RequestClock, done, with_target
 
 DOC = ROOT / "docs" / "writing-policies.md"
 MONDAY = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)  # 09:00 in Buenos Aires
@@ -29,9 +29,7 @@ def blocks(kind: str) -> list[str]:
 
 def the_edit(doc: dict[str, Any]) -> dict[str, Any]:
     """The doc's jq edit: high incidents get 10 business hours to resolution."""
-    rule = next(r for r in doc["target_rules"] if r["id"] == "A2.high")
-    next(t for t in rule["targets"] if t["metric"] == "resolution")["hours"] = 10
-    return doc
+    return with_target(doc, "A2.high", "resolution", hours=10)
 
 
 def test_the_edit_simulate_publish_example_is_a_real_answer(
