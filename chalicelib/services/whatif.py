@@ -16,6 +16,7 @@ proof that every rule of a ticket lives in the aggregate.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,6 +37,21 @@ from chalicelib.store import tickets as ticket_store
 MAX_TICKETS = 2_000
 MAX_CHANGED = 100
 HISTORY_THREADS = 16
+# What a request may spend replaying (the function times out at 25 s, API Gateway
+# at 29 s): 2,000 tickets take about 10 s of one vCPU (docs/writing-policies.md,
+# Cost; the API function has 1,769 MB, one vCPU). A simulation that would run past
+# it stops with a 422 that says so, never a gateway timeout.
+REPLAY_SECONDS = 20.0
+
+
+class SimulationTooLong(RuleRefused):
+    def __init__(self, done: int, count: int) -> None:
+        super().__init__(
+            f"the simulation replayed {done} of {count} tickets in {REPLAY_SECONDS:g} s and "
+            "stopped: narrow the range or name a tenant",
+            {"to": f"{count} tickets take longer than a request may run"},
+            code="simulation_too_long",
+        )
 
 
 class TooManyTickets(RuleRefused):
@@ -107,12 +123,21 @@ def _states(ticket: Ticket | None, now: datetime) -> list[str]:
     return [v["state"] for v in replay.target_views(ticket, now).values()]
 
 
-def compare(cases: Iterable[Case], stored: Policy, draft: Policy, now: datetime) -> dict[str, Any]:
+def compare(
+    cases: Iterable[Case],
+    stored: Policy,
+    draft: Policy,
+    now: datetime,
+    *,
+    deadline: float | None = None,
+    expected: int = 0,
+) -> dict[str, Any]:
     """The what-if answer for these cases (pure but for the clock passed in): the
     report of the stored tickets (`current`, as GET /reports/sla counts them), the
     report of their replays under `draft`, and the targets that differ. A ticket
     whose replay under the stored policy is not what is stored (`unreproduced`,
-    with why) is compared replay against replay, so only the draft's effect shows."""
+    with why) is compared replay against replay, so only the draft's effect shows.
+    Past `deadline` (a `time.monotonic()` instant) it stops: SimulationTooLong."""
     current, drafted = Tally(), Tally()
     current.expect(priorities_of(stored))
     drafted.expect(priorities_of(draft))
@@ -122,6 +147,8 @@ def compare(cases: Iterable[Case], stored: Policy, draft: Policy, now: datetime)
     bases: dict[str, tuple[SlaBasis, SlaBasis]] = {}
     count = 0
     for case in cases:
+        if deadline is not None and time.monotonic() > deadline:
+            raise SimulationTooLong(count, max(expected, count))
         count += 1
         ticket = case.ticket
         if ticket.tenant_id not in bases:
@@ -175,7 +202,9 @@ def simulate(
     count = sum(ticket_store.count_reported_between(one, start, end, policy_id) for one in tenants)
     if count > MAX_TICKETS:
         raise TooManyTickets(count)
-    answer = compare(cases(policy_id, tenants, start, end), stored, draft, now)
+    deadline = time.monotonic() + REPLAY_SECONDS
+    found = cases(policy_id, tenants, start, end)
+    answer = compare(found, stored, draft, now, deadline=deadline, expected=count)
     return {
         "policy": policy_id,
         "policy_version": stored.version,

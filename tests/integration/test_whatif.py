@@ -239,6 +239,12 @@ def test_simulate_bounds_and_roles(
     status, body = simulate(api, admin_key, policy_id, doc)
     assert_error(status, body, 422, "too_many_tickets")
     assert "3 tickets" in body["error"]["message"]
+    # a simulation that would outlast the request stops with a 422 saying so
+    monkeypatch.setattr(whatif, "MAX_TICKETS", 2_000)
+    monkeypatch.setattr(whatif, "REPLAY_SECONDS", -1.0)
+    status, body = simulate(api, admin_key, policy_id, doc)
+    assert_error(status, body, 422, "simulation_too_long")
+    assert "replayed 0 of 3 tickets" in body["error"]["message"]
     # an agent may not simulate; an unknown policy is a 404
     status, body = simulate(api, agent_key, policy_id, doc)
     assert_error(status, body, 403)
