@@ -6,10 +6,13 @@ python -m chalicelib.cli issue-key --tenant-id acme --role customer [--contact a
 python -m chalicelib.cli check --at 2026-03-02T14:00:00Z
 python -m chalicelib.cli list-tenants [--json]
 python -m chalicelib.cli list-partners [--tenant-id acme] [--json]
+python -m chalicelib.cli simulate --policy-file draft.json --from 2026-11-01T00:00:00Z \
+    --to 2026-12-01T00:00:00Z [--tenant-id acme] [--json]
 
 Each command prints one JSON line on stdout; the lists print one line per tenant or
-partner (plain, or one JSON object each with --json). Errors are one line on stderr
-(exit 1).
+partner (plain, or one JSON object each with --json); simulate prints the two
+achievement tables side by side for a person (the JSON line with --json). Errors are
+one line on stderr (exit 1).
 AWS: the usual credentials and region (AWS_PROFILE or AWS_ACCESS_KEY_ID and
 AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION); against `make dev`, `source .dev/aws.env`.
 The stage's resources: TABLE_NAME, IDEMPOTENCY_TABLE_NAME, ALERTS_TOPIC_ARN.
@@ -188,6 +191,60 @@ def partner_line(partner: dict[str, Any]) -> str:
     return "\t".join(parts)
 
 
+def simulate(
+    doc: dict[str, Any], start: datetime, end: datetime, tenant_id: str | None
+) -> dict[str, Any]:
+    """What-if: the draft `doc` (its `id` names the stored policy) replayed over
+    the tickets under that policy reported in [start, end), as the API answers."""
+    from chalicelib.services import whatif
+
+    policy_id = str(doc.get("id") or "")
+    return whatif.simulate(policy_id, doc, start, end, tenant_id, _now())
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f} %"
+
+
+def achievement_tables(answer: dict[str, Any], changes_shown: int = 10) -> str:
+    """The simulation for a person: per priority, the current and the draft
+    achievement side by side, then the targets that change."""
+    current = {i["priority"]: i for i in answer["current"]["items"]}
+    draft = {i["priority"]: i for i in answer["draft"]["items"]}
+    head = f"{'tickets':>7} {'met':>5} {'breached':>8} {'achieved':>9}"
+    lines = [
+        f"policy {answer['policy']} (stored version {answer['policy_version']}) against the "
+        f"draft: {answer['tickets']} tickets reported {answer['from']} .. {answer['to']}",
+        "",
+        f"{'':<10} | {'current':<32} | {'draft':<32}",
+        f"{'priority':<10} | {head} | {head}",
+    ]
+    empty = {"tickets": 0, "met": 0, "breached": 0, "achievement_pct": None}
+    for priority in [*current, *(p for p in draft if p not in current)]:
+        cells = []
+        for side in (current, draft):
+            row = side.get(priority, empty)
+            cells.append(
+                f"{row['tickets']:>7} {row['met']:>5} {row['breached']:>8} "
+                f"{_pct(row['achievement_pct']):>9}"
+            )
+        lines.append(f"{priority:<10} | {cells[0]} | {cells[1]}")
+    lines += ["", f"{answer['changed_total']} targets change"]
+    for change in answer["changed"][:changes_shown]:
+        lines.append(
+            f"  {change['ticket_id']} {change['metric']}: due {change['current_due_at']} -> "
+            f"{change['draft_due_at']}, {change['current_state']} -> {change['draft_state']}"
+        )
+    if answer["changed_total"] > changes_shown:
+        lines.append(f"  ... and {answer['changed_total'] - changes_shown} more (--json)")
+    if answer["unreproduced_total"]:
+        lines.append(
+            f"{answer['unreproduced_total']} tickets could not be replayed exactly "
+            "(their changes are counted replay against replay; --json says why)"
+        )
+    return "\n".join(line.rstrip() for line in lines)
+
+
 DEV_HINT = "against make dev: source .dev/aws.env"
 
 
@@ -231,6 +288,26 @@ def aws_problem(e: BaseException) -> str | None:
             return f"AWS refused the credentials ({code}): set valid ones ({DEV_HINT})"
         return f"AWS refused {e.operation_name}: {code}: {message}"
     return None
+
+
+def _instant(parser: argparse.ArgumentParser, name: str, text: str) -> datetime:
+    try:
+        return parse_instant(text)
+    except ValueError:
+        parser.error(f"{name}: not an RFC 3339 instant: {text!r}")
+
+
+def _policy_file(parser: argparse.ArgumentParser, path: str) -> dict[str, Any]:
+    try:
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+    except OSError as e:
+        parser.error(f"--policy-file: cannot read {path}: {e.strerror}")
+    except json.JSONDecodeError as e:
+        parser.error(f"--policy-file: {path} is not JSON: {e}")
+    if not isinstance(doc, dict):
+        parser.error(f"--policy-file: {path} is not a JSON object")
+    return doc
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -301,6 +378,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     p.add_argument("--tenant-id", help="only this customer's partners")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p = command(
+        "simulate",
+        "What-if: replay a draft policy over the tickets reported in a window",
+        "Nothing is stored. The draft's `id` names the stored policy it would replace.\n"
+        "Prints the current and the draft achievement per priority side by side, and\n"
+        "the targets that change; --json prints the API's answer as one JSON line.",
+    )
+    p.add_argument("--policy-file", required=True, help="the draft policy document (JSON)")
+    p.add_argument("--from", dest="start", required=True, help="an RFC 3339 instant")
+    p.add_argument("--to", dest="end", required=True, help="an RFC 3339 instant")
+    p.add_argument("--tenant-id", help="one customer only")
+    p.add_argument("--json", action="store_true", help="print the answer as JSON")
     args = parser.parse_args(argv)
 
     from botocore.exceptions import BotoCoreError, ClientError
@@ -331,6 +420,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "list-partners":
             found = list(list_partners(args.tenant_id))
             lines = [json.dumps(p) if args.json else partner_line(p) for p in found]
+
+        elif args.command == "simulate":
+            out = simulate(
+                _policy_file(parser, args.policy_file),
+                _instant(parser, "--from", args.start),
+                _instant(parser, "--to", args.end),
+                args.tenant_id,
+            )
+            if not args.json:
+                sys.stdout = stdout
+                print(achievement_tables(out))
+                return 0
         else:
             try:
                 at = parse_instant(args.at)

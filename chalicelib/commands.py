@@ -243,6 +243,16 @@ class SlaReportQuery(Strict):
     tenant_id: TenantId | None = None
 
 
+class SimulateBody(Strict):
+    """POST /admin/policies/{policy_id}/simulate: a draft policy document (checked
+    as PUT checks it), the reported window [from, to) and optionally one tenant."""
+
+    policy: dict[str, Any]
+    from_: Instant = Field(alias="from")
+    to: Instant
+    tenant_id: TenantId | None = None
+
+
 # --- partner helpdesks (issue 12) ---------------------------------------------
 
 PartnerFormat = Literal["generic", "zendesk", "jira", "freshdesk"]

@@ -27,6 +27,38 @@ ACME = {
     "authorized_contacts": ["ana@acme.example"],
 }
 
+
+def _high_rule(resolution_hours: int) -> dict[str, Any]:
+    return {
+        "id": "high",
+        "when": {"priorities": ["high"]},
+        "targets": [
+            {"metric": "first_response", "clock": "business", "hours": 2},
+            {"metric": "resolution", "clock": "24x7", "hours": resolution_hours},
+        ],
+    }
+
+
+CUSTOM_POLICY: dict[str, Any] = {
+    "id": "acme-support",
+    "name": "Acme support",
+    "calendar": {
+        "timezone": "America/Argentina/Buenos_Aires",
+        "country": "AR",
+        "hours": {d: [["09:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")},
+        "holidays": [],
+    },
+    "kinds": {"incident": {"priorities": ["high", "low"], "priority_required": True}},
+    "target_rules": [
+        _high_rule(resolution_hours=8),
+        {
+            "id": "low",
+            "when": {"priorities": ["low"]},
+            "targets": [{"metric": "resolution", "clock": "business", "business_days": 5}],
+        },
+    ],
+}
+
 REQUESTS: dict[Operation, Examples] = {
     ("POST", "/admin/tenants"): {
         "aivo": _ex("A customer on the Aivo policy, with 24x7 integrations (A3)", ACME),
@@ -145,33 +177,23 @@ REQUESTS: dict[Operation, Examples] = {
     ("PUT", "/admin/policies/{policy_id}"): {
         "custom": _ex(
             "A small custom policy: business-hours first response, 24x7 resolution",
+            CUSTOM_POLICY,
+        )
+    },
+    ("POST", "/admin/policies/{policy_id}/simulate"): {
+        "longer": _ex(
+            "What if high tickets had 12 hours to resolution instead of 8? (stores nothing)",
             {
-                "id": "acme-support",
-                "name": "Acme support",
-                "calendar": {
-                    "timezone": "America/Argentina/Buenos_Aires",
-                    "country": "AR",
-                    "hours": {d: [["09:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")},
-                    "holidays": [],
+                "policy": {
+                    **CUSTOM_POLICY,
+                    "target_rules": [
+                        _high_rule(resolution_hours=12),
+                        CUSTOM_POLICY["target_rules"][1],
+                    ],
                 },
-                "kinds": {"incident": {"priorities": ["high", "low"], "priority_required": True}},
-                "target_rules": [
-                    {
-                        "id": "high",
-                        "when": {"priorities": ["high"]},
-                        "targets": [
-                            {"metric": "first_response", "clock": "business", "hours": 2},
-                            {"metric": "resolution", "clock": "24x7", "hours": 8},
-                        ],
-                    },
-                    {
-                        "id": "low",
-                        "when": {"priorities": ["low"]},
-                        "targets": [
-                            {"metric": "resolution", "clock": "business", "business_days": 5}
-                        ],
-                    },
-                ],
+                "from": "2026-11-01T00:00:00Z",
+                "to": "2026-12-01T00:00:00Z",
+                "tenant_id": "acme",
             },
         )
     },
@@ -243,7 +265,108 @@ TICKET = {
     "charge": None,
 }
 
+# GET /tickets/{id}/sla/explain of an Aivo high incident reported on Friday
+# 2026-05-22 at 19:00 in Buenos Aires (tests/integration/test_whatif.py checks it
+# against the real answer).
+EXPLAINED_RESOLUTION: dict[str, Any] = {
+    "metric": "resolution",
+    "clock": "business",
+    "target_seconds": 28800,
+    "state": "running",
+    "rules": ["A2", "E1", "E2", "E3", "E4"],
+    "policy_rules": ["A2.high"],
+    "timezone": "America/Argentina/Buenos_Aires",
+    "started_at": "2026-05-22T22:00:00Z",
+    "due_at": "2026-05-26T20:00:00Z",
+    "steps": [
+        {
+            "from": "2026-05-22T22:00:00Z",
+            "to": "2026-05-23T03:00:00Z",
+            "counted_seconds": 0,
+            "why": "outside hours",
+        },
+        {
+            "from": "2026-05-23T03:00:00Z",
+            "to": "2026-05-25T03:00:00Z",
+            "counted_seconds": 0,
+            "why": "weekend",
+        },
+        {
+            "from": "2026-05-25T03:00:00Z",
+            "to": "2026-05-26T03:00:00Z",
+            "counted_seconds": 0,
+            "why": "holiday",
+            "date": "2026-05-25",
+        },
+        {
+            "from": "2026-05-26T03:00:00Z",
+            "to": "2026-05-26T12:00:00Z",
+            "counted_seconds": 0,
+            "why": "outside hours",
+        },
+        {
+            "from": "2026-05-26T12:00:00Z",
+            "to": "2026-05-26T20:00:00Z",
+            "counted_seconds": 28800,
+            "why": "business hours",
+        },
+    ],
+}
+
+
+def _report_row(priority: str, tickets: int, met: int, breached: int) -> dict[str, Any]:
+    pct = round(100 * met / (met + breached), 2) if met + breached else None
+    row = {"priority": priority, "tickets": tickets, "met": met, "breached": breached}
+    return {**row, "achievement_pct": pct}
+
+
 RESPONSES: dict[Operation, dict[int, Examples]] = {
+    ("GET", "/tickets/{ticket_id}/sla/explain"): {
+        200: {
+            "friday": _ex(
+                "A Friday-evening ticket due on Tuesday: weekend, then a holiday (A1, A2)",
+                {
+                    "ticket_id": TICKET_ID,
+                    "policy": "aivo",
+                    "policy_version": 1,
+                    "targets": [EXPLAINED_RESOLUTION],
+                },
+            )
+        }
+    },
+    ("POST", "/admin/policies/{policy_id}/simulate"): {
+        200: {
+            "longer": _ex(
+                "Four more hours for high tickets: one late ticket would have been in time",
+                {
+                    "policy": "acme-support",
+                    "policy_version": 3,
+                    "from": "2026-11-01T00:00:00Z",
+                    "to": "2026-12-01T00:00:00Z",
+                    "tenant_id": "acme",
+                    "tickets": 14,
+                    "current": {
+                        "items": [_report_row("high", 9, 6, 3), _report_row("low", 5, 4, 0)]
+                    },
+                    "draft": {"items": [_report_row("high", 9, 7, 2), _report_row("low", 5, 4, 0)]},
+                    "changed": [
+                        {
+                            "ticket_id": TICKET_ID,
+                            "metric": "resolution",
+                            "current_due_at": "2026-11-10T20:00:00Z",
+                            "draft_due_at": "2026-11-11T00:00:00Z",
+                            "current_state": "breached",
+                            "draft_state": "met",
+                        }
+                    ],
+                    "changed_total": 1,
+                    "unreproduced": [],
+                    "unreproduced_total": 0,
+                    "refused": [],
+                },
+            )
+        }
+    },
     ("POST", "/tickets"): {201: {"opened": _ex("The ticket with its SLA targets", TICKET)}},
     ("GET", "/tickets/{ticket_id}"): {200: {"open": _ex("An assigned, running ticket", TICKET)}},
     ("POST", "/tickets/{ticket_id}/actions"): {

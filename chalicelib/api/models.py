@@ -164,6 +164,84 @@ class SlaReport(BaseModel):
     items: list[SlaReportItem]
 
 
+class ExplainStep(BaseModel):
+    from_: str = Field(alias="from")
+    to: str
+    counted_seconds: int
+    why: Literal["business hours", "outside hours", "weekend", "holiday", "paused", "24x7"]
+    date: str | None = Field(default=None, description="the holiday's local date")
+    status: str | None = Field(default=None, description="the ticket's status while paused")
+
+
+class ExplainTarget(BaseModel):
+    metric: str
+    clock: str
+    target_seconds: int
+    state: str
+    rules: list[str] = Field(description="POLICIES ids: the policy's rule and the engine's")
+    policy_rules: list[str] = Field(description="the rule ids of the policy document")
+    timezone: str
+    started_at: str | None
+    due_at: str | None
+    steps: list[ExplainStep]
+
+
+class Explain(BaseModel):
+    """Why each target is due when it is: steps from its start to its due instant
+    (to now while paused), without gaps, whose counted seconds add up to it."""
+
+    ticket_id: str
+    policy: str
+    policy_version: int
+    targets: list[ExplainTarget]
+
+
+class SimulatedReport(BaseModel):
+    items: list[SlaReportItem]
+
+
+class SimulatedChange(BaseModel):
+    ticket_id: str
+    metric: str
+    current_due_at: str | None
+    draft_due_at: str | None
+    current_state: str | None
+    draft_state: str | None
+
+
+class Unreproduced(BaseModel):
+    ticket_id: str
+    reasons: list[str]
+
+
+class DraftRefused(BaseModel):
+    ticket_id: str
+    reason: str
+
+
+class Simulation(BaseModel):
+    """A draft policy replayed over the tickets under the policy reported in
+    [from, to): the SLA report both ways, the targets that change. `current` is
+    what GET /reports/sla says for those tickets. `unreproduced` lists tickets
+    whose replay under the stored policy is not what is stored (their changes are
+    then counted replay against replay); `refused`, those the draft would not
+    have opened (a kind or channel it does not take)."""
+
+    policy: str
+    policy_version: int
+    from_: str = Field(alias="from")
+    to: str
+    tenant_id: str | None
+    tickets: int
+    current: SimulatedReport
+    draft: SimulatedReport
+    changed: list[SimulatedChange]
+    changed_total: int
+    unreproduced: list[Unreproduced]
+    unreproduced_total: int
+    refused: list[DraftRefused]
+
+
 # --- policies (docs/api.md: GET/PUT /admin/policies) ---------------------------------
 
 

@@ -12,11 +12,12 @@ from chalicelib.lazy import lazy_module
 if TYPE_CHECKING:
     from chalicelib import commands
     from chalicelib.api import models
-    from chalicelib.services import policies
+    from chalicelib.services import policies, whatif
 else:  # deferred for cold start (chalicelib.lazy): the first request loads them
     commands = lazy_module("chalicelib.commands")
     models = lazy_module("chalicelib.api.models")
     policies = lazy_module("chalicelib.services.policies")
+    whatif = lazy_module("chalicelib.services.whatif")
 
 bp = Blueprint(__name__)
 ADMIN = {"admin"}
@@ -60,3 +61,18 @@ def get_policy(call: Call, policy_id: str) -> dict[str, Any]:
 )
 def put_policy(call: Call, policy_id: str) -> dict[str, Any]:
     return policies.put_policy(policy_id, call.body.model_dump(), call.now, call.who)
+
+
+@route(
+    bp,
+    "/admin/policies/{policy_id}/simulate",
+    "POST",
+    roles=ADMIN,
+    body=lambda: commands.SimulateBody,
+    response=lambda: models.Simulation,
+    summary="What-if: a draft policy replayed over the tickets under the policy (stores nothing)",
+    errors=(400, 404, 422),
+)
+def simulate(call: Call, policy_id: str) -> dict[str, Any]:
+    b = call.body
+    return whatif.simulate(policy_id, b.policy, b.from_, b.to, b.tenant_id, call.now)

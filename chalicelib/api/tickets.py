@@ -13,12 +13,13 @@ from chalicelib.lazy import lazy_module
 if TYPE_CHECKING:
     from chalicelib import commands
     from chalicelib.api import models
-    from chalicelib.services import queue, tickets
+    from chalicelib.services import explain, queue, tickets
 else:  # deferred for cold start (chalicelib.lazy): the first request loads them
     models = lazy_module("chalicelib.api.models")
     commands = lazy_module("chalicelib.commands")
     queue = lazy_module("chalicelib.services.queue")
     tickets = lazy_module("chalicelib.services.tickets")
+    explain = lazy_module("chalicelib.services.explain")
 
 bp = Blueprint(__name__)
 PEOPLE = {"customer", "agent", "admin"}
@@ -109,3 +110,16 @@ def list_events(call: Call, ticket_id: str) -> dict[str, Any]:
 def agents_queue(call: Call) -> dict[str, Any]:
     q = call.query
     return queue.agents_queue(q.tenant_id, q.limit, q.cursor, call.now)
+
+
+@route(
+    bp,
+    "/tickets/{ticket_id}/sla/explain",
+    "GET",
+    roles=PEOPLE,
+    response=lambda: models.Explain,
+    summary="Why each SLA target is due when it is: its rules and the steps to its due instant",
+    errors=(404,),
+)
+def explain_sla(call: Call, ticket_id: str) -> dict[str, Any]:
+    return explain.explain(call.who, ticket_id, call.now)

@@ -39,6 +39,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import MAXYEAR, MINYEAR, UTC, date, datetime, timedelta
 from functools import lru_cache
 from itertools import pairwise
@@ -514,6 +515,78 @@ class BusinessCalendar:
                 f"business calendars work between years {_FIRST_YEAR + 1} and {_LAST_YEAR - 1}"
             )
         return tables
+
+
+@dataclass(frozen=True)
+class Stretch:
+    """A stretch of real time a clock walked over, and why it counted or did not:
+    `business hours`, `outside hours`, `weekend` (a day without working hours),
+    `holiday` (with its local `day`), or `24x7`. `counted` is the clock seconds in
+    it (`Clock.elapsed`), so the stretches of `[a, b)` add up to `elapsed(a, b)`."""
+
+    start: datetime
+    end: datetime
+    counted: int
+    why: str
+    day: date | None = None
+
+
+def walk(clock: Clock, start: datetime, end: datetime) -> list[Stretch]:
+    """The stretches `[start, end)` is made of on `clock`, in order and without
+    gaps (E2, E3): one `24x7` stretch on a continuous clock; on a business calendar,
+    per local day, its working intervals and the time outside them, a whole day for
+    a weekend or a holiday, adjacent stretches of one kind merged (Friday 18:00 to
+    Saturday 00:00 `outside hours`, then the `weekend`, then Monday 00:00 to 09:00
+    `outside hours`). Boundaries are local wall time (E2): a DST change moves them
+    in UTC, never the counted seconds, which are the clock's own."""
+    first, last = _to_seconds(start), _to_seconds(end)
+    if last <= first:
+        return []
+    if not isinstance(clock, BusinessCalendar):
+        return [Stretch(_to_datetime(first), _to_datetime(last), last - first, "24x7")]
+    zone = clock.zone
+    cuts: list[tuple[int, str, date | None]] = []  # (start instant, why, holiday day)
+    day = _to_datetime(first).astimezone(zone).date()
+    while True:
+        midnight = _wall_instant(zone, day, 0)
+        if midnight >= last:
+            break
+        hours = clock.spec.hours.get(DAY_KEYS[day.weekday()], [])
+        if not hours:
+            cuts.append((midnight, "weekend", None))
+        elif clock.is_holiday(day):
+            cuts.append((midnight, "holiday", day))
+        else:
+            cuts.append((midnight, "outside hours", None))
+            for opening, closing in hours:
+                opens = _wall_instant(zone, day, _minute_of_day(opening))
+                cuts.append((opens, "business hours", None))
+                closes = _wall_instant(zone, day, _minute_of_day(closing))
+                cuts.append((closes, "outside hours", None))
+        day += timedelta(days=1)
+    stretches: list[Stretch] = []
+    bounds = [max(first, min(at, last)) for at, _, _ in cuts[1:]] + [last]
+    at = first
+    for (_, why, holiday), until in zip(cuts, bounds, strict=True):
+        until = max(until, at)  # a wall time in a DST gap never moves the walk back
+        if until <= at:
+            continue
+        if stretches and stretches[-1].why == why and stretches[-1].day == holiday:
+            head = stretches.pop()
+            a = _to_seconds(head.start)
+        else:
+            a = at
+        begin, finish = _to_datetime(a), _to_datetime(until)
+        stretches.append(Stretch(begin, finish, clock.elapsed(begin, finish), why, holiday))
+        at = until
+    return stretches
+
+
+def _wall_instant(zone: ZoneInfo, day: date, minute: int) -> int:
+    """The instant (seconds, UTC) of a local wall time, `minute` minutes into `day`
+    (1440: the next midnight); fold=0, as the calendar reads wall time."""
+    wall = datetime.combine(day, datetime.min.time()) + timedelta(minutes=minute)
+    return _to_seconds(wall.replace(tzinfo=zone))
 
 
 def business_days(clock: Clock, days: int) -> int:

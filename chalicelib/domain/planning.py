@@ -29,6 +29,11 @@ class Plan:
     targets: tuple[TargetSpec, ...]
     alerts: tuple[str, ...]
     first_response_met_by: str
+    # Which rule of the policy document set what (explain): per metric, the id of
+    # the target rule that defined it (its index when it has no id), and the id of
+    # the priority rule that forced the priority, if one did.
+    rules: tuple[tuple[str, str], ...] = ()
+    priority_rule: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,15 +83,18 @@ def _ladder(steps: list[LadderStep]) -> tuple[Threshold, ...]:
     return tuple(sorted((s.threshold() for s in steps), key=lambda t: t.pct))
 
 
-def _targets_for(policy: Policy, facts: _Facts, calendar: CalendarSpec) -> tuple[TargetSpec, ...]:
-    """E1: per metric, the first matching rule that defines it."""
+def _targets_for(
+    policy: Policy, facts: _Facts, calendar: CalendarSpec, rules: dict[str, str]
+) -> tuple[TargetSpec, ...]:
+    """E1: per metric, the first matching rule that defines it (its id into `rules`)."""
     chosen: dict[str, TargetSpec] = {}
-    for rule in policy.target_rules:
+    for index, rule in enumerate(policy.target_rules):
         if not _matches(rule.when, facts):
             continue
         for target in rule.targets:
             if target.metric in chosen:
                 continue
+            rules[target.metric] = rule.id or f"target_rules.{index}"
             chosen[target.metric] = TargetSpec(
                 metric=target.metric,
                 clock=target.clock,
@@ -127,9 +135,11 @@ def plan_ticket(policy: Policy, terms: TenantTerms, intake: Intake, reported_at:
         built_by=built_by,
         outside_hours=_outside_hours(calendar, reported_at),
     )
-    for p_rule in policy.priority_rules:
+    priority_rule: str | None = None
+    for index, p_rule in enumerate(policy.priority_rules):
         if _matches(p_rule.when, facts):
             facts = _replace_priority(facts, p_rule.priority)
+            priority_rule = p_rule.id or f"priority_rules.{index}"
             break
     for c_rule in policy.channel_rules:
         if _matches(c_rule.when, facts):
@@ -138,14 +148,17 @@ def plan_ticket(policy: Policy, terms: TenantTerms, intake: Intake, reported_at:
             break
     status = next((s.status for s in policy.status_rules if _matches(s.when, facts)), "new")
     alerts = tuple(dict.fromkeys(a.alert for a in policy.alert_rules if _matches(a.when, facts)))
+    rules: dict[str, str] = {}
     return Plan(
         kind=facts.kind,
         priority=facts.priority,
         tier=facts.tier,
         status=status,
-        targets=_targets_for(policy, facts, calendar),
+        targets=_targets_for(policy, facts, calendar, rules),
         alerts=alerts,
         first_response_met_by=policy.first_response_met_by,
+        rules=tuple(rules.items()),
+        priority_rule=priority_rule,
     )
 
 

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal, cast
 
-from chalicelib.domain.calendar import Clock
+from chalicelib.domain.calendar import Clock, walk
 from chalicelib.domain.instants import format_instant, parse_instant, to_utc
 
 TargetState = Literal["pending", "running", "paused", "met", "cancelled"]
@@ -457,3 +457,99 @@ def earliest_threshold(
         if (step := next_threshold(target, clock_of(target.clock))) is not None
     ]
     return min(instants, default=None)
+
+
+# ------------------------------------------------------------------ explaining
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a target's way from its start to its due instant: a stretch of
+    the clock (`business hours`, `outside hours`, `weekend`, `holiday` with its
+    `day`, `24x7`) or a pause (`paused`, with the ticket's `status` then)."""
+
+    start: datetime
+    end: datetime
+    counted: int
+    why: str
+    day: date | None = None
+    status: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "from": format_instant(self.start),
+            "to": format_instant(self.end),
+            "counted_seconds": self.counted,
+            "why": self.why,
+        }
+        if self.day is not None:
+            out["date"] = self.day.isoformat()
+        if self.why == "paused":
+            out["status"] = self.status
+        return out
+
+
+def steps(
+    target: Target,
+    clock: Clock,
+    now: datetime,
+    status_at: Callable[[datetime], str | None] = lambda _at: None,
+) -> list[Step]:
+    """Why the target is due when it is (E2-E6): the steps from `started_at` to its
+    due instant (to `now` while paused; to `met_at` for one met while paused; to
+    the end of its last run when cancelled), in order and without gaps. The runs
+    of the target are walked on its clock (`calendar.walk`); the time between runs
+    is `paused`, with the status `status_at` gives for its start. A met target's
+    last run continues, as counted when it was met, up to the due instant that
+    applied. For a target with a due instant the counted seconds add up to
+    `target_seconds` (E4: the due instant is where the clock reaches it). A
+    pending target (DX2, not started) has no steps."""
+    now = _at(now)
+    if target.started_at is None:
+        return []
+    due = due_instant(target, clock)
+    runs: list[tuple[datetime, datetime | None]] = list(target.runs)
+    if target.state == "running" and target.running_since is not None:
+        runs.append((target.running_since, None))
+    elif target.state == "met" and due is not None:
+        last = target.runs[-1][1] if target.runs else target.started_at
+        runs.append((last, None))  # as counted when it was met, on to the due instant
+    if due is not None:
+        end = due
+    elif target.state == "met" and target.met_at is not None:
+        end = target.met_at
+    elif target.state == "paused":
+        end = max(now, target.runs[-1][1] if target.runs else target.started_at)
+    else:
+        end = target.runs[-1][1] if target.runs else target.started_at
+    out: list[Step] = []
+    at = target.started_at
+    for begin, finish in runs:
+        if at >= end:
+            break
+        if begin > at:
+            pause_end = min(begin, end)
+            out.append(Step(at, pause_end, 0, "paused", status=status_at(at)))
+            at = pause_end
+        stop = end if finish is None else min(finish, end)
+        out += [Step(s.start, s.end, s.counted, s.why, s.day) for s in walk(clock, at, stop)]
+        at = max(at, stop)
+    if at < end:
+        out.append(Step(at, end, 0, "paused", status=status_at(at)))
+    return _merged(out)
+
+
+def _merged(found: list[Step]) -> list[Step]:
+    """Adjacent steps of one kind (a run that ends where the next begins) as one."""
+    out: list[Step] = []
+    for step in found:
+        last = out[-1] if out else None
+        if (
+            last is not None
+            and last.end == step.start
+            and (last.why, last.day, last.status) == (step.why, step.day, step.status)
+        ):
+            out[-1] = replace(last, end=step.end, counted=last.counted + step.counted)
+        else:
+            out.append(step)
+    return out

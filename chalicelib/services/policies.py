@@ -12,7 +12,7 @@ from typing import Any
 from chalicelib import policies as shipped_policies
 from chalicelib import storable
 from chalicelib.domain.errors import IntakeError
-from chalicelib.domain.policy import validate_policy_document
+from chalicelib.domain.policy import Policy, validate_policy_document
 from chalicelib.errors import BadRequest, NotFound, PayloadTooLarge
 from chalicelib.services import retarget
 from chalicelib.services.auth import Caller
@@ -74,6 +74,31 @@ def get_policy(policy_id: str) -> dict[str, Any]:
     return doc
 
 
+def validate_document(policy_id: str, doc: dict[str, Any], prefix: str = "") -> Policy:
+    """A policy document for `policy_id` checked as a PUT checks it: one 400 names
+    every bad field (each under `prefix`): values DynamoDB could not store
+    (`chalicelib.storable`) and the document's own errors. A body `id` must be the
+    path's; a body `version` is ignored (the server numbers versions)."""
+    if not POLICY_ID.fullmatch(policy_id):
+        raise BadRequest(
+            "the policy id in the path is invalid",
+            {"id": f"must match {POLICY_ID.pattern}"},
+            code="invalid_policy",
+        )
+    fields = storable.problems({k: v for k, v in doc.items() if k not in ("id", "version")})
+    if "id" in doc and doc["id"] != policy_id:
+        fields["id"] = f"must be the policy id of the path ({policy_id!r}), or absent"
+    try:
+        parsed = validate_policy_document({**doc, "id": policy_id, "version": 1})
+    except IntakeError as e:
+        named = {prefix + k: v for k, v in {**fields, **e.fields}.items()}
+        raise BadRequest(e.args[0], named, code="invalid_policy") from e
+    if fields:
+        named = {prefix + k: v for k, v in fields.items()}
+        raise BadRequest("the policy document is invalid", named, code="invalid_policy")
+    return parsed
+
+
 def put_policy(
     policy_id: str, doc: dict[str, Any], now: datetime, caller: Caller
 ) -> dict[str, Any]:
@@ -87,21 +112,7 @@ def put_policy(
     `version` is ignored (the server numbers versions). Two PUTs that read the
     same version cannot both win: the loser gets 409.
     """
-    if not POLICY_ID.fullmatch(policy_id):
-        raise BadRequest(
-            "the policy id in the path is invalid",
-            {"id": f"must match {POLICY_ID.pattern}"},
-            code="invalid_policy",
-        )
-    fields = storable.problems({k: v for k, v in doc.items() if k not in ("id", "version")})
-    if "id" in doc and doc["id"] != policy_id:
-        fields["id"] = f"must be the policy id of the path ({policy_id!r}), or absent"
-    try:
-        parsed = validate_policy_document({**doc, "id": policy_id, "version": 1})
-    except IntakeError as e:
-        raise BadRequest(e.args[0], {**fields, **e.fields}, code="invalid_policy") from e
-    if fields:
-        raise BadRequest("the policy document is invalid", fields, code="invalid_policy")
+    parsed = validate_document(policy_id, doc)
     current, is_stored = store.current_version(policy_id)
     policy = parsed.model_copy(update={"version": current + 1})
     if len(json.dumps(policy.model_dump(mode="json"))) > storable.MAX_DOCUMENT_BYTES:

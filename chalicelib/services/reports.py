@@ -40,6 +40,33 @@ class _Row:
         }
 
 
+class Tally:
+    """The rows of an SLA report (docs/api.md, GET /reports/sla): per priority,
+    tickets, met and breached, in the order priorities were first expected or
+    seen. What-if (`services.whatif`) counts its two reports with it too."""
+
+    def __init__(self) -> None:
+        self._rows: dict[str, _Row] = {}
+
+    def expect(self, priorities: Iterable[str]) -> None:
+        """Rows for these priorities even without a ticket (zeros)."""
+        for priority in priorities:
+            self._rows.setdefault(priority, _Row())
+
+    def add(self, priority: str, states: Iterable[str]) -> None:
+        """One ticket of that priority, judged by its targets' states (`judge`)."""
+        row = self._rows.setdefault(priority, _Row())
+        row.tickets += 1
+        verdict = judge(states)
+        if verdict == "met":
+            row.met += 1
+        elif verdict == "breached":
+            row.breached += 1
+
+    def items(self) -> list[dict[str, Any]]:
+        return [row.item(priority) for priority, row in self._rows.items()]
+
+
 def judge(states: Iterable[str]) -> str | None:
     """A ticket is `breached` if any target is breached, `met` if all its targets
     are met (cancelled ones no longer apply), else neither (still running, or no
@@ -54,13 +81,17 @@ def judge(states: Iterable[str]) -> str | None:
 
 def _priorities(policy_id: str) -> list[str]:
     """The policy's priorities in the order its kinds list them (rows with zeros)."""
-    policy = policies.find(policy_id)
+    return priorities_of(policies.find(policy_id))
+
+
+def priorities_of(policy: Policy | None) -> list[str]:
+    """A policy's priorities in the order its kinds list them."""
     if policy is None:
         return []
     return list(dict.fromkeys(p for kind in policy.kinds.values() for p in kind.priorities))
 
 
-def _check_range(start: datetime, end: datetime) -> None:
+def check_range(start: datetime, end: datetime) -> None:
     if end <= start:
         raise BadRequest("`to` must be after `from`", {"to": "must be after from"})
     if end - start > MAX_RANGE:
@@ -81,28 +112,21 @@ def sla_report(
     One tenant (a customer's own, or the one an agent or admin names): one Query of
     its by_reported index. An agent or admin naming none gets every customer tenant
     summed (one Query of the customers index, then one per tenant)."""
-    _check_range(start, end)
+    check_range(start, end)
     every, tenants = _tenants(caller, tenant_id)
-    rows: dict[str, _Row] = {}
+    tally = Tally()
     for one in tenants:
         tenant = tenant_store.get_customer(one)
         if tenant is None:
             raise TenantNotFound(one)
-        for priority in _priorities(tenant_store.doc_of(tenant)["policy"]):
-            rows.setdefault(priority, _Row())
+        tally.expect(_priorities(tenant_store.doc_of(tenant)["policy"]))
         for ticket in store.reported_between(one, start, end):
-            row = rows.setdefault(ticket.priority, _Row())
-            row.tickets += 1
-            verdict = judge(v["state"] for v in ticket.target_views(now))
-            if verdict == "met":
-                row.met += 1
-            elif verdict == "breached":
-                row.breached += 1
+            tally.add(ticket.priority, (v["state"] for v in ticket.target_views(now)))
     return {
         "from": format_instant(start),
         "to": format_instant(end),
         "tenant_id": None if every else tenants[0],
-        "items": [row.item(priority) for priority, row in rows.items()],
+        "items": tally.items(),
     }
 
 
@@ -127,7 +151,7 @@ def charges_report(
     by_reported index (a page per MB of tickets); per distinct policy one GetItem;
     every customer: one Query of the customers index first."""
     every, tenants = _tenants(caller, tenant_id)  # a customer naming another: 403 first
-    _check_range(start, end)
+    check_range(start, end)
     found: dict[str, Policy | None] = {}
     items: list[dict[str, Any]] = []
     for one in tenants:

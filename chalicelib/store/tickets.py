@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -374,6 +375,56 @@ def reported_between(tenant_id: str, start: datetime, end: datetime) -> Iterator
     return readable(_raw_items(query))
 
 
+def count_reported_between(
+    tenant_id: str, start: datetime, end: datetime, policy_id: str | None = None
+) -> int:
+    """How many of a tenant's tickets were reported in [start, end) (under
+    `policy_id` when given): Select=COUNT Queries of the by_reported index, one
+    per MB of index entries read."""
+    connection = TicketItem._get_connection()
+    condition = TicketItem.reported_sk.between(format_instant(start), format_instant(end))
+    where = TicketItem.sla["policy"] == policy_id if policy_id is not None else None
+    count, start_key = 0, None
+    while True:
+        page = connection.query(
+            f"TENANT#{tenant_id}",
+            range_key_condition=condition,
+            filter_condition=where,
+            index_name=TicketItem.by_reported.Meta.index_name,
+            select="COUNT",
+            exclusive_start_key=start_key,
+        )
+        count += int(page["Count"])
+        start_key = page.get("LastEvaluatedKey")
+        if start_key is None:
+            return count
+
+
+def history(ticket_id: str) -> list[dict[str, Any]]:
+    """A ticket's whole history, oldest first, as GET /tickets/{id}/events gives
+    it (one Query of its partition, a page per MB)."""
+    query = EventItem.query(TicketItem.key(ticket_id), EventItem.sk.startswith("EVENT#"))
+    return [_entry(item) for item in query]
+
+
+def histories(ticket_ids: Sequence[str], threads: int) -> dict[str, list[dict[str, Any]]]:
+    """The histories of these tickets, by id: one `history` Query each, `threads`
+    at a time (the connection is built before the threads share it)."""
+    EventItem._get_connection().connection.client  # noqa: B018 - built on first access
+    with ThreadPoolExecutor(max(1, threads), thread_name_prefix="history") as pool:
+        return dict(zip(ticket_ids, pool.map(history, ticket_ids), strict=True))
+
+
+def _entry(item: EventItem) -> dict[str, Any]:
+    return {
+        "id": item.event_id,
+        "at": item.at,
+        "type": item.type,
+        "actor": plain(item.actor),
+        "data": plain(item.data),
+    }
+
+
 _EVENT_PAGE_KEYS = {"pk", "sk"}
 
 
@@ -403,17 +454,7 @@ def list_events(
     )
     page = items[:limit]
     next_cursor = key_cursor(page[-1], _EVENT_PAGE_KEYS) if len(items) > limit else None
-    events = [
-        {
-            "id": item.event_id,
-            "at": item.at,
-            "type": item.type,
-            "actor": plain(item.actor),
-            "data": plain(item.data),
-        }
-        for item in page
-    ]
-    return events, next_cursor
+    return [_entry(item) for item in page], next_cursor
 
 
 def event(

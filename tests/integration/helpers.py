@@ -5,6 +5,7 @@ signed fixtures."""
 
 from __future__ import annotations
 
+import copy
 import json
 import uuid
 from collections.abc import Callable
@@ -287,3 +288,15 @@ def relink(fmt: str, data: dict[str, Any], external: str) -> None:
         data["issue"]["id"] = external
     else:
         data["freshdesk_webhook"]["ticket_id"] = external
+
+
+def with_target(doc: dict[str, Any], rule_id: str, metric: str, **duration: Any) -> dict[str, Any]:
+    """A copy of a policy document whose rule `rule_id` gives `metric` another
+    duration (`hours=16`, `minutes=30`, ...): a draft for what-if."""
+    draft = copy.deepcopy(doc)
+    rule = next(r for r in draft["target_rules"] if r["id"] == rule_id)
+    target = next(t for t in rule["targets"] if t["metric"] == metric)
+    for unit in ("seconds", "minutes", "hours", "business_days"):
+        target.pop(unit, None)
+    target.update(duration)
+    return draft

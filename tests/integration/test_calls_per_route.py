@@ -277,3 +277,54 @@ def test_proposal_routes_calls_are_the_docs_figures_and_do_not_grow_with_subscri
     few = measure(0)
     assert measure(20) == few
     assert few == figures("docs/proposals.md", "## DynamoDB calls per request")
+
+
+def whatif_figures() -> dict[str, tuple[int, int]]:
+    """docs/writing-policies.md's table "DynamoDB calls": route -> (calls, per ticket)."""
+    text = (ROOT / "docs" / "writing-policies.md").read_text()
+    section = text.split("### DynamoDB calls", 1)[1].split("\n#", 1)[0]
+    rows = re.findall(r"^\| `([^`]+)` \| (\d+)( \+ 1 per ticket)? \|", section, flags=re.MULTILINE)
+    return {route: (int(n), 1 if per else 0) for route, n, per in rows}
+
+
+def test_explain_and_simulate_calls_are_the_documented_figures(
+    api: Api, admin_key: str, agent_key: str, new_customer: Any, aws_calls: Counter[str]
+) -> None:
+    """GET /tickets/{id}/sla/explain costs the same whatever the tenant holds; a
+    simulation reads each ticket's history once (one Query per ticket replayed)."""
+    from chalicelib import policies as shipped
+
+    doc = shipped.load_shipped()["aivo"].model_dump(mode="json")
+    policy_id = doc["id"] = f"cp-{uuid.uuid4().hex[:8]}"
+    assert api.put(f"/admin/policies/{policy_id}", admin_key, doc)[0] == 200
+    customer = new_customer(policy=policy_id)
+    body = {"policy": doc, "from": REPORT_FROM, "to": REPORT_TO, "tenant_id": customer.tenant_id}
+    _, ticket = api.post("/tickets", customer.key, INCIDENT)
+    routes: dict[str, Callable[[], tuple[int, Any]]] = {
+        "GET /tickets/{ticket_id}/sla/explain": lambda: api.get(
+            f"/tickets/{ticket['id']}/sla/explain", customer.key
+        ),
+        "POST /admin/policies/{policy_id}/simulate": lambda: api.post(
+            f"/admin/policies/{policy_id}/simulate", admin_key, body
+        ),
+    }
+
+    def measure() -> dict[str, int]:
+        calls: dict[str, int] = {}
+        for name, request in routes.items():
+            request()  # warm
+            aws_calls.clear()
+            status, answer = request()
+            assert status == 200, answer
+            calls[name] = sum(aws_calls.values())
+        return calls
+
+    few = measure()
+    for _ in range(25):
+        api.post("/tickets", customer.key, INCIDENT)
+    more = measure()
+    figures = whatif_figures()
+    for name, (calls, per_ticket) in figures.items():
+        assert few[name] == calls + per_ticket * 1, name
+        assert more[name] == calls + per_ticket * 26, name
+    assert set(figures) == set(routes)

@@ -126,6 +126,16 @@ def test_functions_time_out_before_api_gateway_and_trace() -> None:
     assert {"ThrottlingRateLimit", "ThrottlingBurstLimit"} <= set(throttle)
 
 
+def test_the_api_function_has_one_vcpu_for_what_if() -> None:
+    """A what-if of 2,000 tickets takes about 10 s of one vCPU (docs/writing-policies.md,
+    Cost); Lambda gives one vCPU at 1,769 MB, a third of one at 512 MB."""
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    assert config["lambda_functions"]["api_handler"]["lambda_memory_size"] >= 1769
+    from chalicelib.services import whatif
+
+    assert config["lambda_timeout"] > whatif.REPLAY_SECONDS
+
+
 def test_a_late_checker_run_is_dropped_not_retried_for_hours() -> None:
     checker = _resources()["BreachChecker"]["Properties"]
     assert checker["EventInvokeConfig"]["MaximumEventAgeInSeconds"] <= 300
