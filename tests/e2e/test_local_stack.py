@@ -104,6 +104,7 @@ def test_cli_check_prints_exactly_one_json_line_and_the_alerts_arrive(stack: Sta
     )
     (line,) = done.stdout.splitlines()
     assert set(json.loads(line)) == RUN_FIGURES
+    assert done.stderr == ""  # its result line only: no EMF, no INFO log (issue 25)
     # Whichever ran first (this command or the stack's own 2-second schedule), each
     # threshold of the back-dated blocker reaches the queue exactly once.
     ticket_id = r.json()["id"]

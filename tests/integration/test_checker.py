@@ -267,8 +267,10 @@ def test_cli_check_prints_one_json_line(
     result = json.loads(line)
     assert set(result) == {"workers", "queued", "evaluated", "alerts", "stopped"}
     assert result["alerts"] >= 1
-    with pytest.raises(SystemExit):
-        main(["check", "--at", "yesterday"])
+    # the CLI's one error shape: one line, exit 1, no traceback
+    assert main(["check", "--at", "yesterday"]) == 1
+    err = capsys.readouterr().err
+    assert err == "error: --at: not an RFC 3339 instant: 'yesterday'\n"
 
 
 @pytest.fixture(autouse=True)
