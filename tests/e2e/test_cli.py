@@ -81,3 +81,16 @@ def test_an_error_is_one_line_saying_what_to_set(
     (line,) = done.stderr.strip().splitlines()
     assert line.startswith("error: ")
     assert says in line
+
+
+def test_make_deploy_without_its_arguments_prints_its_usage_before_packaging() -> None:
+    done = subprocess.run(
+        ["make", "--no-print-directory", "deploy"],  # noqa: S607 - the developer's make
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2
+    assert done.stdout.startswith("usage: make deploy STACK=<stack name> BUCKET=<S3 bucket>")
+    assert "chalice" not in done.stdout + done.stderr  # nothing was packaged
