@@ -69,7 +69,8 @@ package: $(STAMP) $(TOOLS_STAMP)
 		--pkg-format cloudformation --merge-template infra/resources.json out/
 	AWS_DEFAULT_REGION=$(REGION) $(TOOLS)/bin/python -m infra.expand out/sam.json out/expanded.json
 	$(BIN)/cfn-lint out/sam.json out/expanded.json
-	$(TOOLS)/bin/checkov --quiet --compact --config-file infra/checkov.yaml --file out/expanded.json
+	$(TOOLS)/bin/checkov --quiet --compact --skip-download --config-file infra/checkov.yaml \
+		--file out/expanded.json
 
 # make deploy STACK=slaguard-prod BUCKET=my-artifacts [REGION=eu-west-1] [ALERT_EMAIL=ops@example.com]
 #             [WARM_TABLE_WRITE_UNITS=30000] [WARM_INDEX_WRITE_UNITS=7000]
