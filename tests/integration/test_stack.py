@@ -200,3 +200,31 @@ def test_bootstrap_from_the_outputs_then_a_ticket_and_one_checker_run(
         Key={"pk": {"S": f"TICKET#{ticket['id']}"}, "sk": {"S": "TICKET"}},
     )
     assert "Item" in stored
+
+
+def test_every_cli_command_names_the_stack_and_api_url_prints_its_endpoint(
+    stack: dict[str, Any], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 25: `--stack` instead of three variables set by hand, and the URL
+    `make deploy` prints at the end, from the stack's outputs."""
+    from chalicelib import cli
+
+    for key in SETTINGS:  # --stack sets them from the outputs: restored afterwards
+        monkeypatch.setenv(key, os.environ.get(key, ""))
+    reset_connections()
+    assert cli.main(["bootstrap", "--stack", stack["name"]]) == 0
+    capsys.readouterr()
+    assert cli.main(["api-url", "--stack", stack["name"]]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["api_url"] == stack["outputs"]["EndpointURL"]
+    assert printed["api_url"].startswith("https://")
+    for key in SETTINGS:
+        monkeypatch.setenv(key, "not-this-stack")
+    tenant = f"t{uuid.uuid4().hex[:8]}"
+    args = ["--stack", stack["name"]]
+    assert (
+        cli.main(["create-tenant", *args, "--id", tenant, "--name", "T", "--policy", "aivo"]) == 0
+    )
+    assert cli.main(["issue-key", *args, "--tenant-id", tenant, "--role", "customer"]) == 0
+    assert os.environ["TABLE_NAME"] == stack["outputs"]["TableName"]
+    assert cli.main(["check", *args, "--at", "2026-03-02T14:00:00Z"]) == 0
