@@ -131,3 +131,30 @@ def test_docs_api_md_is_generated_from_the_current_routes() -> None:
 
     text = api_docs.PAGE.read_text()
     assert api_docs.rewritten(text) == text, "run: python -m dev.api_docs"
+
+
+def test_docs_groups_every_operation_under_a_tag_after_an_introduction(api: Api) -> None:
+    """Issue 25: /docs opens with an introduction and lists operations by route
+    group, not all under one "default"."""
+    _, doc = api.get("/openapi.json")
+    assert "Authorization: Bearer" in doc["info"]["description"]
+    declared = [t["name"] for t in doc["tags"]]
+    assert len(declared) == len(set(declared)) >= 6
+    used = {op["tags"][0] for _, _, op in _operations(doc)}
+    assert used == set(declared)
+    assert all(len(op["tags"]) == 1 for _, _, op in _operations(doc))
+    assert doc["paths"]["/tickets"]["post"]["tags"] == ["tickets"]
+    assert doc["paths"]["/webhooks/{partner_id}"]["post"]["tags"] == ["partners"]
+
+
+def test_docs_with_a_trailing_slash_is_sent_to_the_page() -> None:
+    """`/docs/` would load the page with relative asset URLs that miss: a redirect
+    to `../docs` (relative, so API Gateway's stage prefix holds)."""
+    from chalice.test import Client
+
+    import app as application
+
+    with Client(application.app) as client:
+        response = client.http.get("/docs/")
+    assert response.status_code == 301
+    assert response.headers["Location"] == "../docs"
