@@ -90,6 +90,7 @@ def alert_message(
         threshold_pct=threshold_pct,
         due_at=format_instant(due_at) if due_at is not None else None,
         timezone=ticket.sla.calendar.timezone,
+        title=ticket.title,
     )
 
 
