@@ -158,3 +158,36 @@ def test_docs_with_a_trailing_slash_is_sent_to_the_page() -> None:
         response = client.http.get("/docs/")
     assert response.status_code == 301
     assert response.headers["Location"] == "../docs"
+
+
+def test_the_ticket_examples_are_what_the_api_answers(
+    api: Api, agent_key: str, customer: Customer, clock: Any
+) -> None:
+    """Issue 25: the examples of POST /tickets (201) and GET /tickets/{id} are the
+    real answers: the `incident` request opened at 2026-11-20T12:00Z (a Friday, 09:00
+    in Buenos Aires), then assigned and 40 minutes logged at 12:20Z. Only the ids,
+    which are new each time, are the example's."""
+    from chalicelib.api import examples
+
+    def as_example(ticket: dict[str, Any]) -> dict[str, Any]:
+        return {**ticket, "id": examples.TICKET_ID, "tenant_id": "acme"}
+
+    clock.set("2026-11-20T12:00:00Z")
+    opened = examples.REQUESTS[("POST", "/tickets")]["incident"]["value"]
+    status, ticket = api.post("/tickets", customer.key, opened)
+    assert status == 201, ticket
+    created = examples.RESPONSES[("POST", "/tickets")][201]["opened"]["value"]
+    assert as_example(ticket) == created
+    clock.set("2026-11-20T12:20:00Z")
+    actions = examples.REQUESTS[("POST", "/tickets/{ticket_id}/actions")]
+    for name in ("assign", "log_time"):
+        status, body = api.post(
+            f"/tickets/{ticket['id']}/actions", agent_key, actions[name]["value"]
+        )
+        assert status == 200, body
+    status, seen = api.get(f"/tickets/{ticket['id']}", customer.key)
+    assert status == 200
+    assert (
+        as_example(seen)
+        == examples.RESPONSES[("GET", "/tickets/{ticket_id}")][200]["open"]["value"]
+    )
