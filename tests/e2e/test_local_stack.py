@@ -42,7 +42,7 @@ def test_a_customer_opens_and_reads_a_ticket_over_http(stack: Stack) -> None:
     assert "error" in r.json()
 
 
-# What a checker run reports (README, Alerts): its worker tasks, how many went to a
+# What a checker run reports (docs/alerts.md): its worker tasks, how many went to a
 # queue, and, for the workers it ran itself, tickets evaluated, alerts, deadline stops.
 RUN_FIGURES = {"workers", "queued", "evaluated", "alerts", "stopped"}
 

@@ -1,4 +1,4 @@
-"""DynamoDB calls per request, route by route (issue 14): the figures the README's
+"""DynamoDB calls per request, route by route (issue 14): the figures docs/performance.md's
 table gives, measured through the real routes on a warm container (the caller's
 key already cached), for a tenant with a few tickets and again with 25 more. No
 route's count may grow with the number of tickets a tenant has."""
@@ -129,9 +129,9 @@ def _measure(api: Api, tenant: Tenant, aws_calls: Counter[str]) -> dict[str, dic
 
 
 def readme_figures() -> dict[str, int]:
-    """The README table `| `route` | calls | ... |` under "DynamoDB calls per request"."""
-    text = (ROOT / "README.md").read_text()
-    section = text.split("### DynamoDB calls per request", 1)[1].split("\n#", 1)[0]
+    """The table `| `route` | calls | ... |` of docs/performance.md, calls per request."""
+    text = (ROOT / "docs" / "performance.md").read_text()
+    section = text.split("## DynamoDB calls per request", 1)[1].split("\n#", 1)[0]
     rows = re.findall(r"^\| `([^`]+)` \| (\d+) \|", section, flags=re.MULTILINE)
     return {route: int(n) for route, n in rows}
 

@@ -517,7 +517,7 @@ def test_e9_a_ticket_that_keeps_failing_is_passed_over_after_three_runs(
     assert job() is None
 
 
-# --- issue 14: the fan-out (README, Alerts: the breach checker at burst scale) -------
+# --- issue 14: the fan-out (docs/performance.md: the breach checker at burst scale) -------
 
 
 def test_queued_workers_publish_every_alert_once_even_when_sqs_delivers_twice(

@@ -151,7 +151,7 @@ def test_the_outputs_name_what_bootstrap_reads() -> None:
     assert set(STACK_OUTPUTS) <= set(build.template()["Outputs"])
 
 
-# --- issue 14: the checker's workers (README, Alerts: the breach checker at burst scale)
+# --- issue 14: the checker's workers (docs/performance.md: the breach checker at burst scale)
 
 
 def _alarms() -> dict[str, Any]:
