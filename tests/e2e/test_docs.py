@@ -16,9 +16,7 @@ template by tests/integration/test_stack.py."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -27,14 +25,23 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import ROOT, Stack, aws_free_env, read_env, running_stack
+from tests.e2e.conftest import (
+    BAD_OUTPUT,
+    ROOT,
+    Stack,
+    aws_free_env,
+    read_env,
+    reader_checkout,
+    require_jq,
+    run_as_reader,
+    running_stack,
+)
 
 pytestmark = pytest.mark.e2e
 DOCS = ROOT / "docs"
 BLOCK = re.compile(r"^ *```(\w+)\n(.*?)^ *```", re.MULTILINE | re.DOTALL)
 # the order a reader would follow (writing-policies moves demo-aivo to a copy of its policy)
 RUN_ORDER = ("local-stack.md", "walkthrough.md", "charges.md", "partners.md", "writing-policies.md")
-BAD = ("jq: error", "internal_error", "Traceback", "command not found", "parse error")
 # What each page's examples claim to show, beyond their `#>` lines.
 CLAIMS: dict[str, list[str]] = {
     "local-stack.md": [r'"evaluated": \d+, "alerts": [1-9]\d*'],  # check --at fired
@@ -87,14 +94,8 @@ def test_the_docs_index_lists_every_page() -> None:
 
 @pytest.fixture(scope="module")
 def checkout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Stack]]:
-    if shutil.which("jq") is None:
-        if os.environ.get("SLAGUARD_REQUIRE_TOOLS"):  # .ci/run installs it
-            pytest.fail("jq is required here: apt-get install jq")
-        pytest.skip("the docs' examples need jq (apt-get install jq; .ci/run does)")
-    folder = tmp_path_factory.mktemp("docs") / "checkout"
-    folder.mkdir()
-    for name in (".venv", "chalicelib", "app.py", ".chalice"):
-        (folder / name).symlink_to(ROOT / name)
+    require_jq("the docs' examples")
+    folder = reader_checkout(tmp_path_factory.mktemp("docs") / "checkout")
     with running_stack(folder / ".dev") as stack:
         yield folder, stack
 
@@ -107,18 +108,11 @@ def test_every_shell_block_of_the_page_works_as_written(
     page: str, checkout: tuple[Path, Stack]
 ) -> None:
     folder, _ = checkout
-    script = "set -euo pipefail\n" + "\n".join(shell_blocks(page))
-    done = subprocess.run(
-        ["bash", "-c", script],  # noqa: S607 - the reader's shell
-        cwd=folder,
-        env=aws_free_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    script = "\n".join(shell_blocks(page))
+    done = run_as_reader(shell_blocks(page), folder)
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
-    for bad in BAD:
+    for bad in BAD_OUTPUT:
         assert bad not in out + done.stderr, bad
     lines = [line.strip() for line in out.splitlines()]
     shown = expectations(script)

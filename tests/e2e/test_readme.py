@@ -10,15 +10,19 @@ what it claims."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import ROOT, aws_free_env, running_stack
+from tests.e2e.conftest import (
+    BAD_OUTPUT,
+    ROOT,
+    reader_checkout,
+    require_jq,
+    run_as_reader,
+    running_stack,
+)
 
 pytestmark = pytest.mark.e2e
 BLOCK = re.compile(r"^```sh\n(.*?)^```", re.MULTILINE | re.DOTALL)
@@ -35,29 +39,15 @@ def test_the_readme_has_its_tour_to_run_and_stays_short() -> None:
 
 
 def test_every_readme_shell_block_works_as_written(tmp_path: Path) -> None:
-    if shutil.which("jq") is None:
-        if os.environ.get("SLAGUARD_REQUIRE_TOOLS"):  # .ci/run installs it
-            pytest.fail("jq is required here: apt-get install jq")
-        pytest.skip("the README's examples need jq (apt-get install jq; .ci/run does)")
-    checkout = tmp_path / "checkout"
-    checkout.mkdir()
-    for name in (".venv", "chalicelib", "app.py", ".chalice"):
-        (checkout / name).symlink_to(ROOT / name)
+    require_jq("the README's examples")
+    checkout = reader_checkout(tmp_path / "checkout")
     with running_stack(checkout / ".dev") as stack:
-        script = "set -euo pipefail\n" + "\n".join(shell_blocks())
-        done = subprocess.run(
-            ["bash", "-c", script],  # noqa: S607 - the reader's shell
-            cwd=checkout,
-            env=aws_free_env(),
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        done = run_as_reader(shell_blocks(), checkout)
         # the script's own failure first: without it no alert comes to wait for
         assert done.returncode == 0, done.stdout + done.stderr
         stack.read_until(lambda line: "resolution 100%" in line, 30)
     out = done.stdout
-    for bad in ("jq: error", "internal_error", "Traceback", "command not found", "parse error"):
+    for bad in BAD_OUTPUT:
         assert bad not in out + done.stderr, bad
     # what the tour claims to show
     assert re.search(r"^opened tkt_\w+$", out, re.MULTILINE)
