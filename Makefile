@@ -63,21 +63,26 @@ bench: $(STAMP)
 
 # out/sam.json + out/deployment.zip (the dependency zip is cached in
 # .chalice/deployments/), the SAM transform expanded offline into
-# out/expanded.json, and cfn-lint on both.
+# out/expanded.json, cfn-lint on both and checkov on the expanded template
+# (its accepted exceptions: infra/checkov.yaml, docs/operations.md).
 package: $(STAMP) $(TOOLS_STAMP)
 	rm -rf out && AWS_DEFAULT_REGION=$(REGION) $(BIN)/chalice package --stage prod \
 		--pkg-format cloudformation --merge-template infra/resources.json out/
 	AWS_DEFAULT_REGION=$(REGION) $(TOOLS)/bin/python -m infra.expand out/sam.json out/expanded.json
 	$(BIN)/cfn-lint out/sam.json out/expanded.json
+	$(TOOLS)/bin/checkov --quiet --compact --skip-download --config-file infra/checkov.yaml \
+		--file out/expanded.json
 
 # make deploy STACK=slaguard-prod BUCKET=my-artifacts [REGION=eu-west-1] [ALERT_EMAIL=ops@example.com]
 #             [WARM_TABLE_WRITE_UNITS=30000] [WARM_INDEX_WRITE_UNITS=7000]
-# Upload the zip, create or update the stack through a change set, then bootstrap
-# the provider tenant against the stack's outputs (prints an admin key).
-deploy: package
+# (docs/deploy.md). Upload the zip, create or update the stack through a change
+# set, bootstrap the provider tenant against the stack's outputs (prints an admin
+# key), then print the API's URL.
+deploy:
 	@test -n "$(STACK)" -a -n "$(BUCKET)" || \
 		{ echo "usage: make deploy STACK=<stack name> BUCKET=<S3 bucket> [REGION=..] [ALERT_EMAIL=..]" \
 			"[WARM_TABLE_WRITE_UNITS=..] [WARM_INDEX_WRITE_UNITS=..]"; exit 2; }
+	@$(MAKE) --no-print-directory package REGION=$(REGION)
 	$(TOOLS)/bin/aws cloudformation package --region $(REGION) --use-json \
 		--template-file out/sam.json --s3-bucket $(BUCKET) --s3-prefix $(STACK) \
 		--output-template-file out/packaged.json
@@ -88,6 +93,7 @@ deploy: package
 			$(if $(WARM_INDEX_WRITE_UNITS),WarmIndexWriteUnits=$(WARM_INDEX_WRITE_UNITS)) \
 		--no-fail-on-empty-changeset
 	AWS_DEFAULT_REGION=$(REGION) $(BIN)/python -m chalicelib.cli bootstrap --stack $(STACK)
+	AWS_DEFAULT_REGION=$(REGION) $(BIN)/python -m chalicelib.cli api-url --stack $(STACK)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) out .mypy_cache .ruff_cache .hypothesis

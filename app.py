@@ -66,7 +66,7 @@ def breach_checker(event: Any) -> dict[str, int]:
 
 @app.on_sqs_message(queue=WORK_QUEUE, batch_size=1, name="checker_worker")
 def checker_worker(event: Any) -> dict[str, int]:
-    """One worker of a scheduled run: its share of the due index (README, Alerts)."""
+    """One worker of a scheduled run: its share of the due index (docs/performance.md)."""
     from chalicelib.services.checker import run_worker
 
     return run_worker([record.body for record in event], event.context)

@@ -4,7 +4,8 @@ publication with PublishBatch. No rules here: what to alert is the domain's.
 Each message goes out with `MessageStructure: json`: the `default` message (SQS,
 Lambda, HTTP subscribers) is the JSON body with a `summary`, one sentence in the
 tenant's locale; the `email` message is that sentence and the ticket's essentials,
-so an admin who subscribes an address in the console reads a sentence, not JSON.
+under a subject line (type, priority, ticket title), so an admin who subscribes an
+address in the console reads a sentence, not JSON.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ def message(
     threshold_pct: int | None = None,
     due_at: str | None = None,
     timezone: str | None = None,
+    title: str | None = None,
 ) -> dict[str, Any]:
     return {
         "id": alert_id(ticket_id, key),
@@ -65,6 +67,8 @@ def message(
         "occurred_at": occurred_at,
         # the ticket's calendar timezone, so a reader sees `due_at` as the tenant does
         "timezone": timezone,
+        # the ticket's title, for the e-mail's subject line and a reader's eye
+        "title": title,
     }
 
 
@@ -156,10 +160,44 @@ _NOTICE_LABELS = {
     "es": ("Propuesta", "Título", "Cliente", "Contacto", "Alerta", "Aprobada"),
 }
 
+# The e-mail's subject: what happened, the priority, the ticket's title.
+_SUBJECTS = {
+    "en": {
+        "sla.warning": "SLA warning",
+        "sla.breached": "SLA breached",
+        "sla.escalated": "SLA escalated to level {level}",
+        "ticket.prime_opened": "Prime ticket opened",
+        "charge.waived": "Charge waived",
+        "commercial.review_required": "Commercial review required",
+        "billing.order": "Billing order",
+    },
+    "es": {
+        "sla.warning": "Aviso de SLA",
+        "sla.breached": "SLA incumplido",
+        "sla.escalated": "SLA escalado a nivel {level}",
+        "ticket.prime_opened": "Ticket prime abierto",
+        "charge.waived": "Cargo condonado",
+        "commercial.review_required": "Revisión comercial requerida",
+        "billing.order": "Orden de facturación",
+    },
+}
+SUBJECT_MAX = 99  # SNS: under 100 characters, no line breaks or control characters
+
 _LABELS = {
-    "en": ("Ticket", "Customer", "Priority", "Alert", "Metric", "Due", "Raised at", "Alert id"),
+    "en": (
+        "Ticket",
+        "Title",
+        "Customer",
+        "Priority",
+        "Alert",
+        "Metric",
+        "Due",
+        "Raised at",
+        "Alert id",
+    ),
     "es": (
         "Ticket",
+        "Título",
         "Cliente",
         "Prioridad",
         "Alerta",
@@ -215,6 +253,16 @@ def summary(msg: Mapping[str, Any], audience: Audience) -> str:
     )
 
 
+def subject(msg: Mapping[str, Any], audience: Audience) -> str:
+    """The e-mail's subject line in the tenant's locale: type, priority, title,
+    e.g. `SLA breached (blocker): Bot down`."""
+    locale = audience.locale if audience.locale in LOCALES else "en"
+    what = _SUBJECTS[locale].get(msg["type"], msg["type"]).format(level=msg.get("level"))
+    line = f"{what} ({msg['priority']}): {msg.get('title') or msg['ticket_id']}"
+    line = "".join(c if c.isprintable() else " " for c in line)
+    return line if len(line) <= SUBJECT_MAX else line[: SUBJECT_MAX - 1] + "…"
+
+
 def email(body: Mapping[str, Any], audience: Audience) -> str:
     """The e-mail subscribers' message: the summary, then the ticket's (or the
     approved proposal's) essentials."""
@@ -235,6 +283,7 @@ def email(body: Mapping[str, Any], audience: Audience) -> str:
     labels = _LABELS[locale]
     values = (
         body["ticket_id"],
+        body.get("title"),
         f"{audience.name} ({body['tenant_id']})",
         body["priority"],
         body["type"],
@@ -297,6 +346,8 @@ def publish(
                         "Id": f"m{i}",
                         "Message": structured(msg, _audience(msg, audiences)),
                         "MessageStructure": "json",
+                        # e-mail subscribers' subject line (other protocols ignore it)
+                        "Subject": subject(msg, _audience(msg, audiences)),
                         "MessageAttributes": _attributes(msg),
                     }
                     for i, msg in enumerate(chunk)

@@ -1,26 +1,30 @@
 """Operations from a shell, against real AWS or the endpoint in `AWS_ENDPOINT_URL`.
 
-python -m chalicelib.cli bootstrap [--stack STACK] [--tenant-id provider] [--name NAME]
-python -m chalicelib.cli create-tenant --id acme --name "Acme SA" --policy aivo [--json DOC]
-python -m chalicelib.cli issue-key --tenant-id acme --role customer [--contact ana@acme.example]
-python -m chalicelib.cli check --at 2026-03-02T14:00:00Z
-python -m chalicelib.cli list-tenants [--json]
-python -m chalicelib.cli list-partners [--tenant-id acme] [--json]
-python -m chalicelib.cli simulate --policy-file draft.json --from 2026-11-01T00:00:00Z \
-    --to 2026-12-01T00:00:00Z [--tenant-id acme] [--json]
+python -m chalicelib.cli [-v] COMMAND [--stack STACK] ...
+  bootstrap [--tenant-id provider] [--name NAME]
+  create-tenant --id acme --name "Acme SA" --policy aivo [--json DOC]
+  issue-key --tenant-id acme --role customer [--contact ana@acme.example]
+  check --at 2026-03-02T14:00:00Z
+  api-url --stack STACK
+  list-tenants [--json]
+  list-partners [--tenant-id acme] [--json]
+  simulate --policy-file draft.json --from 2026-11-01T00:00:00Z \
+      --to 2026-12-01T00:00:00Z [--tenant-id acme] [--json]
 
-Each command prints one JSON line on stdout; the lists print one line per tenant or
-partner (plain, or one JSON object each with --json); simulate prints the two
-achievement tables side by side for a person (the JSON line with --json). Errors are
-one line on stderr (exit 1).
+Each command prints one JSON line on stdout (the lists: one line per tenant or
+partner, plain or JSON with --json; simulate: the two achievement tables side by side,
+the JSON line with --json); an error is one line on stderr, `error:
+<what> [{"field": "why"}]` (exit 1). Logs and metrics are shown only with -v.
 AWS: the usual credentials and region (AWS_PROFILE or AWS_ACCESS_KEY_ID and
 AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION); against `make dev`, `source .dev/aws.env`.
-The stage's resources: TABLE_NAME, IDEMPOTENCY_TABLE_NAME, ALERTS_TOPIC_ARN.
+A deployed stack's resources: `--stack NAME` (read from its outputs), or TABLE_NAME,
+IDEMPOTENCY_TABLE_NAME and ALERTS_TOPIC_ARN set by hand.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -99,17 +103,58 @@ STACK_OUTPUTS = {
 }
 
 
-def stack_environment(stack: str) -> dict[str, str]:
-    """The table, idempotency table and topic a deployed stack created, from its
-    outputs: never a stage's default name against a real stack."""
+class CliError(Exception):
+    """An error the CLI prints as its one line (`error: <message> [fields]`)."""
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.fields: dict[str, str] = fields or {}
+
+
+def stack_outputs(stack: str, *needed: str) -> dict[str, str]:
+    """A deployed stack's outputs, each of `needed` present."""
     from chalicelib import aws
 
     (described,) = aws.client("cloudformation").describe_stacks(StackName=stack)["Stacks"]
     outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
-    missing = sorted(set(STACK_OUTPUTS) - set(outputs))
+    missing = sorted(set(needed) - set(outputs))
     if missing:
-        raise SystemExit(f"stack {stack} has no output {', '.join(missing)}: deploy it first")
+        raise CliError(f"stack {stack} has no output {', '.join(missing)}: deploy it first")
+    return outputs
+
+
+def stack_environment(stack: str) -> dict[str, str]:
+    """The table, idempotency table and topic a deployed stack created, from its
+    outputs: never a stage's default name against a real stack."""
+    outputs = stack_outputs(stack, *STACK_OUTPUTS)
     return {env: outputs[key] for key, env in STACK_OUTPUTS.items()}
+
+
+def use_stack(stack: str | None) -> None:
+    """Point this process at a deployed stack's resources (nothing when None)."""
+    if stack is not None:
+        os.environ.update(stack_environment(stack))
+
+
+def api_url(stack: str) -> dict[str, str]:
+    """The deployed API's base URL (Chalice's `EndpointURL` output) and dashboard."""
+    outputs = stack_outputs(stack, "EndpointURL")
+    return {"api_url": outputs["EndpointURL"], "dashboard_url": outputs.get("DashboardUrl", "")}
+
+
+def tenant_document(raw: str) -> dict[str, Any]:
+    """`--json`: more Tenant fields, which must be a JSON object."""
+    try:
+        doc = json.loads(raw)
+    except json.JSONDecodeError as e:
+        raise CliError(f"--json is not a JSON object: {e}") from None
+    if not isinstance(doc, dict):
+        kind = "null" if doc is None else type(doc).__name__
+        raise CliError(
+            f'--json must be a JSON object of Tenant fields (e.g. \'{{"tier": "premium"}}\'), '
+            f"not {kind}"
+        )
+    return doc
 
 
 def bootstrap(tenant_id: str, name: str, stack: str | None = None) -> dict[str, str]:
@@ -118,7 +163,7 @@ def bootstrap(tenant_id: str, name: str, stack: str | None = None) -> dict[str, 
     from chalicelib.services import policies, tenants
 
     if stack is not None:
-        os.environ.update(stack_environment(stack))
+        use_stack(stack)
     else:
         ensure_resources()
     now = _now()
@@ -245,6 +290,30 @@ def achievement_tables(answer: dict[str, Any], changes_shown: int = 10) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
+class Text(str):
+    """A command's output printed as it is (lines for a person), not as JSON."""
+
+
+def _instant(name: str, text: str) -> datetime:
+    try:
+        return parse_instant(text)
+    except ValueError:
+        raise CliError(f"{name}: not an RFC 3339 instant: {text!r}") from None
+
+
+def _policy_file(path: str) -> dict[str, Any]:
+    try:
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+    except OSError as e:
+        raise CliError(f"--policy-file: cannot read {path}: {e.strerror}") from None
+    except json.JSONDecodeError as e:
+        raise CliError(f"--policy-file: {path} is not JSON: {e}") from None
+    if not isinstance(doc, dict):
+        raise CliError(f"--policy-file: {path} is not a JSON object")
+    return doc
+
+
 DEV_HINT = "against make dev: source .dev/aws.env"
 
 
@@ -281,8 +350,8 @@ def aws_problem(e: BaseException) -> str | None:
         code, message = error.get("Code", "?"), error.get("Message", "")
         if code == "ResourceNotFoundException":
             return (
-                f"{message or code}: set TABLE_NAME / ALERTS_TOPIC_ARN to the stage's, "
-                "or run bootstrap first"
+                f"{message or code}: pass --stack NAME (a deployed stack), or set "
+                "TABLE_NAME / ALERTS_TOPIC_ARN to the stage's, or run bootstrap first"
             )
         if code in ("UnrecognizedClientException", "InvalidSignatureException", "ExpiredToken"):
             return f"AWS refused the credentials ({code}): set valid ones ({DEV_HINT})"
@@ -290,50 +359,63 @@ def aws_problem(e: BaseException) -> str | None:
     return None
 
 
-def _instant(parser: argparse.ArgumentParser, name: str, text: str) -> datetime:
+QUIET = {"POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "WARNING"}
+
+
+@contextlib.contextmanager
+def _quiet(verbose: bool) -> Iterator[None]:
+    """Without -v a command shows its result line only: no EMF metrics, no INFO
+    logs (warnings and errors still show). An explicit environment wins; what
+    this sets is unset again afterwards."""
+    added = {} if verbose else {k: v for k, v in QUIET.items() if k not in os.environ}
+    os.environ.update(added)
     try:
-        return parse_instant(text)
-    except ValueError:
-        parser.error(f"{name}: not an RFC 3339 instant: {text!r}")
+        yield
+    finally:
+        for key in added:
+            os.environ.pop(key, None)
 
 
-def _policy_file(parser: argparse.ArgumentParser, path: str) -> dict[str, Any]:
-    try:
-        with open(path, encoding="utf-8") as f:
-            doc = json.load(f)
-    except OSError as e:
-        parser.error(f"--policy-file: cannot read {path}: {e.strerror}")
-    except json.JSONDecodeError as e:
-        parser.error(f"--policy-file: {path} is not JSON: {e}")
-    if not isinstance(doc, dict):
-        parser.error(f"--policy-file: {path} is not a JSON object")
-    return doc
+def fail(message: str, fields: dict[str, str] | None = None) -> int:
+    """The CLI's one error shape: one line on stderr, exit 1."""
+    tail = f" {json.dumps(fields, ensure_ascii=False)}" if fields else ""
+    print(f"error: {message}{tail}", file=sys.stderr)
+    return 1
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
         prog="python -m chalicelib.cli",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    top.add_argument(
+        "-v", "--verbose", action="store_true", help="also show logs and EMF metrics (stderr)"
+    )
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, summary: str, detail: str) -> argparse.ArgumentParser:
-        return sub.add_parser(
+        p = sub.add_parser(
             name,
             help=summary,
             description=f"{summary}.\n\n{detail}",
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
+        p.add_argument(
+            "--stack",
+            required=name == "api-url",
+            help="a deployed stack: its outputs name the tables and topic",
+        )
+        return p
 
     p = command(
         "bootstrap",
         "Create the tables, the alerts topic, the provider tenant and the shipped policies",
-        'Idempotent. Prints {"tenant_id", "api_key"} with a new admin key each time.',
+        'Idempotent. Prints {"tenant_id", "api_key"} with a new admin key each time.\n'
+        "With --stack the stack's own tables and topic are used (nothing is created).",
     )
     p.add_argument("--tenant-id", default="provider", help="the provider's tenant id")
     p.add_argument("--name", default="Provider", help="the provider's name")
-    p.add_argument("--stack", help="a deployed stack: its outputs name the tables and topic")
     p = command(
         "create-tenant",
         "Create a customer tenant",
@@ -358,10 +440,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = command(
         "check",
         "Run the breach checker once at an instant",
-        'Exactly what the schedule runs every minute; prints {"evaluated", "alerts"}.\n'
+        'Exactly what the schedule runs every minute; prints {"evaluated", "alerts", ...}.\n'
         "An instant in the future publishes the alerts due by then, for real.",
     )
     p.add_argument("--at", required=True, help="an RFC 3339 instant, e.g. 2026-03-02T14:00:00Z")
+    command(
+        "api-url",
+        "Print a deployed stack's API URL",
+        'Prints {"api_url", "dashboard_url"} from the stack\'s outputs, e.g.\n'
+        "  API=$(python -m chalicelib.cli api-url --stack slaguard-prod | jq -r .api_url)",
+    )
     p = command(
         "list-tenants",
         "List the customer tenants",
@@ -390,80 +478,76 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--to", dest="end", required=True, help="an RFC 3339 instant")
     p.add_argument("--tenant-id", help="one customer only")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
-    args = parser.parse_args(argv)
+    return top
+
+
+def run(args: argparse.Namespace) -> Any:
+    """The command's result (printed as one JSON line)."""
+    if args.command == "bootstrap":
+        real_aws = not os.environ.get("AWS_ENDPOINT_URL")
+        if args.stack is None and real_aws and "TABLE_NAME" not in os.environ:
+            # never a stage's default names against a real account
+            raise CliError("bootstrap against AWS needs --stack NAME (or TABLE_NAME etc.)")
+        return bootstrap(args.tenant_id, args.name, args.stack)
+    if args.command == "api-url":
+        return api_url(args.stack)
+    if args.command == "create-tenant":
+        extra = tenant_document(args.json)
+        use_stack(args.stack)
+        return create_tenant({**extra, "id": args.id, "name": args.name, "policy": args.policy})
+    if args.command == "issue-key":
+        use_stack(args.stack)
+        return issue_key(args.tenant_id, args.role, args.contact)
+    if args.command == "list-tenants":
+        use_stack(args.stack)
+        return Text(
+            "\n".join(json.dumps(t) if args.json else tenant_line(t) for t in list_tenants())
+        )
+    if args.command == "list-partners":
+        use_stack(args.stack)
+        found = list_partners(args.tenant_id)
+        return Text("\n".join(json.dumps(p) if args.json else partner_line(p) for p in found))
+    if args.command == "simulate":
+        doc = _policy_file(args.policy_file)
+        start, end = _instant("--from", args.start), _instant("--to", args.end)
+        use_stack(args.stack)
+        answer = simulate(doc, start, end, args.tenant_id)
+        return answer if args.json else Text(achievement_tables(answer))
+    at = _instant("--at", args.at)
+    use_stack(args.stack)
+    return check(at)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
 
     from botocore.exceptions import BotoCoreError, ClientError
     from pydantic import ValidationError
     from pynamodb.exceptions import PynamoDBException
 
-    from chalicelib.domain.errors import DomainError
+    from chalicelib.domain.errors import DomainError, validation_fields
     from chalicelib.errors import SlaguardError
 
     # stdout carries exactly one JSON line; logs and metrics of the command go to
     # stderr (modules imported from here on bind their loggers to it).
     stdout, sys.stdout = sys.stdout, sys.stderr
     try:
-        if args.command == "bootstrap":
-            real_aws = not os.environ.get("AWS_ENDPOINT_URL")
-            if args.stack is None and real_aws and "TABLE_NAME" not in os.environ:
-                # never a stage's default names against a real account
-                parser.error("bootstrap against AWS needs --stack NAME (or TABLE_NAME etc.)")
-            out: Any = bootstrap(args.tenant_id, args.name, args.stack)
-        elif args.command == "create-tenant":
-            extra = json.loads(args.json)
-            out = create_tenant({**extra, "id": args.id, "name": args.name, "policy": args.policy})
-        elif args.command == "issue-key":
-            out = issue_key(args.tenant_id, args.role, args.contact)
-        elif args.command == "list-tenants":
-            found = list(list_tenants())
-            lines = [json.dumps(t) if args.json else tenant_line(t) for t in found]
-        elif args.command == "list-partners":
-            found = list(list_partners(args.tenant_id))
-            lines = [json.dumps(p) if args.json else partner_line(p) for p in found]
-
-        elif args.command == "simulate":
-            out = simulate(
-                _policy_file(parser, args.policy_file),
-                _instant(parser, "--from", args.start),
-                _instant(parser, "--to", args.end),
-                args.tenant_id,
-            )
-            if not args.json:
-                sys.stdout = stdout
-                print(achievement_tables(out))
-                return 0
-        else:
-            try:
-                at = parse_instant(args.at)
-            except ValueError:
-                parser.error(f"--at: not an RFC 3339 instant: {args.at!r}")
-            out = check(at)
-    except (SlaguardError, DomainError) as e:
-        fields = getattr(e, "fields", {})
-        print(json.dumps({"error": str(e), "fields": fields}), file=sys.stderr)
-        return 1
+        with _quiet(args.verbose):
+            out = run(args)
+    except (CliError, SlaguardError, DomainError) as e:
+        return fail(str(e), getattr(e, "fields", None))
     except ValidationError as e:
-        print(
-            json.dumps(
-                {"error": "invalid input", "detail": e.errors(include_url=False)}, default=str
-            ),
-            file=sys.stderr,
-        )
-        return 1
-    except json.JSONDecodeError as e:
-        print(f"error: --json is not a JSON object: {e}", file=sys.stderr)
-        return 1
+        return fail("invalid input", validation_fields(e))
     except (BotoCoreError, ClientError, PynamoDBException) as e:
         problem = aws_problem(e)
         if problem is None:
             raise
-        print(f"error: {problem}", file=sys.stderr)
-        return 1
+        return fail(problem)
     finally:
         sys.stdout = stdout
-    if args.command.startswith("list-"):
-        for line in lines:
-            print(line)
+    if isinstance(out, Text):
+        if out:
+            print(out)
     else:
         print(json.dumps(out))
     return 0

@@ -22,7 +22,7 @@ class Settings:
     alerts_topic_arn: str
     due_shards: int
     endpoint_url: str | None
-    # The breach checker's fan-out (README, Alerts: sizing): the scheduled run splits
+    # The breach checker's fan-out (docs/performance.md: sizing): the scheduled run splits
     # the due index's shards into `checker_workers` ranges, one worker each, sent to
     # `checker_queue_url` (SQS, one Lambda per message) or, with no queue, run in
     # process one after another (local stack, tests, `check --at`).

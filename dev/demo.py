@@ -33,7 +33,8 @@ class DemoTenant:
     doc: dict[str, Any]
 
 
-# One customer per shipped policy, each with what its policy reads (see docs/policies.md).
+# One customer per shipped policy, each with what its policy reads (see docs/policies.md),
+# and a Digital Express customer without contract, whose tickets are charged (DX2-DX4).
 TENANTS = (
     DemoTenant("demo-aivo", "aivo", "CUSTOMER", {"name": "Demo Aivo SA"}),
     DemoTenant("demo-keybe", "keybe", "CUSTOMER_KEYBE", {"name": "Demo Keybe", "tier": "premium"}),
@@ -52,6 +53,12 @@ TENANTS = (
         "digital_express",
         "CUSTOMER_DIGITAL_EXPRESS",
         {"name": "Demo Digital Express", "contract": {"active": True, "plan": "standard"}},
+    ),
+    DemoTenant(
+        "demo-express-no-contract",
+        "digital_express",
+        "CUSTOMER_NO_CONTRACT",
+        {"name": "Demo Express Walk-in", "locale": "es"},
     ),
 )
 

@@ -253,7 +253,7 @@ TICKET = {
                 "clock": "business",
                 "target_seconds": 28800,
                 "started_at": "2026-11-20T12:00:00Z",
-                "due_at": "2026-11-23T14:00:00Z",
+                "due_at": "2026-11-20T20:00:00Z",
                 "state": "running",
                 "elapsed_seconds": 1200,
                 "remaining_seconds": 27600,
@@ -320,6 +320,31 @@ def _report_row(priority: str, tickets: int, met: int, breached: int) -> dict[st
     return {**row, "achievement_pct": pct}
 
 
+# What POST /tickets answers for the `incident` example at 2026-11-20T12:00:00Z:
+# a new ticket, nobody assigned, both targets running from the report.
+_TARGETS: list[dict[str, Any]] = TICKET["sla"]["targets"]  # type: ignore[index,assignment]
+NEW_TICKET = {
+    **TICKET,
+    "status": "new",
+    "assignee": None,
+    "updated_at": "2026-11-20T12:00:00Z",
+    "fields": {},
+    "sla": {
+        **TICKET["sla"],  # type: ignore[dict-item]
+        "targets": [
+            {
+                **target,
+                "state": "running",
+                "elapsed_seconds": 0,
+                "remaining_seconds": target["target_seconds"],
+                "met_at": None,
+            }
+            for target in _TARGETS
+        ],
+    },
+}
+
+
 RESPONSES: dict[Operation, dict[int, Examples]] = {
     ("GET", "/tickets/{ticket_id}/sla/explain"): {
         200: {
@@ -367,7 +392,7 @@ RESPONSES: dict[Operation, dict[int, Examples]] = {
             )
         }
     },
-    ("POST", "/tickets"): {201: {"opened": _ex("The ticket with its SLA targets", TICKET)}},
+    ("POST", "/tickets"): {201: {"opened": _ex("A new ticket with its SLA targets", NEW_TICKET)}},
     ("GET", "/tickets/{ticket_id}"): {200: {"open": _ex("An assigned, running ticket", TICKET)}},
     ("POST", "/tickets/{ticket_id}/actions"): {
         200: {"after": _ex("The ticket as GET shows it after the action", TICKET)}

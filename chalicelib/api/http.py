@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 from chalice.app import Blueprint, Response
 from pydantic_core import ValidationError  # pydantic's own; `pydantic.main` is not loaded
@@ -47,6 +48,8 @@ else:  # deferred for cold start (chalicelib.lazy): the first request loads them
     commands = lazy_module("chalicelib.commands")
     auth = lazy_module("chalicelib.services.auth")
     idempotency = lazy_module("chalicelib.services.idempotency")
+
+logger = Logger(service="slaguard")  # shares app.py's formatter: its correlation id
 
 MAX_BODY_BYTES = 256 * 1024
 # A service function naming the bad fields of a body that failed its shape check
@@ -325,6 +328,8 @@ def _handle(
     caller = None
     if spec.roles:
         caller = auth.authenticate(request.headers.get("authorization"))
+        # on the request's log line (contract_errors): who called, never the key itself
+        logger.append_keys(key_id=caller.key_id, tenant_id=caller.tenant_id)
         if caller.role not in spec.roles:
             allowed = " or ".join(sorted(spec.roles))
             raise Forbidden(f"this needs a key of role {allowed}; this one is {caller.role}")
@@ -398,6 +403,14 @@ def contract_errors(event: Any, get_response: Callable[[Any], Response]) -> Resp
     (405 method not allowed, `{"Code", "Message"}`) take the contract's shape too,
     and every response carries ALWAYS_HEADERS."""
     response = get_response(event)
+    # One line per request: with API Gateway's access log (same request id, the
+    # `correlation_id`) it tells who called (docs/operations.md, Logs).
+    logger.info(
+        "request",
+        method=event.method,
+        route=(event.context or {}).get("resourcePath"),
+        status=response.status_code,
+    )
     response.headers.update(ALWAYS_HEADERS)
     body = response.body
     if response.status_code >= 400 and isinstance(body, dict) and set(body) == {"Code", "Message"}:

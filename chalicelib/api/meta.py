@@ -78,6 +78,10 @@ def asset(name: str) -> str:
 # Not JSON operations, so not declared with `route` (and not in /openapi.json).
 @bp.route("/docs", methods=["GET"])
 def docs_page() -> Response:
+    # `/docs/` reaches this route too, where the page's relative URLs would miss:
+    # send it to `/docs` (relative, so the stage prefix holds).
+    if str((bp.current_request.context or {}).get("path", "")).endswith("/"):
+        return Response(body="", status_code=301, headers={**STATIC_HEADERS, "Location": "../docs"})
     return Response(
         body=PAGE,
         status_code=200,

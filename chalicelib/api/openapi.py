@@ -40,6 +40,36 @@ ERROR_TEXT = {
 }
 SUCCESS_TEXT = {202: "Accepted: an event slaguard does not use, recorded"}
 
+INTRODUCTION = """\
+slaguard is a multi-tenant support-ticket and SLA engine. Customers open and follow
+tickets; the provider's agents act on them; every ticket carries its SLA targets,
+computed on the tenant's business calendar from its policy, and a breach checker
+publishes warnings, breaches and escalations every minute.
+
+**Keys.** Send `Authorization: Bearer <api key>` (*Authorize* above). A key belongs
+to one tenant and one role: `customer` keys see their own tenant's tickets, `agent`
+and `admin` keys belong to the provider and act on every customer.
+
+**Errors** always have one shape, `{"error": {"code", "message", "fields"}}`, where
+`fields` names every bad field at once. Every `POST` takes an optional
+`Idempotency-Key` header: a retry answers the first response again.
+Lists take `?limit=` and the opaque `?cursor=` and answer `{"items", "next_cursor"}`.
+"""
+# Route groups, by path prefix (first match); a route of no group is tagged by
+# its first path segment.
+TAGS = (
+    ("tickets", "Open, read and list tickets; act on them and comment", ("/tickets",)),
+    ("reports", "SLA achievement and charges over a period", ("/reports",)),
+    ("tenants and keys", "Customer tenants and their API keys (admin)", ("/admin/tenants",)),
+    ("policies", "SLA policies as data, versioned (admin)", ("/admin/policies",)),
+    (
+        "partners",
+        "Partner helpdesks: registration, secrets, their signed webhooks",
+        ("/admin/partners", "/webhooks"),
+    ),
+    ("service", "Liveness and this document", ("/health", "/openapi.json")),
+)
+
 
 def _models() -> list[type[BaseModel]]:
     seen: dict[str, type[BaseModel]] = {}
@@ -74,8 +104,20 @@ def _json(schema: dict[str, Any], named: examples.Examples) -> dict[str, Any]:
     return {"application/json": media}
 
 
+def tag(path: str) -> str:
+    """The route group an operation is listed under on /docs."""
+    for name, _, prefixes in TAGS:
+        if path.startswith(prefixes):
+            return name
+    return path.strip("/").split("/", 1)[0]
+
+
 def _operation(spec: RouteSpec, refs: dict[str, Any]) -> dict[str, Any]:
-    op: dict[str, Any] = {"summary": spec.summary, "operationId": _operation_id(spec)}
+    op: dict[str, Any] = {
+        "summary": spec.summary,
+        "operationId": _operation_id(spec),
+        "tags": [tag(spec.path)],
+    }
     params = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
         for name in re.findall(r"{(\w+)}", spec.path)
@@ -148,9 +190,13 @@ def document() -> dict[str, Any]:
     paths: dict[str, Any] = {}
     for spec in REGISTRY:
         paths.setdefault(spec.path, {})[spec.method.lower()] = _operation(spec, refs)
+    used = {tag(spec.path) for spec in REGISTRY}
+    tags = [{"name": n, "description": d} for n, d, _ in TAGS if n in used]
+    tags += [{"name": n} for n in sorted(used - {t["name"] for t in tags})]
     return {
         "openapi": "3.1.0",
-        "info": {"title": "slaguard", "version": "1"},
+        "info": {"title": "slaguard", "version": "1", "description": INTRODUCTION},
+        "tags": tags,
         "paths": paths,
         "components": {
             "schemas": schemas,

@@ -110,10 +110,17 @@ def put_policy(
     (`chalicelib.storable`) and the document's own errors. The path's id is the
     policy's id: a body `id` must be the same (else 400 `fields.id`); a body
     `version` is ignored (the server numbers versions). Two PUTs that read the
-    same version cannot both win: the loser gets 409.
+    same version cannot both win: the loser gets 409. A document equal to the
+    current version (its `version` aside) changes nothing: the current version is
+    answered, nothing is written and no ticket re-targeted.
     """
     parsed = validate_document(policy_id, doc)
-    current, is_stored = store.current_version(policy_id)
+    found, is_stored = store.current(policy_id)
+    current = found.version if found is not None else 0
+    if found is not None and _same(parsed, found):
+        unchanged: dict[str, Any] = found.model_dump(mode="json")
+        unchanged.update(retargeted=0, remaining=0)
+        return unchanged
     policy = parsed.model_copy(update={"version": current + 1})
     if len(json.dumps(policy.model_dump(mode="json"))) > storable.MAX_DOCUMENT_BYTES:
         limit = storable.MAX_DOCUMENT_BYTES // 1000
@@ -123,3 +130,10 @@ def put_policy(
     result: dict[str, Any] = policy.model_dump(mode="json")
     result.update(retargeted=outcome.retargeted, remaining=outcome.remaining)
     return result
+
+
+def _same(new: Policy, current: Policy) -> bool:
+    """Whether a document says what the current version says (versions aside)."""
+    return new.model_copy(update={"version": current.version}).model_dump(
+        mode="json"
+    ) == current.model_dump(mode="json")

@@ -132,6 +132,7 @@ def _message(
         threshold_pct=event.threshold_pct if event else None,
         due_at=format_instant(event.due_at) if event and event.due_at else None,
         timezone=ticket.sla.calendar.timezone,
+        title=ticket.title,
     )
 
 

@@ -4,7 +4,7 @@ checker finishing what those left. The aggregate does the re-planning
 (`Ticket.refresh`: stale versions, E7 maths, "keeps its targets" when a ticket no
 longer fits); this module finds the tickets and commits them.
 
-E9 runs in bounded batches (README, Design choices, Policy changes): a policy PUT or a
+E9 runs in bounded batches (docs/writing-policies.md, E9): a policy PUT or a
 tenant PATCH re-targets up to `BATCH_SIZE` open tickets itself and leaves a job for
 the rest, which each breach-checker run continues a batch at a time
 (`continue_jobs`); the checker also calls `refresh_if_stale` on every ticket before

@@ -1,4 +1,4 @@
-"""The due index (README, Design choices): a sparse GSI of the tickets with a pending
+"""The due index (docs/alerts.md, the breach checker): a sparse GSI of the tickets with a pending
 alert threshold, sharded `DUE#0..N-1`, sorted by the threshold's epoch second.
 The checker reads only what is due — never a scan."""
 

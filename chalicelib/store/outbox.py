@@ -1,4 +1,4 @@
-"""The alert outbox (README, Design choices): an alert is written as its own item, in the
+"""The alert outbox (docs/alerts.md, the checker): an alert is written as its own item, in the
 same transaction as the ticket change that raised it, then published and marked
 sent. Unsent items sit in a sparse index that the next checker run retries. A
 proposal's notices (A8) are outbox items too, in the proposal's partition."""

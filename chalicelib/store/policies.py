@@ -51,15 +51,14 @@ def find(policy_id: str, *, consistent: bool = False) -> Policy | None:
     return parsed
 
 
-def current_version(policy_id: str) -> tuple[int, bool]:
-    """The version a new document for this id follows, and whether a copy is
-    stored (a consistent GetItem): the stored version, else the shipped one,
-    else 0 for a new custom policy."""
+def current(policy_id: str) -> tuple[Policy | None, bool]:
+    """The current policy of that id and whether it is a stored copy (one
+    consistent GetItem): the stored copy, else the shipped one, else None."""
     item = _stored_item(policy_id, consistent=True)
     if item is not None:
-        return int(item.version), True
-    shipped = shipped_policies.load_shipped().get(policy_id)
-    return (shipped.version if shipped is not None else 0), False
+        parsed: Policy = Policy.model_validate(plain(item.doc))
+        return parsed, True
+    return shipped_policies.load_shipped().get(policy_id), False
 
 
 def _items(policy: Policy, now: datetime) -> tuple[PolicyItem, PolicyItem]:

@@ -68,7 +68,7 @@ MAIN_TABLE: dict[str, Any] = {
             "KeySchema": _key("gsi1pk", "gsi1sk"),
             "Projection": {"ProjectionType": "ALL"},
         },
-        # Sparse: only tickets with a pending alert threshold (README, Design choices, due index).
+        # Sparse: only tickets with a pending alert threshold (docs/alerts.md, the checker).
         {
             "IndexName": DUE_INDEX,
             "KeySchema": _key("due_shard", "due_at"),

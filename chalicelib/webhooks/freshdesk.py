@@ -1,7 +1,7 @@
 """`freshdesk`: Freshdesk automation rules ("Trigger webhook" action). Freshdesk
 signs nothing: the rule sends our shared secret in a header, `X-Webhook-Token`,
 compared in constant time. Its body is what the rule's JSON content says; the
-README gives the content to paste, `{"freshdesk_webhook": {...}}` with
+docs/partners.md gives the content to paste, `{"freshdesk_webhook": {...}}` with
 Freshdesk's placeholders, `triggered_event` first:
 
 - `{ticket_action:created}`: ticket.created

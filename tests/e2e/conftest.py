@@ -107,23 +107,6 @@ class Stack:
         return self.proc.poll()
 
 
-def need_jq(what: str) -> None:
-    """Skip (or, where .ci/run installs it, fail) a test of shell examples using jq."""
-    if shutil.which("jq") is None:
-        if os.environ.get("SLAGUARD_REQUIRE_TOOLS"):  # .ci/run installs it
-            pytest.fail("jq is required here: apt-get install jq")
-        pytest.skip(f"{what} examples need jq (apt-get install jq; .ci/run does)")
-
-
-def reader_checkout(path: Path) -> Path:
-    """A folder laid out like a reader's checkout (`.venv`, `chalicelib`, `app.py`,
-    `.chalice`), where the docs' shell examples run as written."""
-    path.mkdir()
-    for name in (".venv", "chalicelib", "app.py", ".chalice"):
-        (path / name).symlink_to(ROOT / name)
-    return path
-
-
 def aws_free_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
 
@@ -157,3 +140,36 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """One stack for the e2e session (the checker every 2 s)."""
     with running_stack(tmp_path_factory.mktemp("dev"), "--interval", "2") as s:
         yield s
+
+
+# What a reader's shell must never print: a jq error, a 500, a traceback.
+BAD_OUTPUT = ("jq: error", "internal_error", "Traceback", "command not found", "parse error")
+
+
+def require_jq(what: str) -> None:
+    """The docs' shell examples pipe into jq: required where .ci/run installs it."""
+    if shutil.which("jq") is None:
+        if os.environ.get("SLAGUARD_REQUIRE_TOOLS"):  # .ci/run installs it
+            pytest.fail("jq is required here: apt-get install jq")
+        pytest.skip(f"{what} need jq (apt-get install jq; .ci/run does)")
+
+
+def reader_checkout(folder: Path) -> Path:
+    """A folder laid out like a checkout (`.venv`, `chalicelib`, ...), for a reader's
+    shell; the stack's `.dev/` goes in it."""
+    folder.mkdir()
+    for name in (".venv", "chalicelib", "app.py", ".chalice"):
+        (folder / name).symlink_to(ROOT / name)
+    return folder
+
+
+def run_as_reader(blocks: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Shell blocks in order in one bash, as pasted into one terminal."""
+    return subprocess.run(
+        ["bash", "-c", "set -euo pipefail\n" + "\n".join(blocks)],  # noqa: S607 - the reader's shell
+        cwd=cwd,
+        env=aws_free_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )

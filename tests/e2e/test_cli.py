@@ -11,7 +11,7 @@ import pytest
 from tests.e2e.conftest import ROOT, free_port
 
 pytestmark = pytest.mark.e2e
-COMMANDS = ["bootstrap", "create-tenant", "issue-key", "check"]
+COMMANDS = ["bootstrap", "create-tenant", "issue-key", "check", "api-url"]
 
 
 def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -33,6 +33,7 @@ def test_every_command_has_help(command: str) -> None:
     assert "../" not in done.stdout
     if command:
         assert len(done.stdout.split("\n\n")[1].strip()) > 10  # a description
+        assert "--stack STACK" in done.stdout  # every command can name a deployed stack
 
 
 @pytest.mark.parametrize(
@@ -56,6 +57,19 @@ def test_every_command_has_help(command: str) -> None:
             {},
             "--json",
         ),
+        # a JSON document that is not an object: the same line, not a TypeError
+        (
+            ["create-tenant", "--id", "a", "--name", "A", "--policy", "aivo", "--json", "[1,2]"],
+            {},
+            "--json must be a JSON object",
+        ),
+        (
+            ["create-tenant", "--id", "a", "--name", "A", "--policy", "aivo", "--json", "null"],
+            {},
+            "not null",
+        ),
+        (["check", "--at", "yesterday"], {}, "not an RFC 3339 instant"),
+        (["bootstrap"], {}, "--stack NAME"),
     ],
 )
 def test_an_error_is_one_line_saying_what_to_set(
@@ -67,3 +81,16 @@ def test_an_error_is_one_line_saying_what_to_set(
     (line,) = done.stderr.strip().splitlines()
     assert line.startswith("error: ")
     assert says in line
+
+
+def test_make_deploy_without_its_arguments_prints_its_usage_before_packaging() -> None:
+    done = subprocess.run(
+        ["make", "--no-print-directory", "deploy"],  # noqa: S607 - the developer's make
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2
+    assert done.stdout.startswith("usage: make deploy STACK=<stack name> BUCKET=<S3 bucket>")
+    assert "chalice" not in done.stdout + done.stderr  # nothing was packaged

@@ -76,6 +76,7 @@ def test_ctrl_c_stops_everything_and_a_restart_gives_back_the_same_keys(tmp_path
         "CUSTOMER_KEYBE",
         "CUSTOMER_CLEVER_IDEAS",
         "CUSTOMER_DIGITAL_EXPRESS",
+        "CUSTOMER_NO_CONTRACT",
     }
     with running_stack(tmp_path, api_port=api_port, moto_port=moto_port) as second:
         assert second.keys == keys
@@ -84,6 +85,7 @@ def test_ctrl_c_stops_everything_and_a_restart_gives_back_the_same_keys(tmp_path
             "CUSTOMER_KEYBE",
             "CUSTOMER_CLEVER_IDEAS",
             "CUSTOMER_DIGITAL_EXPRESS",
+            "CUSTOMER_NO_CONTRACT",
             "AGENT",
         ):
             r = second.call("GET", "/tickets", keys[name])
@@ -92,7 +94,15 @@ def test_ctrl_c_stops_everything_and_a_restart_gives_back_the_same_keys(tmp_path
         assert second.call("GET", "/tickets", keys["CUSTOMER"]).json()["items"] == []
         tenants = [
             second.call("GET", f"/admin/tenants/{t}", keys["ADMIN"]).json()["policy"]
-            for t in ("demo-aivo", "demo-keybe", "demo-clever-ideas", "demo-digital-express")
+            for t in (
+                "demo-aivo",
+                "demo-keybe",
+                "demo-clever-ideas",
+                "demo-digital-express",
+                "demo-express-no-contract",
+            )
         ]
-        assert tenants == ["aivo", "keybe", "clever_ideas", "digital_express"]
+        assert tenants == ["aivo", "keybe", "clever_ideas", "digital_express", "digital_express"]
+        no_contract = second.call("GET", "/admin/tenants/demo-express-no-contract", keys["ADMIN"])
+        assert not (no_contract.json().get("contract") or {}).get("active")  # DX2: charged
     assert read_env(tmp_path / "aws.env")["AWS_ENDPOINT_URL"] == f"http://127.0.0.1:{moto_port}"

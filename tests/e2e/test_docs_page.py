@@ -58,3 +58,11 @@ def test_the_reference_page_renders_every_operation(stack: Stack, tmp_path: Path
     )
     assert shown == operations, operations ^ shown
     assert "slaguard" in dom
+
+
+def test_docs_with_a_trailing_slash_reaches_the_page(stack: Stack) -> None:
+    """Issue 25: `/docs/` was a blank page (its relative asset URLs missed)."""
+    slash = requests.get(stack.api + "/docs/", timeout=10)
+    assert slash.status_code == 200
+    assert slash.url == stack.api + "/docs"
+    assert "swagger-ui" in slash.text

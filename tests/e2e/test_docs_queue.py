@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import ROOT, Stack, aws_free_env, need_jq, reader_checkout
+from tests.e2e.conftest import ROOT, Stack, aws_free_env, reader_checkout, require_jq
 
 pytestmark = pytest.mark.e2e
 PAGE = ROOT / "docs" / "queue.md"
@@ -44,7 +44,7 @@ def test_the_page_shows_output_of_the_shape_its_commands_print() -> None:
 
 
 def test_the_shell_blocks_work_as_written_against_make_dev(stack: Stack, tmp_path: Path) -> None:
-    need_jq("the page's")
+    require_jq("the page's examples")
     agent, admin = stack.keys["AGENT"], stack.keys["ADMIN"]
     reported = datetime.now(UTC) - timedelta(hours=2)
     r = stack.call(

@@ -42,7 +42,7 @@ def test_a_customer_opens_and_reads_a_ticket_over_http(stack: Stack) -> None:
     assert "error" in r.json()
 
 
-# What a checker run reports (README, Alerts): its worker tasks, how many went to a
+# What a checker run reports (docs/alerts.md): its worker tasks, how many went to a
 # queue, and, for the workers it ran itself, tickets evaluated, alerts, deadline stops.
 RUN_FIGURES = {"workers", "queued", "evaluated", "alerts", "stopped"}
 
@@ -104,6 +104,7 @@ def test_cli_check_prints_exactly_one_json_line_and_the_alerts_arrive(stack: Sta
     )
     (line,) = done.stdout.splitlines()
     assert set(json.loads(line)) == RUN_FIGURES
+    assert done.stderr == ""  # its result line only: no EMF, no INFO log (issue 25)
     # Whichever ran first (this command or the stack's own 2-second schedule), each
     # threshold of the back-dated blocker reaches the queue exactly once.
     ticket_id = r.json()["id"]

@@ -89,3 +89,43 @@ def test_a_locale_the_alerts_do_not_speak_is_a_400_naming_it(api: Api, admin_key
     )
     assert status == 400
     assert "locale" in body["error"]["fields"]
+
+
+def _filter_policies(page: str) -> list[dict[str, Any]]:
+    import re
+
+    from tests.integration.helpers import ROOT
+
+    text = (ROOT / "docs" / page).read_text()
+    docs = [json.loads(b) for b in re.findall(r"^```json\n(.*?)^```", text, re.M | re.S)]
+    return [d for d in docs if set(d) <= {"type", "tenant_id", "priority", "level"}]
+
+
+def test_the_deploy_guides_filter_policy_passes_breaches_not_warnings(
+    api: Api, agent_key: str, customer: Any
+) -> None:
+    """docs/deploy.md's e-mail filter policy, on a real subscription (moto's SNS
+    filters like SNS): a blocker's breaches and escalations arrive, its warnings
+    do not, and the e-mail carries the subject line."""
+    (policy,) = _filter_policies("deploy.md")
+    oncall, everything = Alerts(policy), Alerts()
+    t0 = fresh_t0()
+    blocker = open_blocker(api, agent_key, customer.tenant_id, t0)
+    run_checker(api, t0 + timedelta(days=10))
+    types = {m["type"] for m in oncall.drain({blocker})}
+    assert types == {"sla.breached", "sla.escalated"}
+    assert "sla.warning" in {m["type"] for m in everything.drain({blocker})}
+
+
+def test_the_email_subject_goes_out_with_each_alert(
+    api: Api, agent_key: str, customer: Any, published_entries: list[dict[str, Any]]
+) -> None:
+    t0 = fresh_t0()
+    blocker = open_blocker(api, agent_key, customer.tenant_id, t0)
+    run_checker(api, t0 + timedelta(days=10))
+    mine = [e for e in published_entries if blocker in e["Message"]]
+    assert mine
+    for entry in mine:
+        assert entry["Subject"].startswith(("SLA ", "Aviso de SLA")), entry["Subject"]
+        assert "(blocker): " in entry["Subject"]
+        assert len(entry["Subject"]) < 100

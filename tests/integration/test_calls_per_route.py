@@ -1,4 +1,4 @@
-"""DynamoDB calls per request, route by route (issue 14): the figures the README's
+"""DynamoDB calls per request, route by route (issue 14): the figures docs/performance.md's
 table gives, measured through the real routes on a warm container (the caller's
 key already cached), for a tenant with a few tickets and again with 25 more. No
 route's count may grow with the number of tickets a tenant has."""
@@ -142,18 +142,18 @@ def _measure(api: Api, tenant: Tenant, aws_calls: Counter[str]) -> dict[str, dic
 
 
 def readme_figures() -> dict[str, int]:
-    """The tables `| `route` | calls | ... |` under "DynamoDB calls per request" in the
-    README and in the docs/ pages (a route in two of them: the same figure)."""
-    figures: dict[str, int] = {}
-    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
-        text = page.read_text()
-        if "### DynamoDB calls per request" not in text:
-            continue
-        section = text.split("### DynamoDB calls per request", 1)[1].split("\n#", 1)[0]
+    """The tables `| `route` | calls | ... |` under "DynamoDB calls per request" in
+    docs/performance.md and docs/queue.md (a route in both: the same figure)."""
+    found: dict[str, int] = {}
+    for page in ("docs/performance.md", "docs/queue.md"):
+        text = (ROOT / page).read_text()
+        heading = re.search(r"^#+ DynamoDB calls per request$", text, flags=re.MULTILINE)
+        assert heading is not None, page
+        section = text[heading.end() :].split("\n#", 1)[0]
         rows = re.findall(r"^\| `([^`]+)` \| (\d+) \|", section, flags=re.MULTILINE)
         for route, n in rows:
-            assert figures.setdefault(route, int(n)) == int(n), (page.name, route)
-    return figures
+            assert found.setdefault(route, int(n)) == int(n), (page, route)
+    return found
 
 
 def figures(page: str, heading: str = "### DynamoDB calls per request") -> dict[str, int]:

@@ -40,7 +40,7 @@ def test_a_key_issued_with_an_idempotency_key_is_stored_nowhere_in_clear(
     api: Api, admin_key: str, customer: Customer
 ) -> None:
     """The idempotency record keeps the answer without the clear key; a replay
-    answers 201 with the same key_id and `api_key: null` (README, OpenAPI)."""
+    answers 201 with the same key_id and `api_key: null` (docs/walkthrough.md, API keys)."""
     from chalicelib.settings import get_settings
 
     settings = get_settings()

@@ -131,3 +131,63 @@ def test_docs_api_md_is_generated_from_the_current_routes() -> None:
 
     text = api_docs.PAGE.read_text()
     assert api_docs.rewritten(text) == text, "run: python -m dev.api_docs"
+
+
+def test_docs_groups_every_operation_under_a_tag_after_an_introduction(api: Api) -> None:
+    """Issue 25: /docs opens with an introduction and lists operations by route
+    group, not all under one "default"."""
+    _, doc = api.get("/openapi.json")
+    assert "Authorization: Bearer" in doc["info"]["description"]
+    declared = [t["name"] for t in doc["tags"]]
+    assert len(declared) == len(set(declared)) >= 6
+    used = {op["tags"][0] for _, _, op in _operations(doc)}
+    assert used == set(declared)
+    assert all(len(op["tags"]) == 1 for _, _, op in _operations(doc))
+    assert doc["paths"]["/tickets"]["post"]["tags"] == ["tickets"]
+    assert doc["paths"]["/webhooks/{partner_id}"]["post"]["tags"] == ["partners"]
+
+
+def test_docs_with_a_trailing_slash_is_sent_to_the_page() -> None:
+    """`/docs/` would load the page with relative asset URLs that miss: a redirect
+    to `../docs` (relative, so API Gateway's stage prefix holds)."""
+    from chalice.test import Client
+
+    import app as application
+
+    with Client(application.app) as client:
+        response = client.http.get("/docs/")
+    assert response.status_code == 301
+    assert response.headers["Location"] == "../docs"
+
+
+def test_the_ticket_examples_are_what_the_api_answers(
+    api: Api, agent_key: str, customer: Customer, clock: Any
+) -> None:
+    """Issue 25: the examples of POST /tickets (201) and GET /tickets/{id} are the
+    real answers: the `incident` request opened at 2026-11-20T12:00Z (a Friday, 09:00
+    in Buenos Aires), then assigned and 40 minutes logged at 12:20Z. Only the ids,
+    which are new each time, are the example's."""
+    from chalicelib.api import examples
+
+    def as_example(ticket: dict[str, Any]) -> dict[str, Any]:
+        return {**ticket, "id": examples.TICKET_ID, "tenant_id": "acme"}
+
+    clock.set("2026-11-20T12:00:00Z")
+    opened = examples.REQUESTS[("POST", "/tickets")]["incident"]["value"]
+    status, ticket = api.post("/tickets", customer.key, opened)
+    assert status == 201, ticket
+    created = examples.RESPONSES[("POST", "/tickets")][201]["opened"]["value"]
+    assert as_example(ticket) == created
+    clock.set("2026-11-20T12:20:00Z")
+    actions = examples.REQUESTS[("POST", "/tickets/{ticket_id}/actions")]
+    for name in ("assign", "log_time"):
+        status, body = api.post(
+            f"/tickets/{ticket['id']}/actions", agent_key, actions[name]["value"]
+        )
+        assert status == 200, body
+    status, seen = api.get(f"/tickets/{ticket['id']}", customer.key)
+    assert status == 200
+    assert (
+        as_example(seen)
+        == examples.RESPONSES[("GET", "/tickets/{ticket_id}")][200]["open"]["value"]
+    )

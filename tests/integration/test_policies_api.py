@@ -251,15 +251,15 @@ def test_two_puts_from_the_same_version_cannot_both_win(
 
     policy_id, stored, _ = custom
     doc = {k: v for k, v in stored.items() if k not in ("retargeted", "remaining")}
-    read = policies.current_version
+    read = policies.current
 
     def read_then_lose_the_race(pid: str) -> Any:
         seen = read(pid)
-        monkeypatch.setattr(policies, "current_version", read)
+        monkeypatch.setattr(policies, "current", read)
         put(api, admin_key, policy_id, {**doc, "name": "The other admin's"})
         return seen
 
-    monkeypatch.setattr(policies, "current_version", read_then_lose_the_race)
+    monkeypatch.setattr(policies, "current", read_then_lose_the_race)
     status, body = api.put(f"/admin/policies/{policy_id}", admin_key, {**doc, "name": "Mine"})
     assert status == 409, body
     assert body["error"]["code"] == "concurrent_update"
@@ -332,6 +332,34 @@ def test_e9_a_ticket_that_no_longer_fits_keeps_its_targets(
     assert event["data"]["kept_targets"] is True
     assert "'high'" in event["data"]["fields"]["priority"], event["data"]
     assert event["data"]["reason"]
+
+
+def test_an_unchanged_document_keeps_its_version_and_retargets_nothing(
+    api: Api,
+    admin_key: str,
+    custom: tuple[str, dict[str, Any], Customer],
+    frozen: datetime,
+    aws_calls: Counter[str],
+) -> None:
+    """Issue 25: a PUT of the document as it stands (its `version` aside, as a
+    client that read it and sends it back) answers 200 with the current version,
+    writes nothing and re-targets no ticket (E9 has nothing to do): one GetItem."""
+    policy_id, stored, tenant = custom
+    status, ticket = api.post("/tickets", tenant.key, INCIDENT)
+    assert status == 201, ticket
+    doc = {k: v for k, v in stored.items() if k not in ("retargeted", "remaining")}
+    aws_calls.clear()
+    again = put(api, admin_key, policy_id, {**doc, "version": 41})
+    assert (again["version"], again["retargeted"], again["remaining"]) == (1, 0, 0)
+    assert {k: v for k, v in again.items() if k not in ("retargeted", "remaining")} == doc
+    assert dict(aws_calls) == {"GetItem": 1}, aws_calls
+    assert api.get(f"/admin/policies/{policy_id}", admin_key)[1]["version"] == 1
+    events = events_of(api, tenant.key, ticket["id"])
+    assert not [e for e in events if e["type"] == "policy.retargeted"]
+    # a shipped policy sent back as read: the shipped version, nothing stored
+    status, aivo = api.get("/admin/policies/aivo", admin_key)
+    assert status == 200
+    assert put(api, admin_key, "aivo", aivo)["version"] == aivo["version"]
 
 
 def test_e9_put_costs_a_bounded_number_of_dynamodb_calls(

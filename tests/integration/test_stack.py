@@ -200,3 +200,84 @@ def test_bootstrap_from_the_outputs_then_a_ticket_and_one_checker_run(
         Key={"pk": {"S": f"TICKET#{ticket['id']}"}, "sk": {"S": "TICKET"}},
     )
     assert "Item" in stored
+
+
+def test_every_cli_command_names_the_stack_and_api_url_prints_its_endpoint(
+    stack: dict[str, Any], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 25: `--stack` instead of three variables set by hand, and the URL
+    `make deploy` prints at the end, from the stack's outputs."""
+    from chalicelib import cli
+
+    for key in SETTINGS:  # --stack sets them from the outputs: restored afterwards
+        monkeypatch.setenv(key, os.environ.get(key, ""))
+    reset_connections()
+    assert cli.main(["bootstrap", "--stack", stack["name"]]) == 0
+    capsys.readouterr()
+    assert cli.main(["api-url", "--stack", stack["name"]]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["api_url"] == stack["outputs"]["EndpointURL"]
+    assert printed["api_url"].startswith("https://")
+    for key in SETTINGS:
+        monkeypatch.setenv(key, "not-this-stack")
+    tenant = f"t{uuid.uuid4().hex[:8]}"
+    args = ["--stack", stack["name"]]
+    assert (
+        cli.main(["create-tenant", *args, "--id", tenant, "--name", "T", "--policy", "aivo"]) == 0
+    )
+    assert cli.main(["issue-key", *args, "--tenant-id", tenant, "--role", "customer"]) == 0
+    assert os.environ["TABLE_NAME"] == stack["outputs"]["TableName"]
+    assert cli.main(["check", *args, "--at", "2026-03-02T14:00:00Z"]) == 0
+
+
+# What CloudFormation calls to create each resource type the stack has (and to
+# delete it on a teardown): the deployer's policy of docs/deploy.md must allow them.
+CREATE_ACTIONS = {
+    "AWS::ApiGateway::Account": ["apigateway:PATCH", "iam:PassRole"],
+    "AWS::ApiGateway::Deployment": ["apigateway:POST"],
+    "AWS::ApiGateway::RestApi": ["apigateway:POST", "apigateway:PUT", "apigateway:DELETE"],
+    "AWS::ApiGateway::Stage": ["apigateway:POST", "apigateway:PATCH"],
+    "AWS::CloudWatch::Alarm": ["cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms"],
+    "AWS::CloudWatch::Dashboard": ["cloudwatch:PutDashboard", "cloudwatch:DeleteDashboards"],
+    "AWS::DynamoDB::Table": [
+        "dynamodb:CreateTable",
+        "dynamodb:DescribeTable",
+        "dynamodb:UpdateContinuousBackups",
+        "dynamodb:UpdateTimeToLive",
+        "dynamodb:DeleteTable",
+    ],
+    "AWS::Events::Rule": ["events:PutRule", "events:PutTargets", "events:DeleteRule"],
+    "AWS::IAM::Role": ["iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy"],
+    "AWS::KMS::Alias": ["kms:CreateAlias", "kms:DeleteAlias"],
+    "AWS::KMS::Key": ["kms:CreateKey", "kms:EnableKeyRotation", "kms:PutKeyPolicy"],
+    "AWS::Lambda::EventInvokeConfig": ["lambda:PutFunctionEventInvokeConfig"],
+    "AWS::Lambda::EventSourceMapping": ["lambda:CreateEventSourceMapping"],
+    "AWS::Lambda::Function": ["lambda:CreateFunction", "iam:PassRole", "lambda:DeleteFunction"],
+    "AWS::Lambda::Permission": ["lambda:AddPermission", "lambda:RemovePermission"],
+    "AWS::Logs::LogGroup": ["logs:CreateLogGroup", "logs:PutRetentionPolicy"],
+    "AWS::SNS::Subscription": ["sns:Subscribe", "sns:Unsubscribe"],
+    "AWS::SNS::Topic": ["sns:CreateTopic", "sns:DeleteTopic"],
+    "AWS::SQS::Queue": ["sqs:CreateQueue", "sqs:DeleteQueue"],
+}
+
+
+def test_the_deployers_policy_of_the_deploy_guide_covers_every_resource_of_the_stack() -> None:
+    """docs/deploy.md's policy: the stack's change set, the SAM transform and every
+    resource type the packaged template creates, then `bootstrap --stack`."""
+    import re
+
+    page = (ROOT / "docs" / "deploy.md").read_text()
+    (document,) = [
+        json.loads(b)
+        for b in re.findall(r"^```json\n(.*?)^```", page, re.M | re.S)
+        if "Statement" in b
+    ]
+    allowed = {a for s in document["Statement"] for a in s["Action"] if s["Effect"] == "Allow"}
+    types = {r["Type"] for r in expanded_template()["Resources"].values()}
+    assert types <= set(CREATE_ACTIONS), types - set(CREATE_ACTIONS)  # a new type: add it
+    needed = {a for t in types for a in CREATE_ACTIONS[t]}
+    needed |= {"cloudformation:CreateChangeSet", "cloudformation:ExecuteChangeSet"}
+    needed |= {"cloudformation:DescribeStacks", "s3:PutObject", "s3:CreateBucket"}
+    # bootstrap --stack: the provider tenant, the shipped policies, an admin key
+    needed |= {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"}
+    assert needed - allowed == set()

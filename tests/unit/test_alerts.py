@@ -25,6 +25,7 @@ def _msg(type_: str, **more: object) -> dict[str, object]:
         threshold_pct=100,
         due_at="2026-03-02T14:00:00Z",
         timezone=TZ,
+        title="Bot down",
     )
     return {**base, **more}
 
@@ -95,3 +96,30 @@ def test_the_email_message_is_the_sentence_then_the_essentials_and_default_is_th
     assert "Cliente: Acme SA (acme)" in lines
     assert "Vence: 2026-03-02 11:00 (America/Argentina/Buenos_Aires)" in lines
     assert "Id de alerta: tkt_1:first_response#100" in lines
+
+
+@pytest.mark.parametrize(
+    ("msg", "audience", "line"),
+    [
+        (_msg("sla.breached", priority="blocker"), ACME_EN, "SLA breached (blocker): Bot down"),
+        (_msg("sla.breached", priority="blocker"), ACME_ES, "SLA incumplido (blocker): Bot down"),
+        (_msg("sla.escalated", level=3), ACME_ES, "SLA escalado a nivel 3 (high): Bot down"),
+        (_msg("billing.order", title=None), ACME_EN, "Billing order (high): tkt_1"),
+    ],
+)
+def test_the_email_subject_names_the_type_priority_and_title_in_the_locale(
+    msg: dict[str, object], audience: alerts.Audience, line: str
+) -> None:
+    assert alerts.subject(msg, audience) == line
+
+
+def test_a_subject_stays_one_line_under_snss_100_characters() -> None:
+    line = alerts.subject(_msg("sla.warning", title="x" * 300 + "\nsecond line"), ACME_EN)
+    assert len(line) < 100
+    assert line.endswith("…")
+    assert alerts.subject(_msg("sla.warning", title="a\nb\tc"), ACME_EN).endswith("a b c")
+
+
+def test_the_email_lists_the_tickets_title() -> None:
+    email = json.loads(alerts.structured(_msg("sla.breached"), ACME_ES))["email"]
+    assert "Título: Bot down" in email.splitlines()

@@ -161,7 +161,7 @@ def test_the_outputs_name_what_bootstrap_reads() -> None:
     assert set(STACK_OUTPUTS) <= set(build.template()["Outputs"])
 
 
-# --- issue 14: the checker's workers (README, Alerts: the breach checker at burst scale)
+# --- issue 14: the checker's workers (docs/performance.md: the breach checker at burst scale)
 
 
 def _alarms() -> dict[str, Any]:
@@ -308,3 +308,34 @@ def test_warm_throughput_parameters_pre_warm_the_table_and_every_index_an_alert_
     }
     only_indexes = _warm_places(_deployed(WarmIndexWriteUnits="20000"))
     assert set(only_indexes) == {f"Table/{i}" for i in ticket_indexes | alert_writes}
+
+
+def _checkov_exceptions() -> dict[str, str]:
+    """infra/checkov.yaml's accepted exceptions: check id -> reason."""
+    text = (ROOT / "infra" / "checkov.yaml").read_text()
+    return dict(re.findall(r"^  - (CKV2?_AWS_\d+)  # (.+)$", text, re.MULTILINE))
+
+
+def test_every_accepted_checkov_exception_has_a_reason_and_is_in_the_operations_page() -> None:
+    exceptions = _checkov_exceptions()
+    listed = re.findall(r"^  - CKV", (ROOT / "infra" / "checkov.yaml").read_text(), re.MULTILINE)
+    assert len(exceptions) == len(listed) >= 1  # none without its one-line reason
+    page = (ROOT / "docs" / "operations.md").read_text()
+    documented = dict(re.findall(r"^\| `(CKV2?_AWS_\d+)` \| (.+) \|$", page, re.MULTILINE))
+    assert documented.keys() == exceptions.keys()
+
+
+def test_the_api_stage_writes_a_json_access_log_to_a_group_with_a_retention() -> None:
+    resources = _resources()
+    setting = resources["RestAPI"]["Properties"]["AccessLogSetting"]
+    assert setting["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogs", "Arn"]}
+    fields = json.loads(setting["Format"])
+    assert {"request_id", "route", "status", "latency_ms"} <= set(fields)
+    assert fields["request_id"] == "$context.requestId"
+    group = resources["ApiAccessLogs"]["Properties"]
+    assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    # API Gateway logs with the account's CloudWatch role, set before the stage
+    assert resources["RestAPI"]["DependsOn"] == ["ApiGatewayAccount"]
+    assert resources["ApiGatewayAccount"]["Properties"]["CloudWatchRoleArn"] == {
+        "Fn::GetAtt": ["ApiGatewayLogsRole", "Arn"]
+    }

@@ -1,0 +1,82 @@
+"""The tables: the main table and the idempotency table, from
+chalicelib.store.schema (the same definitions the local stack creates), the main
+table taking warm throughput from two parameters when they are set."""
+
+from __future__ import annotations
+
+import copy
+
+from chalicelib.store import schema
+from infra.common import Json, _ref
+
+# The indexes a checker alert's writes touch, beside the table: every index the
+# ticket item appears in whole (ProjectionType ALL: the item is rewritten there on
+# each change), the due index (its next instant moves) and the outbox's unsent
+# index (the alert's item comes and goes). A burst writes them all at once.
+WARM_INDEXES = (
+    schema.BY_TENANT_INDEX,
+    schema.BY_STATUS_INDEX,
+    schema.BY_PRIORITY_INDEX,
+    schema.BREACHED_INDEX,
+    schema.BY_REPORTED_INDEX,
+    schema.DUE_INDEX,
+    schema.OUTBOX_INDEX,
+)
+
+
+def _warm(condition: str, parameter: str) -> Json:
+    """`WarmThroughput` from a parameter when its condition holds, else no property."""
+    return {"Fn::If": [condition, {"WriteUnitsPerSecond": _ref(parameter)}, _ref("AWS::NoValue")]}
+
+
+def main_table() -> Json:
+    """The main table as the stack declares it: schema.MAIN_TABLE (the local stack's
+    definition, left as it is) plus the warm throughput the stack's parameters ask
+    for (docs/deploy.md, warm throughput). With the parameters at 0 it is MAIN_TABLE."""
+    table: Json = copy.deepcopy(schema.MAIN_TABLE)
+    table["WarmThroughput"] = _warm("HasWarmTable", "WarmTableWriteUnits")
+    for index in table["GlobalSecondaryIndexes"]:
+        if index["IndexName"] in WARM_INDEXES:
+            index["WarmThroughput"] = _warm("HasWarmIndexes", "WarmIndexWriteUnits")
+    return table
+
+
+def _nonzero(parameter: str) -> Json:
+    return {"Fn::Not": [{"Fn::Equals": [_ref(parameter), "0"]}]}
+
+
+PARAMETERS: Json = {
+    # On-demand capacity a burst of checker writes finds ready (docs/performance.md).
+    "WarmTableWriteUnits": {
+        "Type": "Number",
+        "Default": 0,
+        "MinValue": 0,
+        "Description": "Write units/s the main table takes at once (0: DynamoDB's own)",
+    },
+    "WarmIndexWriteUnits": {
+        "Type": "Number",
+        "Default": 0,
+        "MinValue": 0,
+        "Description": "Write units/s each index a checker alert writes takes at once",
+    },
+}
+CONDITIONS: Json = {
+    "HasWarmTable": _nonzero("WarmTableWriteUnits"),
+    "HasWarmIndexes": _nonzero("WarmIndexWriteUnits"),
+}
+
+
+def resources() -> Json:
+    return {
+        "Table": {
+            "Type": "AWS::DynamoDB::Table",
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": main_table(),
+        },
+        "IdempotencyTable": {
+            "Type": "AWS::DynamoDB::Table",
+            "DeletionPolicy": "Delete",
+            "Properties": schema.IDEMPOTENCY_TABLE,
+        },
+    }
