@@ -170,6 +170,7 @@ _SUBJECTS = {
         "charge.waived": "Charge waived",
         "commercial.review_required": "Commercial review required",
         "billing.order": "Billing order",
+        "proposal.approved": "Proposal approved",
     },
     "es": {
         "sla.warning": "Aviso de SLA",
@@ -179,6 +180,7 @@ _SUBJECTS = {
         "charge.waived": "Cargo condonado",
         "commercial.review_required": "Revisión comercial requerida",
         "billing.order": "Orden de facturación",
+        "proposal.approved": "Propuesta aprobada",
     },
 }
 SUBJECT_MAX = 99  # SNS: under 100 characters, no line breaks or control characters
@@ -258,7 +260,10 @@ def subject(msg: Mapping[str, Any], audience: Audience) -> str:
     e.g. `SLA breached (blocker): Bot down`."""
     locale = audience.locale if audience.locale in LOCALES else "en"
     what = _SUBJECTS[locale].get(msg["type"], msg["type"]).format(level=msg.get("level"))
-    line = f"{what} ({msg['priority']}): {msg.get('title') or msg['ticket_id']}"
+    if _is_notice(msg):  # an approved proposal (A8): no ticket, no priority
+        line = f"{what}: {msg.get('title') or msg['proposal_id']}"
+    else:
+        line = f"{what} ({msg['priority']}): {msg.get('title') or msg['ticket_id']}"
     line = "".join(c if c.isprintable() else " " for c in line)
     return line if len(line) <= SUBJECT_MAX else line[: SUBJECT_MAX - 1] + "…"
 

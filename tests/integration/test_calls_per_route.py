@@ -207,11 +207,20 @@ def test_calls_per_route_are_the_readme_figures_and_do_not_grow_with_tickets(
 
 
 def test_proposal_routes_calls_are_the_docs_figures_and_do_not_grow_with_subscribers(
-    api: Api, admin_key: str, agent_key: str, new_customer: Any, aws_calls: Counter[str]
+    api: Api,
+    admin_key: str,
+    agent_key: str,
+    new_customer: Any,
+    aws_calls: Counter[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """docs/proposals.md's table (A8), with 1 subscriber and again with 20 more: no
     count grows with a proposal's subscribers, up to the 99 an approval notifies in
     its own request (the breach checker notifies the rest)."""
+    from chalicelib.services import auth
+
+    frozen = time.monotonic()  # a warm container: cached keys do not expire meanwhile
+    monkeypatch.setattr(auth, "clock", lambda: frozen)
     acme, brand = new_customer(), new_customer()
     body = {"title": "Export chats", "description": "As CSV"}
     path = {"id": ""}

@@ -263,9 +263,9 @@ def test_dx4_a_partners_late_assignment_waives_the_fee(
 
     # When the partner's agent takes the ticket two days later
     clock.now += timedelta(days=2)
-    desk.start = clock.now - timedelta(minutes=1)
+    desk.start = clock.now - timedelta(hours=1)  # the fixture's times stay in the past
     status, body = desk.send("ticket_assigned", at=None)
-    assert (status, body["applied"]) == (200, True), body
+    assert (status, body.get("applied")) == (200, True), body
 
     # Then the fee is waived (credited), recorded and alerted once
     status, ticket = api.get(f"/tickets/{tid}", agent_key)

@@ -123,3 +123,22 @@ def test_a_subject_stays_one_line_under_snss_100_characters() -> None:
 def test_the_email_lists_the_tickets_title() -> None:
     email = json.loads(alerts.structured(_msg("sla.breached"), ACME_ES))["email"]
     assert "Título: Bot down" in email.splitlines()
+
+
+def test_an_approved_proposals_subject_names_the_proposal_not_a_ticket() -> None:
+    """A8 notices carry no ticket and no priority: their e-mail subject is the
+    proposal's title, in the subscriber tenant's locale (a KeyError stopped every
+    later publish of the outbox before)."""
+    notice = {
+        "id": "prp_1:approved:acme:ana@acme.example",
+        "type": "proposal.approved",
+        "proposal_id": "prp_1",
+        "tenant_id": "acme",
+        "title": "Export chats",
+    }
+    assert (
+        alerts.subject(notice, alerts.Audience("Acme", "es")) == "Propuesta aprobada: Export chats"
+    )
+    assert (
+        alerts.subject(notice, alerts.Audience("Acme", "en")) == "Proposal approved: Export chats"
+    )
