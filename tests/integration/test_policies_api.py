@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.helpers import INCIDENT, Api, Customer, run_checker
+from tests.integration.helpers import INCIDENT, Api, Customer, run_checker_until_done
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 H = 3600
@@ -591,7 +591,7 @@ def test_e9_a_put_out_of_time_leaves_the_batch_to_the_checker(
     result = put(api, admin_key, policy_id, changed)
 
     assert (result["retargeted"], result["remaining"]) == (0, 2)
-    run_checker(api, datetime.now(UTC))
+    run_checker_until_done(api, datetime.now(UTC))
     for ticket_id in opened:
         _, seen = api.get(f"/tickets/{ticket_id}", tenant.key)
         assert seen["sla"]["policy_version"] == 2

@@ -265,7 +265,7 @@ def test_dx4_waivers_by_a_late_assignment_and_by_the_checker_replay(
     """DX2-DX4: fee quoted, approved, paid (the 3 h first response starts), then
     waived: once by an assignment after the due instant, once by the breach
     checker (its `sla.*` alerts and `charge.waived` entry are in the history)."""
-    from tests.integration.helpers import run_checker
+    from tests.integration.helpers import run_checker_until_done
 
     customer = new_customer(
         policy="digital_express", contract={"active": False}, billing={"ticket_fee": "38.50"}
@@ -284,7 +284,7 @@ def test_dx4_waivers_by_a_late_assignment_and_by_the_checker_replay(
     late, unattended = ids
     clock.now = start + timedelta(hours=4)
     assert apply(api, agent_key, late, "assign", {"agent": "ana"}) == 200
-    run_checker(api, start + timedelta(hours=5))
+    run_checker_until_done(api, start + timedelta(hours=5))
     for ticket_id in ids:
         status, stored = api.get(f"/tickets/{ticket_id}", agent_key)
         assert stored["charge"]["status"] == "waived", stored
