@@ -18,6 +18,40 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures" / "webhooks"
 # Every fixture's times sit around this instant; `retimed` moves them together.
 REFERENCE = datetime(2026, 11, 30, 14, 2, 11, tzinfo=UTC)
 
+FORMATS = ("generic", "zendesk", "jira", "freshdesk")
+# Per format: the fixtures of a ticket's life (created, priority raised, assigned,
+# agent's public reply, solved).
+LIFE = {
+    "generic": (
+        "ticket_created",
+        "ticket_updated",
+        "ticket_assigned",
+        "comment_created",
+        "ticket_solved",
+    ),
+    "zendesk": (
+        "ticket_created",
+        "priority_changed",
+        "agent_assignment_changed",
+        "comment_added",
+        "status_changed_solved",
+    ),
+    "jira": (
+        "issue_created",
+        "issue_updated_priority",
+        "issue_updated_assignee",
+        "comment_created",
+        "issue_updated_resolved",
+    ),
+    "freshdesk": (
+        "ticket_created",
+        "priority_changed",
+        "agent_assigned",
+        "public_note",
+        "status_resolved",
+    ),
+}
+
 
 def fixture(fmt: str, name: str) -> dict[str, Any]:
     data: dict[str, Any] = json.loads((FIXTURES / fmt / f"{name}.json").read_text())

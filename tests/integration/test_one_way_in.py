@@ -13,40 +13,8 @@ from typing import Any
 import pytest
 
 from tests.integration.helpers import Api, Helpdesk, RequestClock, history, relink
-from tests.partner_helpdesks import dumps, fixture, retimed
+from tests.partner_helpdesks import FORMATS, LIFE, dumps, fixture, retimed
 
-FORMATS = ("generic", "zendesk", "jira", "freshdesk")
-# Per format: created, priority raised, assigned, agent's public reply, solved.
-LIFE = {
-    "generic": (
-        "ticket_created",
-        "ticket_updated",
-        "ticket_assigned",
-        "comment_created",
-        "ticket_solved",
-    ),
-    "zendesk": (
-        "ticket_created",
-        "priority_changed",
-        "agent_assignment_changed",
-        "comment_added",
-        "status_changed_solved",
-    ),
-    "jira": (
-        "issue_created",
-        "issue_updated_priority",
-        "issue_updated_assignee",
-        "comment_created",
-        "issue_updated_resolved",
-    ),
-    "freshdesk": (
-        "ticket_created",
-        "priority_changed",
-        "agent_assigned",
-        "public_note",
-        "status_resolved",
-    ),
-}
 PARTNER_CONTEXT = ("external_id", "partner_event", "occurred_at")
 STEP = timedelta(minutes=10)
 

@@ -16,41 +16,9 @@ from typing import Any
 import pytest
 
 from tests.integration.helpers import Api, Helpdesk, relink
-from tests.partner_helpdesks import dumps, fixture, retimed, signed
+from tests.partner_helpdesks import FORMATS, LIFE, dumps, fixture, retimed, signed
 
-FORMATS = ("generic", "zendesk", "jira", "freshdesk")
-# Per format: the fixtures of a ticket's life (created, priority raised, assigned,
-# agent's public reply, solved) and an event slaguard does not use.
-LIFE = {
-    "generic": (
-        "ticket_created",
-        "ticket_updated",
-        "ticket_assigned",
-        "comment_created",
-        "ticket_solved",
-    ),
-    "zendesk": (
-        "ticket_created",
-        "priority_changed",
-        "agent_assignment_changed",
-        "comment_added",
-        "status_changed_solved",
-    ),
-    "jira": (
-        "issue_created",
-        "issue_updated_priority",
-        "issue_updated_assignee",
-        "comment_created",
-        "issue_updated_resolved",
-    ),
-    "freshdesk": (
-        "ticket_created",
-        "priority_changed",
-        "agent_assigned",
-        "public_note",
-        "status_resolved",
-    ),
-}
+# Per format: an event slaguard does not use.
 UNUSED = {
     "generic": ("ticket_merged", "webhook.ticket.merged"),
     "zendesk": ("tags_changed", "webhook.ticket.tags_changed"),
