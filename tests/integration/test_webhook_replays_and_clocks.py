@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.integration.helpers import Api, Helpdesk, RequestClock, assert_error
-from tests.integration.test_webhooks import LIFE, _events, _priority_at, _ticket, helpdesk
-from tests.partner_helpdesks import dumps, signed
+from tests.integration.test_webhooks import _events, _priority_at, _ticket, helpdesk
+from tests.partner_helpdesks import LIFE, dumps, signed
 
 __all__ = ["helpdesk"]  # the fixture, shared with test_webhooks.py
 
