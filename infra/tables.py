@@ -11,16 +11,17 @@ from infra.common import Json, _ref
 
 # The indexes a checker alert's writes touch, beside the table: every index the
 # ticket item appears in whole (ProjectionType ALL: the item is rewritten there on
-# each change), the due index (its next instant moves) and the outbox's unsent
-# index (the alert's item comes and goes). A burst writes them all at once.
+# each change), the due index (its next instant moves), the outbox's unsent index
+# (the alert's item comes and goes) and, on a breach, the ticket lists' indexes
+# (their projected `breached_key` appears). A burst writes them all at once.
 WARM_INDEXES = (
-    schema.BY_TENANT_INDEX,
-    schema.BY_STATUS_INDEX,
-    schema.BY_PRIORITY_INDEX,
-    schema.BREACHED_INDEX,
     schema.BY_REPORTED_INDEX,
     schema.DUE_INDEX,
     schema.OUTBOX_INDEX,
+    schema.TICKETS_BY_TENANT_INDEX,
+    schema.TICKETS_BY_STATUS_INDEX,
+    schema.TICKETS_BY_PRIORITY_INDEX,
+    schema.TICKETS_BREACHED_INDEX,
 )
 
 

@@ -28,7 +28,7 @@ from chalicelib.domain.calendar import CalendarSpec
 from chalicelib.domain.instants import format_instant, parse_instant
 from chalicelib.domain.sla import Target
 from chalicelib.domain.ticket import SlaState, Ticket
-from chalicelib.errors import Conflict, TicketUnreadable
+from chalicelib.errors import BadRequest, Conflict, TicketUnreadable
 from chalicelib.settings import get_settings
 from chalicelib.store.models import EventItem, OutboxItem, TicketItem, plain
 from chalicelib.store.pages import decode_cursor, key_cursor, raw_cursor
@@ -126,7 +126,6 @@ def to_item(t: Ticket) -> TicketItem:
         TICKET_SK,
         ticket_id=t.id,
         gsi1pk=f"TENANT#{t.tenant_id}",
-        gsi1sk=t.id,
         fields=t.fields,
         integration=t.integration,
         sla=_sla_doc(t.sla),
@@ -310,6 +309,20 @@ def get(ticket_id: str) -> Ticket | None:
 FILTERED_PAGE = 100  # index entries read per Query page when a filter drops some
 
 
+def _list_start(cursor: str | None, key_name: str, key: str) -> dict[str, Any] | None:
+    """The Query's start of a list cursor: the key of the last index entry a page
+    read. A cursor a page gave before the lists had their own indexes names the
+    same position by `gsi1sk` (the ticket id): it goes on where it was."""
+    try:
+        return decode_cursor(cursor, {key_name: key}, {"pk", "sk", key_name, "ticket_id"})
+    except BadRequest:
+        old = decode_cursor(cursor, {key_name: key}, {"pk", "sk", key_name, "gsi1sk"})
+        if old is None:
+            raise
+        old["ticket_id"] = old.pop("gsi1sk")
+        return old
+
+
 def list_for_tenant(
     tenant_id: str,
     limit: int,
@@ -320,10 +333,14 @@ def list_for_tenant(
     breached: bool | None = None,
 ) -> tuple[list[Ticket], str | None]:
     """A page of a tenant's tickets, newest first, never a Scan. One index serves
-    the most selective filter (the sparse `breached` index, else `by_status`,
-    else `by_priority`, else `by_tenant`); the other filters are a
-    FilterExpression on that Query, paged until `limit + 1` tickets match. The
-    cursor is the key of the last ticket returned, null on the last page."""
+    the most selective filter (the sparse `tickets_breached` index, else
+    `tickets_by_status`, else `tickets_by_priority`, else `tickets_by_tenant`);
+    the other filters are a FilterExpression on that Query (on the attributes the
+    index projects), paged until `limit + 1` entries match. The page's tickets are
+    then read in one consistent BatchGetItem: the items are the truth, so an entry
+    whose ticket is gone or no longer matches (the index lags its writes) is left
+    out, and a page may hold fewer than `limit`. The cursor is the key of the last
+    index entry the page read, null on the last page."""
     tenant = f"TENANT#{tenant_id}"
     index: Any = TicketItem.by_tenant
     key_name, key = "gsi1pk", tenant
@@ -347,8 +364,8 @@ def list_for_tenant(
     condition = None
     for c in conditions:
         condition = c if condition is None else condition & c
-    page_keys = {"pk", "sk", key_name, "gsi1sk"}  # the table key + the index key
-    start = decode_cursor(cursor, {key_name: key}, page_keys)
+    page_keys = {"pk", "sk", key_name, "ticket_id"}  # the table key + the index key
+    start = _list_start(cursor, key_name, key)
     # One more than a page: the extra one only tells whether a next page exists
     # (one Query when nothing is filtered; pages of the index until `limit + 1`
     # match or it ends when a FilterExpression drops some).
@@ -359,10 +376,21 @@ def list_for_tenant(
         page_size=limit + 1 if condition is None else max(limit + 1, FILTERED_PAGE),
         last_evaluated_key=start,
     )
-    items = list(_raw_items(query, limit + 1))
-    page = items[:limit]
-    next_cursor = raw_cursor(page[-1], page_keys) if len(items) > limit else None
-    return list(readable(page)), next_cursor
+    entries = list(_raw_items(query, limit + 1))
+    page = entries[:limit]
+    next_cursor = raw_cursor(page[-1], page_keys) if len(entries) > limit else None
+    ids = [entry["ticket_id"]["S"] for entry in page]
+    found = get_many(ids) if ids else {}
+
+    def listed(t: Ticket) -> bool:
+        return (
+            t.tenant_id == tenant_id
+            and status in (None, t.status)
+            and priority in (None, t.priority)
+            and breached in (None, t.breach_recorded())
+        )
+
+    return [found[i] for i in ids if i in found and listed(found[i])], next_cursor
 
 
 def reported_between(tenant_id: str, start: datetime, end: datetime) -> Iterator[Ticket]:
@@ -523,22 +551,28 @@ def open_for_tenant(
     ticket `before` when given; and where a next call goes on from (pass it as
     `before`; None: nothing older is left). Bounded: at most `max_pages` Query pages
     of `limit + 1` index entries (closed tickets are filtered out by DynamoDB but
-    still read, so a call may return fewer than `limit` and still go on)."""
+    still read, so a call may return fewer than `limit` and still go on), then one
+    consistent BatchGetItem of the tickets (a ticket closed since its entry was
+    written is left out)."""
     pages = TicketItem.by_tenant.query(
         f"TENANT#{tenant_id}",
-        range_key_condition=None if before is None else TicketItem.gsi1sk < before,
+        range_key_condition=None if before is None else TicketItem.ticket_id < before,
         filter_condition=TicketItem.status != "closed",
         scan_index_forward=False,
         page_size=limit + 1,
     ).page_iter
-    found: list[Ticket] = []
+    ids: list[str] = []
+    after: str | None = None
     for number, page in enumerate(pages, start=1):
-        found += readable(page.get("Items", []))
-        if len(found) > limit:
-            return found[:limit], found[limit - 1].id
+        ids += [entry["ticket_id"]["S"] for entry in page.get("Items", [])]
+        if len(ids) > limit:
+            ids, after = ids[:limit], ids[limit - 1]
+            break
         last = pages.last_evaluated_key
         if last is None:
-            return found, None
+            break
         if number == max_pages:
-            return found, str(last["gsi1sk"]["S"])
-    return found, None
+            after = str(last["ticket_id"]["S"])
+            break
+    found = get_many(ids) if ids else {}
+    return [found[i] for i in ids if i in found and found[i].status != "closed"], after
