@@ -196,13 +196,16 @@ class AwsModel:
     `latency_ms` (outside any lock, so calls of concurrent threads wait in
     parallel, as they would against DynamoDB), then runs in moto's backend under
     one lock (moto's DynamoDB is not thread-safe: its transactions copy and
-    restore tables unlocked), timing the CPU moto spends there."""
+    restore tables unlocked), timing the CPU moto spends there. With `partition`,
+    only the writes of that partition's items are metered (a test's ticket among
+    the others a shared table holds)."""
 
-    def __init__(self, latency_ms: float) -> None:
+    def __init__(self, latency_ms: float, partition: str | None = None) -> None:
         from chalicelib.settings import get_settings
         from chalicelib.store.schema import MAIN_TABLE
 
         self._table = get_settings().table_name
+        self._partition = partition
         self.latency = latency_ms / 1000
         self.figures = AwsFigures()
         self._lock = threading.Lock()
@@ -285,6 +288,8 @@ class AwsModel:
             ]
         else:
             return []
+        if self._partition is not None:
+            items = [(item, tx) for item, tx in items if item["pk"] == {"S": self._partition}]
         from moto.dynamodb.models import dynamodb_backends
 
         backend = dynamodb_backends[ACCOUNT][REGION]

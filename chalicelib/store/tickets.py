@@ -89,6 +89,45 @@ _AS_IS = (
 _INSTANTS = ("reported_at", "created_at", "updated_at")
 
 
+# A stored target leaves out what reads back the same without it (`Target.from_dict`
+# defaults these when absent: no instant, no runs, nothing alerted, 0 s elapsed)
+# and writes its ladder as one text, "75 sla.warning 1,100 sla.breached 1,...": a
+# ticket item then stays under 1 KB, one write unit (docs/performance.md). Items
+# written before carry the long form, which reads the same.
+_OPTIONAL_TARGET_FIELDS = frozenset(
+    {
+        "started_at",
+        "runs",
+        "running_since",
+        "elapsed_seconds",
+        "due_at",
+        "met_at",
+        "breached_at",
+        "alerted",
+    }
+)
+
+
+def _stored_target(target: Target) -> dict[str, Any]:
+    doc = {
+        name: value
+        for name, value in target.to_dict().items()
+        if name not in _OPTIONAL_TARGET_FIELDS or value
+    }
+    doc.pop("ladder")
+    if target.ladder:
+        doc["ladder"] = ",".join(f"{t.pct} {t.type} {t.level}" for t in target.ladder)
+    return doc
+
+
+def _target(doc: dict[str, Any]) -> Target:
+    ladder = doc.get("ladder")
+    if isinstance(ladder, str):
+        rungs = [rung.split(" ") for rung in ladder.split(",")]
+        doc = {**doc, "ladder": [{"pct": p, "type": t, "level": n} for p, t, n in rungs]}
+    return Target.from_dict(doc)
+
+
 def _sla_doc(sla: SlaState) -> dict[str, Any]:
     return {
         "policy": sla.policy,
@@ -96,7 +135,7 @@ def _sla_doc(sla: SlaState) -> dict[str, Any]:
         "calendar": sla.calendar.model_dump(mode="json"),
         "calendar_version": sla.calendar_version,
         "first_response_met_by": sla.first_response_met_by,
-        "targets": [target.to_dict() for target in sla.targets],
+        "targets": [_stored_target(target) for target in sla.targets],
         "terms_version": sla.terms_version,
     }
 
@@ -109,7 +148,7 @@ def _sla_state(doc: dict[str, Any]) -> SlaState:
         calendar_version=doc["calendar_version"],
         terms_version=doc.get("terms_version", ""),
         first_response_met_by=doc["first_response_met_by"],
-        targets=[Target.from_dict(target) for target in doc.get("targets", [])],
+        targets=[_target(target) for target in doc.get("targets", [])],
     )
 
 
