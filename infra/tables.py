@@ -47,6 +47,14 @@ def _nonzero(parameter: str) -> Json:
 
 
 PARAMETERS: Json = {
+    # Which indexes the ticket lists read (docs/deploy.md: upgrading an existing
+    # stack): "legacy" only while such a stack builds the `tickets_*` indexes.
+    "TicketLists": {
+        "Type": "String",
+        "Default": "own",
+        "AllowedValues": ["own", "legacy"],
+        "Description": "own: the ticket lists' keys-only indexes; legacy: while building them",
+    },
     # On-demand capacity a burst of checker writes finds ready (docs/performance.md).
     "WarmTableWriteUnits": {
         "Type": "Number",
@@ -65,6 +73,25 @@ CONDITIONS: Json = {
     "HasWarmTable": _nonzero("WarmTableWriteUnits"),
     "HasWarmIndexes": _nonzero("WarmIndexWriteUnits"),
 }
+
+
+def without_indexes(template: Json, names: list[str]) -> Json:
+    """The template with the main table's `names` indexes left out: what an existing
+    stack deploys while it creates new indexes one update at a time (docs/deploy.md)."""
+    known = {i["IndexName"] for i in schema.MAIN_TABLE["GlobalSecondaryIndexes"]}
+    if unknown := sorted(set(names) - known):
+        raise ValueError(f"no such index: {', '.join(unknown)}")
+    out = copy.deepcopy(template)
+    table = out["Resources"]["Table"]["Properties"]
+    table["GlobalSecondaryIndexes"] = [
+        i for i in table["GlobalSecondaryIndexes"] if i["IndexName"] not in names
+    ]
+    used = {k["AttributeName"] for i in table["GlobalSecondaryIndexes"] for k in i["KeySchema"]}
+    used |= {k["AttributeName"] for k in table["KeySchema"]}
+    table["AttributeDefinitions"] = [
+        a for a in table["AttributeDefinitions"] if a["AttributeName"] in used
+    ]
+    return out
 
 
 def resources() -> Json:

@@ -161,6 +161,45 @@ class OpenByPolicyIndex(GlobalSecondaryIndex["TicketItem"]):
     ticket_id = UnicodeAttribute(range_key=True)
 
 
+class LegacyByTenantIndex(GlobalSecondaryIndex["TicketItem"]):
+    """`by_tenant` (projection ALL), which the ticket lists read before their own
+    indexes, while a stack upgrade builds those (settings.ticket_lists "legacy")."""
+
+    class Meta(_IndexMeta):
+        index_name = schema.BY_TENANT_INDEX
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class LegacyByStatusIndex(GlobalSecondaryIndex["TicketItem"]):
+    class Meta(_IndexMeta):
+        index_name = schema.BY_STATUS_INDEX
+        projection = AllProjection()
+
+    status_key = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class LegacyByPriorityIndex(GlobalSecondaryIndex["TicketItem"]):
+    class Meta(_IndexMeta):
+        index_name = schema.BY_PRIORITY_INDEX
+        projection = AllProjection()
+
+    priority_key = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class LegacyBreachedIndex(GlobalSecondaryIndex["TicketItem"]):
+    class Meta(_IndexMeta):
+        index_name = schema.BREACHED_INDEX
+        projection = AllProjection()
+
+    breached_key = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
 class TicketsByStatusIndex(GlobalSecondaryIndex["TicketItem"]):
     class Meta(_IndexMeta):
         index_name = schema.TICKETS_BY_STATUS_INDEX
@@ -224,8 +263,9 @@ class TicketItem(Model):
     ticket_id = UnicodeAttribute()
     tenant_id = UnicodeAttribute()
     gsi1pk = UnicodeAttribute()  # TENANT#<tenant>
-    # `gsi1sk` (the ticket id) put tickets in the `by_*` indexes of projection ALL
-    # before the ticket lists had their own: read from an older item, never written.
+    # `gsi1sk` (the ticket id) puts a ticket in the `by_*` indexes of projection
+    # ALL, which the lists read before they had their own: written only while
+    # settings.ticket_lists is "legacy".
     gsi1sk = UnicodeAttribute(null=True)
     title = UnicodeAttribute()
     description = UnicodeAttribute()
@@ -272,6 +312,10 @@ class TicketItem(Model):
     by_reported = ByReportedIndex()
     queue = QueueIndex()
     queue_by_tenant = QueueByTenantIndex()
+    legacy_by_tenant = LegacyByTenantIndex()
+    legacy_by_status = LegacyByStatusIndex()
+    legacy_by_priority = LegacyByPriorityIndex()
+    legacy_breached = LegacyBreachedIndex()
 
     @staticmethod
     def key(ticket_id: str) -> str:

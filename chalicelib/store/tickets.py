@@ -31,7 +31,7 @@ from chalicelib.domain.ticket import SlaState, Ticket
 from chalicelib.errors import BadRequest, Conflict, TicketUnreadable
 from chalicelib.settings import get_settings
 from chalicelib.store.models import EventItem, OutboxItem, TicketItem, plain
-from chalicelib.store.pages import decode_cursor, key_cursor, raw_cursor
+from chalicelib.store.pages import decode_cursor, invalid_cursor, key_cursor, raw_cursor
 
 TICKET_SK = "TICKET"
 logger = Logger(service="slaguard-store")
@@ -165,6 +165,7 @@ def to_item(t: Ticket) -> TicketItem:
         TICKET_SK,
         ticket_id=t.id,
         gsi1pk=f"TENANT#{t.tenant_id}",
+        gsi1sk=t.id if get_settings().ticket_lists == "legacy" else None,
         fields=t.fields,
         integration=t.integration,
         sla=_sla_doc(t.sla),
@@ -348,18 +349,34 @@ def get(ticket_id: str) -> Ticket | None:
 FILTERED_PAGE = 100  # index entries read per Query page when a filter drops some
 
 
-def _list_start(cursor: str | None, key_name: str, key: str) -> dict[str, Any] | None:
+def _list_index(by: str) -> tuple[Any, str]:
+    """The index a ticket list reads (`by`: tenant, status, priority or breached)
+    and its sort key attribute: the list's own keys-only index, or, while a stack
+    upgrade builds those (settings.ticket_lists "legacy"), the one of projection
+    ALL it read before (docs/deploy.md). Both hold `ticket_id` and what the
+    filters read."""
+    if get_settings().ticket_lists == "legacy":
+        return getattr(TicketItem, f"legacy_{by}"), "gsi1sk"
+    return getattr(TicketItem, by), "ticket_id"
+
+
+_SORT_KEYS = ("ticket_id", "gsi1sk")
+
+
+def _list_start(cursor: str | None, key_name: str, key: str, sort: str) -> dict[str, Any] | None:
     """The Query's start of a list cursor: the key of the last index entry a page
-    read. A cursor a page gave before the lists had their own indexes names the
-    same position by `gsi1sk` (the ticket id): it goes on where it was."""
-    try:
-        return decode_cursor(cursor, {key_name: key}, {"pk", "sk", key_name, "ticket_id"})
-    except BadRequest:
-        old = decode_cursor(cursor, {key_name: key}, {"pk", "sk", key_name, "gsi1sk"})
-        if old is None:
-            raise
-        old["ticket_id"] = old.pop("gsi1sk")
-        return old
+    read. A cursor given by the other kind of list index (before or during a stack
+    upgrade, docs/deploy.md) names the same position by its sort key (the ticket
+    id under either name): it goes on where it was."""
+    for name in sorted(_SORT_KEYS, key=lambda n: n != sort):  # this index's first
+        try:
+            start = decode_cursor(cursor, {key_name: key}, {"pk", "sk", key_name, name})
+        except BadRequest:
+            continue
+        if start is not None:
+            start[sort] = start.pop(name)
+        return start
+    raise invalid_cursor()
 
 
 def list_for_tenant(
@@ -381,18 +398,14 @@ def list_for_tenant(
     out, and a page may hold fewer than `limit`. The cursor is the key of the last
     index entry the page read, null on the last page."""
     tenant = f"TENANT#{tenant_id}"
-    index: Any = TicketItem.by_tenant
-    key_name, key = "gsi1pk", tenant
+    by, key_name, key = "by_tenant", "gsi1pk", tenant
     if breached:
-        index, key_name = TicketItem.breached, "breached_key"
+        by, key_name = "breached", "breached_key"
     elif status is not None:
-        index, key_name, key = TicketItem.by_status, "status_key", f"{tenant}#STATUS#{status}"
+        by, key_name, key = "by_status", "status_key", f"{tenant}#STATUS#{status}"
     elif priority is not None:
-        index, key_name, key = (
-            TicketItem.by_priority,
-            "priority_key",
-            f"{tenant}#PRIORITY#{priority}",
-        )
+        by, key_name, key = "by_priority", "priority_key", f"{tenant}#PRIORITY#{priority}"
+    index, sort = _list_index(by)
     conditions: list[Condition] = []
     if status is not None and key_name != "status_key":
         conditions.append(TicketItem.status == status)
@@ -403,8 +416,8 @@ def list_for_tenant(
     condition = None
     for c in conditions:
         condition = c if condition is None else condition & c
-    page_keys = {"pk", "sk", key_name, "ticket_id"}  # the table key + the index key
-    start = _list_start(cursor, key_name, key)
+    page_keys = {"pk", "sk", key_name, sort}  # the table key + the index key
+    start = _list_start(cursor, key_name, key, sort)
     # One more than a page: the extra one only tells whether a next page exists
     # (one Query when nothing is filtered; pages of the index until `limit + 1`
     # match or it ends when a FilterExpression drops some).
@@ -593,9 +606,10 @@ def open_for_tenant(
     still read, so a call may return fewer than `limit` and still go on), then one
     consistent BatchGetItem of the tickets (a ticket closed since its entry was
     written is left out)."""
-    pages = TicketItem.by_tenant.query(
+    index, sort = _list_index("by_tenant")
+    pages = index.query(
         f"TENANT#{tenant_id}",
-        range_key_condition=None if before is None else TicketItem.ticket_id < before,
+        range_key_condition=None if before is None else getattr(TicketItem, sort) < before,
         filter_condition=TicketItem.status != "closed",
         scan_index_forward=False,
         page_size=limit + 1,
@@ -611,7 +625,7 @@ def open_for_tenant(
         if last is None:
             break
         if number == max_pages:
-            after = str(last["ticket_id"]["S"])
+            after = str(last[sort]["S"])
             break
     found = get_many(ids) if ids else {}
     return [found[i] for i in ids if i in found and found[i].status != "closed"], after

@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from chalicelib.store import schema
 from infra import build
 
@@ -345,3 +347,55 @@ def test_the_api_stage_writes_a_json_access_log_to_a_group_with_a_retention() ->
     assert resources["ApiGatewayAccount"]["Properties"]["CloudWatchRoleArn"] == {
         "Fn::GetAtt": ["ApiGatewayLogsRole", "Arn"]
     }
+
+
+def test_the_pynamodb_indexes_are_the_schemas() -> None:
+    """Every index a model queries is declared by the table with the same key and
+    projection (PynamoDB only reads: the table is created from the schema)."""
+    from pynamodb.models import Model
+
+    from chalicelib.store import models
+
+    declared = {i["IndexName"]: i for i in schema.MAIN_TABLE["GlobalSecondaryIndexes"]}
+    seen = set()
+    for model in vars(models).values():
+        if not (isinstance(model, type) and issubclass(model, Model) and model is not Model):
+            continue
+        for index in model._indexes.values():
+            meta = index.Meta
+            table = declared[meta.index_name]
+            keys = [
+                {"AttributeName": a.attr_name, "KeyType": "HASH" if a.is_hash_key else "RANGE"}
+                for a in meta.attributes.values()
+            ]
+            assert sorted(keys, key=lambda k: k["KeyType"]) == table["KeySchema"], meta.index_name
+            projection = {"ProjectionType": meta.projection.projection_type}
+            if meta.projection.non_key_attributes:
+                projection["NonKeyAttributes"] = meta.projection.non_key_attributes
+            assert projection == table["Projection"], meta.index_name
+            seen.add(meta.index_name)
+    assert {"tickets_by_tenant", "tickets_breached", "by_tenant", "queue"} <= seen
+
+
+def test_an_upgrade_step_leaves_out_the_indexes_it_names_and_the_lists_follow_a_parameter() -> None:
+    """docs/deploy.md, upgrading an existing stack: `python -m infra.build --without
+    ...` writes the template without those indexes (one created per update), and
+    every function reads which list indexes to use from the `TicketLists` parameter."""
+    later = ["tickets_by_priority", "tickets_breached"]
+    step = json.loads(build.render(later))["Resources"]["Table"]["Properties"]
+    full = json.loads(build.render())["Resources"]["Table"]["Properties"]
+    names = [i["IndexName"] for i in full["GlobalSecondaryIndexes"]]
+    assert [i["IndexName"] for i in step["GlobalSecondaryIndexes"]] == [
+        n for n in names if n not in later
+    ]
+    assert step["AttributeDefinitions"] == full["AttributeDefinitions"]  # all still used
+    with pytest.raises(ValueError, match="tickets_by_customer"):
+        build.render(["tickets_by_customer"])
+
+    resources = build.template()["Resources"].values()
+    functions = [r for r in resources if "Environment" in r.get("Properties", {})]
+    assert functions
+    for function in functions:
+        env = function["Properties"]["Environment"]["Variables"]
+        assert env["TICKET_LISTS"] == {"Ref": "TicketLists"}
+    assert build.template()["Parameters"]["TicketLists"]["Default"] == "own"
