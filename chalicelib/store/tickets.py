@@ -388,15 +388,28 @@ def list_for_tenant(
     priority: str | None = None,
     breached: bool | None = None,
 ) -> tuple[list[Ticket], str | None]:
-    """A page of a tenant's tickets, newest first, never a Scan. One index serves
-    the most selective filter (the sparse `tickets_breached` index, else
-    `tickets_by_status`, else `tickets_by_priority`, else `tickets_by_tenant`);
+    """A page of a tenant's tickets, newest first: its index entries
+    (`list_entries`), then their tickets (`listed_tickets`, one BatchGetItem)."""
+    filters: dict[str, Any] = {"status": status, "priority": priority, "breached": breached}
+    ids, next_cursor = list_entries(tenant_id, limit, cursor, **filters)
+    return listed_tickets([(tenant_id, i) for i in ids], **filters), next_cursor
+
+
+def list_entries(
+    tenant_id: str,
+    limit: int,
+    cursor: str | None,
+    *,
+    status: str | None = None,
+    priority: str | None = None,
+    breached: bool | None = None,
+) -> tuple[list[str], str | None]:
+    """The ticket ids of a page of a tenant's list, newest first, never a Scan. One
+    index serves the most selective filter (the sparse `tickets_breached` index,
+    else `tickets_by_status`, else `tickets_by_priority`, else `tickets_by_tenant`);
     the other filters are a FilterExpression on that Query (on the attributes the
-    index projects), paged until `limit + 1` entries match. The page's tickets are
-    then read in one consistent BatchGetItem: the items are the truth, so an entry
-    whose ticket is gone or no longer matches (the index lags its writes) is left
-    out, and a page may hold fewer than `limit`. The cursor is the key of the last
-    index entry the page read, null on the last page."""
+    index projects), paged until `limit + 1` entries match. The cursor is the key
+    of the last index entry the page read, null on the last page."""
     tenant = f"TENANT#{tenant_id}"
     by, key_name, key = "by_tenant", "gsi1pk", tenant
     if breached:
@@ -431,10 +444,23 @@ def list_for_tenant(
     entries = list(_raw_items(query, limit + 1))
     page = entries[:limit]
     next_cursor = raw_cursor(page[-1], page_keys) if len(entries) > limit else None
-    ids = [entry["ticket_id"]["S"] for entry in page]
-    found = get_many(ids) if ids else {}
+    return [entry["ticket_id"]["S"] for entry in page], next_cursor
 
-    def listed(t: Ticket) -> bool:
+
+def listed_tickets(
+    entries: list[tuple[str, str]],
+    *,
+    status: str | None = None,
+    priority: str | None = None,
+    breached: bool | None = None,
+) -> list[Ticket]:
+    """The tickets of list entries (tenant id, ticket id), in their order, read in
+    one consistent BatchGetItem. The items are the truth: an entry whose ticket is
+    gone, or no longer matches its list (the index lags the writes), is left out,
+    so a page may hold fewer entries than it read."""
+    found = get_many([ticket_id for _, ticket_id in entries]) if entries else {}
+
+    def listed(tenant_id: str, t: Ticket) -> bool:
         return (
             t.tenant_id == tenant_id
             and status in (None, t.status)
@@ -442,7 +468,7 @@ def list_for_tenant(
             and breached in (None, t.breach_recorded())
         )
 
-    return [found[i] for i in ids if i in found and listed(found[i])], next_cursor
+    return [found[i] for tenant, i in entries if i in found and listed(tenant, found[i])]
 
 
 def reported_between(tenant_id: str, start: datetime, end: datetime) -> Iterator[Ticket]:
