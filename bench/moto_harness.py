@@ -110,6 +110,25 @@ def load_due(total: int, due: int, at: datetime, tenant_id: str = "bench") -> No
         backend.put_item(table, item.serialize())
 
 
+def ticket_item_size(tenant_id: str = "bench") -> int:
+    """The size of one of the tenant's ticket items (`item_size`), as stored now."""
+    from chalicelib import aws
+    from chalicelib.settings import get_settings
+    from chalicelib.store.schema import TICKETS_BY_TENANT_INDEX
+
+    dynamodb = aws.client("dynamodb")
+    entry = dynamodb.query(
+        TableName=get_settings().table_name,
+        IndexName=TICKETS_BY_TENANT_INDEX,
+        KeyConditionExpression="gsi1pk = :t",
+        ExpressionAttributeValues={":t": {"S": f"TENANT#{tenant_id}"}},
+        Limit=1,
+    )["Items"][0]
+    key = {"pk": entry["pk"], "sk": entry["sk"]}
+    item = dynamodb.get_item(TableName=get_settings().table_name, Key=key)["Item"]
+    return item_size(item)
+
+
 def item_size(item: dict[str, Any]) -> int:
     """An item's size in bytes as DynamoDB counts it (attribute names and values;
     moto's reading of the rules), from its DynamoDB JSON."""
