@@ -399,3 +399,31 @@ def test_an_upgrade_step_leaves_out_the_indexes_it_names_and_the_lists_follow_a_
         env = function["Properties"]["Environment"]["Variables"]
         assert env["TICKET_LISTS"] == {"Ref": "TicketLists"}
     assert build.template()["Parameters"]["TicketLists"]["Default"] == "own"
+
+
+def test_deploy_md_upgrade_creates_one_index_per_deploy_and_switches_the_lists_last() -> None:
+    """docs/deploy.md's upgrade to the lists' own indexes, as written: each of its
+    `infra.build` steps adds exactly one index to what the stack had, with the lists
+    still `legacy`; the last deploy has the committed template and switches them."""
+    page = (ROOT / "docs" / "deploy.md").read_text()
+    section = page[page.index("### To the ticket lists' own indexes") :]
+    section = section[: section.index("\n## ")]
+    steps = re.findall(
+        r"^\.venv/bin/python -m infra\.build(.*)\nmake deploy (.*?)\s+#", section, re.M
+    )
+    new = {"tickets_by_tenant", "tickets_by_status", "tickets_by_priority", "tickets_breached"}
+    every = {i["IndexName"] for i in schema.MAIN_TABLE["GlobalSecondaryIndexes"]}
+    had = every - new  # a stack deployed before
+    for without, deploy in steps:
+        names = without.split()[1:]
+        table = json.loads(build.render(names))["Resources"]["Table"]["Properties"]
+        indexes = {i["IndexName"] for i in table["GlobalSecondaryIndexes"]}
+        assert had <= indexes, without
+        assert len(indexes - had) == 1, (without, indexes - had)
+        assert deploy.endswith("TICKET_LISTS=legacy"), deploy
+        had = indexes
+    assert len(steps) == 4
+    assert had == every
+    deploys = re.findall(r"^make deploy (.*?)\s+#", section, re.M)
+    assert len(deploys) == 5
+    assert deploys[-1].endswith("TICKET_LISTS=own")
