@@ -455,10 +455,12 @@ def listed_tickets(
     breached: bool | None = None,
 ) -> list[Ticket]:
     """The tickets of list entries (tenant id, ticket id), in their order, read in
-    one consistent BatchGetItem. The items are the truth: an entry whose ticket is
-    gone, or no longer matches its list (the index lags the writes), is left out,
-    so a page may hold fewer entries than it read."""
-    found = get_many([ticket_id for _, ticket_id in entries]) if entries else {}
+    one BatchGetItem, eventually consistent like the index (half the read units of
+    a consistent one). The items are the truth: an entry whose ticket is gone, or
+    no longer matches its list (the index lags the writes), is left out, so a page
+    may hold fewer entries than it read."""
+    ids = [ticket_id for _, ticket_id in entries]
+    found = get_many(ids, consistent=False) if entries else {}
 
     def listed(tenant_id: str, t: Ticket) -> bool:
         return (
@@ -603,9 +605,10 @@ def count_open_by_policy(policy_id: str, after: str | None = None, cap: int = 10
 BATCH_GET_KEYS = 100  # DynamoDB's BatchGetItem limit
 
 
-def get_many(ticket_ids: list[str]) -> dict[str, Ticket]:
-    """The tickets of these ids that exist and are readable, by id (consistent
-    BatchGetItem, 100 keys a call, unprocessed keys asked again)."""
+def get_many(ticket_ids: list[str], consistent: bool = True) -> dict[str, Ticket]:
+    """The tickets of these ids that exist and are readable, by id (BatchGetItem,
+    100 keys a call, unprocessed keys asked again; `consistent` unless told: an
+    eventually consistent read costs half)."""
     connection = TicketItem._get_connection()
     table = TicketItem.Meta.table_name
     wanted = [
@@ -616,7 +619,7 @@ def get_many(ticket_ids: list[str]) -> dict[str, Ticket]:
         keys, wanted = wanted[:BATCH_GET_KEYS], wanted[BATCH_GET_KEYS:]
         while keys:
             # Typed keys are what Model.batch_get passes too; PynamoDB's hint says str.
-            data = connection.batch_get_item(keys, consistent_read=True)  # type: ignore[arg-type]
+            data = connection.batch_get_item(keys, consistent_read=consistent)  # type: ignore[arg-type]
             raws += data.get("Responses", {}).get(table, [])
             keys = data.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
     return {ticket.id: ticket for ticket in readable(raws)}
