@@ -163,7 +163,7 @@ class OpenByPolicyIndex(GlobalSecondaryIndex["TicketItem"]):
 
 class LegacyByTenantIndex(GlobalSecondaryIndex["TicketItem"]):
     """`by_tenant` (projection ALL), which the ticket lists read before their own
-    indexes, while a stack upgrade builds those (settings.ticket_lists "legacy")."""
+    indexes, while a stack upgrade builds those (settings.legacy_ticket_lists)."""
 
     class Meta(_IndexMeta):
         index_name = schema.BY_TENANT_INDEX
@@ -265,7 +265,7 @@ class TicketItem(Model):
     gsi1pk = UnicodeAttribute()  # TENANT#<tenant>
     # `gsi1sk` (the ticket id) puts a ticket in the `by_*` indexes of projection
     # ALL, which the lists read before they had their own: written only while
-    # settings.ticket_lists is "legacy".
+    # settings.legacy_ticket_lists.
     gsi1sk = UnicodeAttribute(null=True)
     title = UnicodeAttribute()
     description = UnicodeAttribute()

@@ -92,8 +92,9 @@ _INSTANTS = ("reported_at", "created_at", "updated_at")
 # A stored target leaves out what reads back the same without it (`Target.from_dict`
 # defaults these when absent: no instant, no runs, nothing alerted, 0 s elapsed)
 # and writes its ladder as one text, "75 sla.warning 1,100 sla.breached 1,...": a
-# ticket item then stays under 1 KB, one write unit (docs/performance.md). Items
-# written before carry the long form, which reads the same.
+# smaller item, fewer write units on the table and in `by_reported` for one near a
+# KB boundary (docs/performance.md). Items written before carry the long form,
+# which reads the same.
 _OPTIONAL_TARGET_FIELDS = frozenset(
     {
         "started_at",
@@ -165,7 +166,7 @@ def to_item(t: Ticket) -> TicketItem:
         TICKET_SK,
         ticket_id=t.id,
         gsi1pk=f"TENANT#{t.tenant_id}",
-        gsi1sk=t.id if get_settings().ticket_lists == "legacy" else None,
+        gsi1sk=t.id if get_settings().legacy_ticket_lists else None,
         fields=t.fields,
         integration=t.integration,
         sla=_sla_doc(t.sla),
@@ -352,10 +353,10 @@ FILTERED_PAGE = 100  # index entries read per Query page when a filter drops som
 def _list_index(by: str) -> tuple[Any, str]:
     """The index a ticket list reads (`by`: tenant, status, priority or breached)
     and its sort key attribute: the list's own keys-only index, or, while a stack
-    upgrade builds those (settings.ticket_lists "legacy"), the one of projection
-    ALL it read before (docs/deploy.md). Both hold `ticket_id` and what the
-    filters read."""
-    if get_settings().ticket_lists == "legacy":
+    upgrade builds those (settings.legacy_ticket_lists), the one of projection ALL
+    it read before (docs/deploy.md). Both hold `ticket_id` and what the filters
+    read."""
+    if get_settings().legacy_ticket_lists:
         return getattr(TicketItem, f"legacy_{by}"), "gsi1sk"
     return getattr(TicketItem, by), "ticket_id"
 
