@@ -75,13 +75,14 @@ package: $(STAMP) $(TOOLS_STAMP)
 
 # make deploy STACK=slaguard-prod BUCKET=my-artifacts [REGION=eu-west-1] [ALERT_EMAIL=ops@example.com]
 #             [WARM_TABLE_WRITE_UNITS=30000] [WARM_INDEX_WRITE_UNITS=7000]
+#             [TICKET_LISTS=legacy|own]
 # (docs/deploy.md). Upload the zip, create or update the stack through a change
 # set, bootstrap the provider tenant against the stack's outputs (prints an admin
 # key), then print the API's URL.
 deploy:
 	@test -n "$(STACK)" -a -n "$(BUCKET)" || \
 		{ echo "usage: make deploy STACK=<stack name> BUCKET=<S3 bucket> [REGION=..] [ALERT_EMAIL=..]" \
-			"[WARM_TABLE_WRITE_UNITS=..] [WARM_INDEX_WRITE_UNITS=..]"; exit 2; }
+			"[WARM_TABLE_WRITE_UNITS=..] [WARM_INDEX_WRITE_UNITS=..] [TICKET_LISTS=..]"; exit 2; }
 	@$(MAKE) --no-print-directory package REGION=$(REGION)
 	$(TOOLS)/bin/aws cloudformation package --region $(REGION) --use-json \
 		--template-file out/sam.json --s3-bucket $(BUCKET) --s3-prefix $(STACK) \
@@ -91,6 +92,7 @@ deploy:
 		--parameter-overrides AlertEmail=$(ALERT_EMAIL) \
 			$(if $(WARM_TABLE_WRITE_UNITS),WarmTableWriteUnits=$(WARM_TABLE_WRITE_UNITS)) \
 			$(if $(WARM_INDEX_WRITE_UNITS),WarmIndexWriteUnits=$(WARM_INDEX_WRITE_UNITS)) \
+			$(if $(TICKET_LISTS),TicketLists=$(TICKET_LISTS)) \
 		--no-fail-on-empty-changeset
 	AWS_DEFAULT_REGION=$(REGION) $(BIN)/python -m chalicelib.cli bootstrap --stack $(STACK)
 	AWS_DEFAULT_REGION=$(REGION) $(BIN)/python -m chalicelib.cli api-url --stack $(STACK)

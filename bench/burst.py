@@ -72,6 +72,7 @@ class Case:
     aws_cpu: float
     wall: float
     write_units: Counter[str]  # the main table's and each index's (WriteMeter)
+    ticket_bytes: int  # a due ticket's item as DynamoDB sizes it, before its alert
 
     @property
     def calls_per_alert(self) -> float:
@@ -121,6 +122,7 @@ def run_case(due: int, workers: int, latency_ms: float) -> Case:
         moto_harness.bootstrap_tenant()
         at = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(days=1)
         moto_harness.load_due(due, due, at)
+        ticket_bytes = moto_harness.ticket_item_size()
         # moto's tables are a large heap a Lambda worker does not have: keep the
         # collector from walking it on the product's account (CPU that grew with
         # the size measured, 6.5 -> 12 ms/alert from 2,000 to 10,000, without this).
@@ -149,6 +151,7 @@ def run_case(due: int, workers: int, latency_ms: float) -> Case:
         aws.aws_cpu,
         wall,
         aws.write_units,
+        ticket_bytes,
     )
 
 
@@ -164,8 +167,12 @@ def report(case: Case) -> None:
         f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
     )
     print(f"          calls per alert by operation: {by_op}")
-    units = {k: round(v, 2) for k, v in case.units_per_alert().items()}
-    print(f"          write units per alert (table and indexes): {units}")
+    per_alert = case.units_per_alert()
+    units = {k: round(v, 2) for k, v in per_alert.items()}
+    print(
+        f"          write units per alert (table and indexes): {units}; "
+        f"total {sum(per_alert.values()):.2f} (a ticket item: {case.ticket_bytes:,} bytes)"
+    )
 
 
 def main() -> None:

@@ -110,6 +110,25 @@ def load_due(total: int, due: int, at: datetime, tenant_id: str = "bench") -> No
         backend.put_item(table, item.serialize())
 
 
+def ticket_item_size(tenant_id: str = "bench") -> int:
+    """The size of one of the tenant's ticket items (`item_size`), as stored now."""
+    from chalicelib import aws
+    from chalicelib.settings import get_settings
+    from chalicelib.store.schema import TICKETS_BY_TENANT_INDEX
+
+    dynamodb = aws.client("dynamodb")
+    entry = dynamodb.query(
+        TableName=get_settings().table_name,
+        IndexName=TICKETS_BY_TENANT_INDEX,
+        KeyConditionExpression="gsi1pk = :t",
+        ExpressionAttributeValues={":t": {"S": f"TENANT#{tenant_id}"}},
+        Limit=1,
+    )["Items"][0]
+    key = {"pk": entry["pk"], "sk": entry["sk"]}
+    item = dynamodb.get_item(TableName=get_settings().table_name, Key=key)["Item"]
+    return item_size(item)
+
+
 def item_size(item: dict[str, Any]) -> int:
     """An item's size in bytes as DynamoDB counts it (attribute names and values;
     moto's reading of the rules), from its DynamoDB JSON."""
@@ -127,13 +146,17 @@ class WriteMeter:
     """Write units of the main table's writes, counted as DynamoDB bills them:
 
     - the table: 1 unit per KB of the item written, twice in a transaction;
-    - each global secondary index whose key the old or the new item has: putting
-      an entry costs the projected item's size (the whole item for projection ALL,
-      the table's and index's keys for KEYS_ONLY), removing one 1 unit per KB of
-      the old entry; an index key that changes is a removal and a put; an unchanged
-      key costs a put only for projection ALL when the item changed.
+    - each global secondary index whose key the old or the new item has: an entry
+      is the projected item (the whole item for projection ALL; the table's and
+      the index's keys for KEYS_ONLY; those plus the `NonKeyAttributes` the item
+      has for INCLUDE); putting one costs its size, 1 unit per KB, removing one
+      1 unit per KB of the old entry; an index key that changes is a removal and
+      a put; with its key unchanged, an entry costs a put only when it changed
+      (any change of the item for ALL, never for KEYS_ONLY, a change of an
+      included attribute for INCLUDE).
 
-    Only `Put` writes are metered (every write of the checker's burst is one)."""
+    Only `Put` writes are metered (every write of the checker's burst and of a
+    ticket's change is one)."""
 
     def __init__(self, definition: dict[str, Any]) -> None:
         self.table_keys = [k["AttributeName"] for k in definition["KeySchema"]]
@@ -142,29 +165,34 @@ class WriteMeter:
                 index["IndexName"],
                 [k["AttributeName"] for k in index["KeySchema"]],
                 index["Projection"]["ProjectionType"],
+                index["Projection"].get("NonKeyAttributes", []),
             )
             for index in definition["GlobalSecondaryIndexes"]
         ]
         self.units: Counter[str] = Counter()
 
-    def _entry_size(self, item: dict[str, Any], keys: list[str], projection: str) -> int:
+    def _entry(
+        self, item: dict[str, Any], keys: list[str], projection: str, included: list[str]
+    ) -> dict[str, Any]:
         if projection == "ALL":
-            return item_size(item)
-        return item_size({k: item[k] for k in {*self.table_keys, *keys}})
+            return item
+        names = {*self.table_keys, *keys, *(included if projection == "INCLUDE" else ())}
+        return {k: item[k] for k in names if k in item}
 
     def put(self, old: dict[str, Any] | None, new: dict[str, Any], transactional: bool) -> None:
         self.units["table"] += (2 if transactional else 1) * units(item_size(new))
-        for name, keys, projection in self.indexes:
+        for name, keys, projection, included in self.indexes:
             was = old is not None and all(k in old for k in keys)
             now = all(k in new for k in keys)
+            entry = self._entry(new, keys, projection, included)
             if was and now and old is not None and all(old[k] == new[k] for k in keys):
-                if projection == "ALL" and old != new:
-                    self.units[name] += units(self._entry_size(new, keys, projection))
+                if self._entry(old, keys, projection, included) != entry:
+                    self.units[name] += units(item_size(entry))
                 continue
             if was and old is not None:
-                self.units[name] += units(self._entry_size(old, keys, projection))
+                self.units[name] += units(item_size(self._entry(old, keys, projection, included)))
             if now:
-                self.units[name] += units(self._entry_size(new, keys, projection))
+                self.units[name] += units(item_size(entry))
 
 
 @dataclass
@@ -187,13 +215,16 @@ class AwsModel:
     `latency_ms` (outside any lock, so calls of concurrent threads wait in
     parallel, as they would against DynamoDB), then runs in moto's backend under
     one lock (moto's DynamoDB is not thread-safe: its transactions copy and
-    restore tables unlocked), timing the CPU moto spends there."""
+    restore tables unlocked), timing the CPU moto spends there. With `partition`,
+    only the writes of that partition's items are metered (a test's ticket among
+    the others a shared table holds)."""
 
-    def __init__(self, latency_ms: float) -> None:
+    def __init__(self, latency_ms: float, partition: str | None = None) -> None:
         from chalicelib.settings import get_settings
         from chalicelib.store.schema import MAIN_TABLE
 
         self._table = get_settings().table_name
+        self._partition = partition
         self.latency = latency_ms / 1000
         self.figures = AwsFigures()
         self._lock = threading.Lock()
@@ -276,6 +307,8 @@ class AwsModel:
             ]
         else:
             return []
+        if self._partition is not None:
+            items = [(item, tx) for item, tx in items if item["pk"] == {"S": self._partition}]
         from moto.dynamodb.models import dynamodb_backends
 
         backend = dynamodb_backends[ACCOUNT][REGION]

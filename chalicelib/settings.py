@@ -32,6 +32,10 @@ class Settings:
     checker_budget_seconds: float
     # The KMS key (id, ARN or alias) that encrypts partner webhook secrets at rest.
     webhook_key_id: str
+    # TICKET_LISTS=legacy (docs/deploy.md, upgrading an existing stack): while a
+    # stack created before the lists' own `tickets_*` indexes builds them, the lists
+    # read the `by_*` indexes of projection ALL, and tickets are still written there.
+    legacy_ticket_lists: bool
 
 
 def get_settings() -> Settings:
@@ -54,6 +58,7 @@ def get_settings() -> Settings:
         checker_queue_url=env.get("CHECKER_QUEUE_URL") or None,
         checker_budget_seconds=float(env.get("CHECKER_BUDGET_SECONDS", "50")),
         webhook_key_id=env.get("WEBHOOK_KEY_ID", webhook_key_alias(stage)),
+        legacy_ticket_lists=env.get("TICKET_LISTS") == "legacy",
     )
 
 

@@ -18,6 +18,7 @@ what Chalice generated.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -84,10 +85,15 @@ def template() -> Json:
     }
 
 
-def render() -> str:
-    return json.dumps(template(), indent=2, sort_keys=True) + "\n"
+def render(without: list[str] | None = None) -> str:
+    built = tables.without_indexes(template(), without) if without else template()
+    return json.dumps(built, indent=2, sort_keys=True) + "\n"
 
 
 if __name__ == "__main__":
-    OUT.write_text(render())
+    # `--without <index> ...`: an existing stack's step while it creates new indexes,
+    # one per update (docs/deploy.md); never commit the file it writes.
+    parser = argparse.ArgumentParser(prog="python -m infra.build")
+    parser.add_argument("--without", nargs="+", default=[], metavar="INDEX")
+    OUT.write_text(render(parser.parse_args().without))
     sys.stdout.write(f"wrote {OUT}\n")

@@ -23,6 +23,7 @@ def _environment() -> Json:
             "IDEMPOTENCY_TABLE_NAME": _ref("IdempotencyTable"),
             "ALERTS_TOPIC_ARN": _ref("AlertsTopic"),
             "WEBHOOK_KEY_ID": _ref("WebhookKey"),
+            "TICKET_LISTS": _ref("TicketLists"),
         }
     }
 

@@ -11,16 +11,17 @@ from infra.common import Json, _ref
 
 # The indexes a checker alert's writes touch, beside the table: every index the
 # ticket item appears in whole (ProjectionType ALL: the item is rewritten there on
-# each change), the due index (its next instant moves) and the outbox's unsent
-# index (the alert's item comes and goes). A burst writes them all at once.
+# each change), the due index (its next instant moves), the outbox's unsent index
+# (the alert's item comes and goes) and, on a breach, the ticket lists' indexes
+# (their projected `breached_key` appears). A burst writes them all at once.
 WARM_INDEXES = (
-    schema.BY_TENANT_INDEX,
-    schema.BY_STATUS_INDEX,
-    schema.BY_PRIORITY_INDEX,
-    schema.BREACHED_INDEX,
     schema.BY_REPORTED_INDEX,
     schema.DUE_INDEX,
     schema.OUTBOX_INDEX,
+    schema.TICKETS_BY_TENANT_INDEX,
+    schema.TICKETS_BY_STATUS_INDEX,
+    schema.TICKETS_BY_PRIORITY_INDEX,
+    schema.TICKETS_BREACHED_INDEX,
 )
 
 
@@ -46,6 +47,14 @@ def _nonzero(parameter: str) -> Json:
 
 
 PARAMETERS: Json = {
+    # Which indexes the ticket lists read (docs/deploy.md: upgrading an existing
+    # stack): "legacy" only while such a stack builds the `tickets_*` indexes.
+    "TicketLists": {
+        "Type": "String",
+        "Default": "own",
+        "AllowedValues": ["own", "legacy"],
+        "Description": "own: the ticket lists' keys-only indexes; legacy: while building them",
+    },
     # On-demand capacity a burst of checker writes finds ready (docs/performance.md).
     "WarmTableWriteUnits": {
         "Type": "Number",
@@ -64,6 +73,25 @@ CONDITIONS: Json = {
     "HasWarmTable": _nonzero("WarmTableWriteUnits"),
     "HasWarmIndexes": _nonzero("WarmIndexWriteUnits"),
 }
+
+
+def without_indexes(template: Json, names: list[str]) -> Json:
+    """The template with the main table's `names` indexes left out: what an existing
+    stack deploys while it creates new indexes one update at a time (docs/deploy.md)."""
+    known = {i["IndexName"] for i in schema.MAIN_TABLE["GlobalSecondaryIndexes"]}
+    if unknown := sorted(set(names) - known):
+        raise ValueError(f"no such index: {', '.join(unknown)}")
+    out = copy.deepcopy(template)
+    table = out["Resources"]["Table"]["Properties"]
+    table["GlobalSecondaryIndexes"] = [
+        i for i in table["GlobalSecondaryIndexes"] if i["IndexName"] not in names
+    ]
+    used = {k["AttributeName"] for i in table["GlobalSecondaryIndexes"] for k in i["KeySchema"]}
+    used |= {k["AttributeName"] for k in table["KeySchema"]}
+    table["AttributeDefinitions"] = [
+        a for a in table["AttributeDefinitions"] if a["AttributeName"] in used
+    ]
+    return out
 
 
 def resources() -> Json:

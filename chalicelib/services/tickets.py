@@ -204,26 +204,26 @@ def list_tickets(
         return {"items": [t.view(now) for t in tickets], "next_cursor": next_cursor}
     # An agent or admin naming no tenant: every customer, tenant after tenant (ids in
     # order), each tenant's newest first; the cursor says where to go on.
+    # The page's index entries, tenant after tenant, then its tickets in one read.
     start, inner = _every_cursor_decode(cursor)
-    found: list[Ticket] = []
+    found: list[tuple[str, str]] = []
+
+    def page(next_cursor: dict[str, Any] | None) -> dict[str, Any]:
+        tickets = store.listed_tickets(found, **filters)
+        return {"items": [t.view(now) for t in tickets], "next_cursor": encode_cursor(next_cursor)}
+
     for visited, tenant in enumerate(tenant_store.customer_ids(starting_at=start)):
         if visited == TENANTS_PER_PAGE:  # bounded work per request: go on next page
-            return _every_page(found, now, {"at": tenant, "c": None})
-        page, inner_next = store.list_for_tenant(
+            return page({"at": tenant, "c": None})
+        ids, inner_next = store.list_entries(
             tenant, limit - len(found), inner if tenant == start else None, **filters
         )
-        found += page
+        found += [(tenant, ticket_id) for ticket_id in ids]
         if inner_next is not None:
-            return _every_page(found, now, {"at": tenant, "c": inner_next})
+            return page({"at": tenant, "c": inner_next})
         if len(found) == limit:
-            return _every_page(found, now, {"at": tenant + "\x00", "c": None})
-    return _every_page(found, now, None)
-
-
-def _every_page(
-    found: list[Ticket], now: datetime, cursor: dict[str, Any] | None
-) -> dict[str, Any]:
-    return {"items": [t.view(now) for t in found], "next_cursor": encode_cursor(cursor)}
+            return page({"at": tenant + "\x00", "c": None})
+    return page(None)
 
 
 def _every_cursor_decode(cursor: str | None) -> tuple[str | None, str | None]:

@@ -17,7 +17,12 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     VersionAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import (
+    AllProjection,
+    GlobalSecondaryIndex,
+    IncludeProjection,
+    KeysOnlyProjection,
+)
 from pynamodb.models import Model
 
 from chalicelib.settings import get_settings
@@ -121,13 +126,21 @@ class ApiKeyItem(Model):
         return f"KEY#{key_hash}"
 
 
-class ByTenantIndex(GlobalSecondaryIndex["TicketItem"]):
+def _include(index_name: str) -> IncludeProjection:
+    """The INCLUDE projection schema.MAIN_TABLE gives this index (one definition)."""
+    for index in schema.MAIN_TABLE["GlobalSecondaryIndexes"]:
+        if index["IndexName"] == index_name:
+            return IncludeProjection(index["Projection"]["NonKeyAttributes"])
+    raise KeyError(index_name)
+
+
+class TicketsByTenantIndex(GlobalSecondaryIndex["TicketItem"]):
     class Meta(_IndexMeta):
-        index_name = schema.BY_TENANT_INDEX
-        projection = AllProjection()
+        index_name = schema.TICKETS_BY_TENANT_INDEX
+        projection = _include(schema.TICKETS_BY_TENANT_INDEX)
 
     gsi1pk = UnicodeAttribute(hash_key=True)
-    gsi1sk = UnicodeAttribute(range_key=True)
+    ticket_id = UnicodeAttribute(range_key=True)
 
 
 class DueIndex(GlobalSecondaryIndex["TicketItem"]):
@@ -148,7 +161,19 @@ class OpenByPolicyIndex(GlobalSecondaryIndex["TicketItem"]):
     ticket_id = UnicodeAttribute(range_key=True)
 
 
-class ByStatusIndex(GlobalSecondaryIndex["TicketItem"]):
+class LegacyByTenantIndex(GlobalSecondaryIndex["TicketItem"]):
+    """`by_tenant` (projection ALL), which the ticket lists read before their own
+    indexes, while a stack upgrade builds those (settings.legacy_ticket_lists)."""
+
+    class Meta(_IndexMeta):
+        index_name = schema.BY_TENANT_INDEX
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class LegacyByStatusIndex(GlobalSecondaryIndex["TicketItem"]):
     class Meta(_IndexMeta):
         index_name = schema.BY_STATUS_INDEX
         projection = AllProjection()
@@ -157,7 +182,7 @@ class ByStatusIndex(GlobalSecondaryIndex["TicketItem"]):
     gsi1sk = UnicodeAttribute(range_key=True)
 
 
-class ByPriorityIndex(GlobalSecondaryIndex["TicketItem"]):
+class LegacyByPriorityIndex(GlobalSecondaryIndex["TicketItem"]):
     class Meta(_IndexMeta):
         index_name = schema.BY_PRIORITY_INDEX
         projection = AllProjection()
@@ -166,13 +191,40 @@ class ByPriorityIndex(GlobalSecondaryIndex["TicketItem"]):
     gsi1sk = UnicodeAttribute(range_key=True)
 
 
-class BreachedIndex(GlobalSecondaryIndex["TicketItem"]):
+class LegacyBreachedIndex(GlobalSecondaryIndex["TicketItem"]):
     class Meta(_IndexMeta):
         index_name = schema.BREACHED_INDEX
         projection = AllProjection()
 
     breached_key = UnicodeAttribute(hash_key=True)
     gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class TicketsByStatusIndex(GlobalSecondaryIndex["TicketItem"]):
+    class Meta(_IndexMeta):
+        index_name = schema.TICKETS_BY_STATUS_INDEX
+        projection = _include(schema.TICKETS_BY_STATUS_INDEX)
+
+    status_key = UnicodeAttribute(hash_key=True)
+    ticket_id = UnicodeAttribute(range_key=True)
+
+
+class TicketsByPriorityIndex(GlobalSecondaryIndex["TicketItem"]):
+    class Meta(_IndexMeta):
+        index_name = schema.TICKETS_BY_PRIORITY_INDEX
+        projection = _include(schema.TICKETS_BY_PRIORITY_INDEX)
+
+    priority_key = UnicodeAttribute(hash_key=True)
+    ticket_id = UnicodeAttribute(range_key=True)
+
+
+class TicketsBreachedIndex(GlobalSecondaryIndex["TicketItem"]):
+    class Meta(_IndexMeta):
+        index_name = schema.TICKETS_BREACHED_INDEX
+        projection = _include(schema.TICKETS_BREACHED_INDEX)
+
+    breached_key = UnicodeAttribute(hash_key=True)
+    ticket_id = UnicodeAttribute(range_key=True)
 
 
 class ByReportedIndex(GlobalSecondaryIndex["TicketItem"]):
@@ -211,7 +263,10 @@ class TicketItem(Model):
     ticket_id = UnicodeAttribute()
     tenant_id = UnicodeAttribute()
     gsi1pk = UnicodeAttribute()  # TENANT#<tenant>
-    gsi1sk = UnicodeAttribute()  # <ticket id>
+    # `gsi1sk` (the ticket id) puts a ticket in the `by_*` indexes of projection
+    # ALL, which the lists read before they had their own: written only while
+    # settings.legacy_ticket_lists.
+    gsi1sk = UnicodeAttribute(null=True)
     title = UnicodeAttribute()
     description = UnicodeAttribute()
     kind = UnicodeAttribute()
@@ -248,15 +303,19 @@ class TicketItem(Model):
     last_event = UnicodeAttribute(null=True)  # the newest EVENT#<id> of its partition
     version = VersionAttribute()
 
-    by_tenant = ByTenantIndex()
+    by_tenant = TicketsByTenantIndex()
     due = DueIndex()
     open_by_policy = OpenByPolicyIndex()
-    by_status = ByStatusIndex()
-    by_priority = ByPriorityIndex()
-    breached = BreachedIndex()
+    by_status = TicketsByStatusIndex()
+    by_priority = TicketsByPriorityIndex()
+    breached = TicketsBreachedIndex()
     by_reported = ByReportedIndex()
     queue = QueueIndex()
     queue_by_tenant = QueueByTenantIndex()
+    legacy_by_tenant = LegacyByTenantIndex()
+    legacy_by_status = LegacyByStatusIndex()
+    legacy_by_priority = LegacyByPriorityIndex()
+    legacy_breached = LegacyBreachedIndex()
 
     @staticmethod
     def key(ticket_id: str) -> str:

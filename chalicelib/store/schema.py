@@ -18,6 +18,15 @@ BY_REPORTED_INDEX = "by_reported"
 KEYS_INDEX = "keys_by_tenant"
 QUEUE_INDEX = "queue"
 QUEUE_BY_TENANT_INDEX = "queue_by_tenant"
+# The ticket lists' indexes (GET /tickets): keys plus the attributes a list's
+# FilterExpression reads, never the item (the page's items are then read in one
+# BatchGetItem, store.tickets.list_for_tenant). Sort key `ticket_id` (a ULID:
+# newest first read backwards), an attribute every ticket item already had, so
+# DynamoDB backfills them from the existing tickets (docs/deploy.md).
+TICKETS_BY_TENANT_INDEX = "tickets_by_tenant"
+TICKETS_BY_STATUS_INDEX = "tickets_by_status"
+TICKETS_BY_PRIORITY_INDEX = "tickets_by_priority"
+TICKETS_BREACHED_INDEX = "tickets_breached"
 
 
 def _s(name: str) -> dict[str, str]:
@@ -26,6 +35,10 @@ def _s(name: str) -> dict[str, str]:
 
 def _n(name: str) -> dict[str, str]:
     return {"AttributeName": name, "AttributeType": "N"}
+
+
+def _include(*names: str) -> dict[str, Any]:
+    return {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(names)}
 
 
 def _key(hash_key: str, range_key: str) -> list[dict[str, str]]:
@@ -61,8 +74,9 @@ MAIN_TABLE: dict[str, Any] = {
     ],
     "KeySchema": _key("pk", "sk"),
     "GlobalSecondaryIndexes": [
-        # Tickets of a tenant, newest first (ULIDs sort by creation time); and, under
-        # the partition PROPOSALS, every proposal of the register (A8), newest first.
+        # Every proposal of the register (A8), newest first, under the partition
+        # PROPOSALS. Tickets written before the ticket lists' own indexes are here
+        # too, until their next write (which leaves out `gsi1sk`).
         {
             "IndexName": BY_TENANT_INDEX,
             "KeySchema": _key("gsi1pk", "gsi1sk"),
@@ -88,8 +102,9 @@ MAIN_TABLE: dict[str, Any] = {
             "KeySchema": _key("policy_key", "ticket_id"),
             "Projection": {"ProjectionType": "KEYS_ONLY"},
         },
-        # A tenant's tickets in one status / of one priority, newest first (list filters);
-        # proposals in one status under PROPOSALS#STATUS#<status> (A8).
+        # Proposals in one status under PROPOSALS#STATUS#<status> (A8). `by_priority`
+        # and `breached` served the ticket lists before `tickets_by_*`: no item
+        # written now enters them (docs/deploy.md, upgrading an existing stack).
         {
             "IndexName": BY_STATUS_INDEX,
             "KeySchema": _key("status_key", "gsi1sk"),
@@ -100,11 +115,35 @@ MAIN_TABLE: dict[str, Any] = {
             "KeySchema": _key("priority_key", "gsi1sk"),
             "Projection": {"ProjectionType": "ALL"},
         },
-        # Sparse: only a tenant's breached tickets, newest first (`breached=true`).
         {
             "IndexName": BREACHED_INDEX,
             "KeySchema": _key("breached_key", "gsi1sk"),
             "Projection": {"ProjectionType": "ALL"},
+        },
+        # The ticket lists: a tenant's tickets newest first; in one status; of one
+        # priority; only while breached (sparse). Each projects the keys and what
+        # the other filters of a list served by it read (`breached=false`: the
+        # absence of `breached_key`), so an alert that changes none of them writes
+        # nothing here.
+        {
+            "IndexName": TICKETS_BY_TENANT_INDEX,
+            "KeySchema": _key("gsi1pk", "ticket_id"),
+            "Projection": _include("status", "priority", "breached_key"),
+        },
+        {
+            "IndexName": TICKETS_BY_STATUS_INDEX,
+            "KeySchema": _key("status_key", "ticket_id"),
+            "Projection": _include("priority", "breached_key"),
+        },
+        {
+            "IndexName": TICKETS_BY_PRIORITY_INDEX,
+            "KeySchema": _key("priority_key", "ticket_id"),
+            "Projection": _include("breached_key"),
+        },
+        {
+            "IndexName": TICKETS_BREACHED_INDEX,
+            "KeySchema": _key("breached_key", "ticket_id"),
+            "Projection": _include("status", "priority"),
         },
         # A tenant's tickets by the instant they were reported (SLA report ranges).
         {

@@ -28,10 +28,10 @@ from chalicelib.domain.calendar import CalendarSpec
 from chalicelib.domain.instants import format_instant, parse_instant
 from chalicelib.domain.sla import Target
 from chalicelib.domain.ticket import SlaState, Ticket
-from chalicelib.errors import Conflict, TicketUnreadable
+from chalicelib.errors import BadRequest, Conflict, TicketUnreadable
 from chalicelib.settings import get_settings
 from chalicelib.store.models import EventItem, OutboxItem, TicketItem, plain
-from chalicelib.store.pages import decode_cursor, key_cursor, raw_cursor
+from chalicelib.store.pages import decode_cursor, invalid_cursor, key_cursor, raw_cursor
 
 TICKET_SK = "TICKET"
 logger = Logger(service="slaguard-store")
@@ -89,6 +89,46 @@ _AS_IS = (
 _INSTANTS = ("reported_at", "created_at", "updated_at")
 
 
+# A stored target leaves out what reads back the same without it (`Target.from_dict`
+# defaults these when absent: no instant, no runs, nothing alerted, 0 s elapsed)
+# and writes its ladder as one text, "75 sla.warning 1,100 sla.breached 1,...": a
+# smaller item, fewer write units on the table and in `by_reported` for one near a
+# KB boundary (docs/performance.md). Items written before carry the long form,
+# which reads the same.
+_OPTIONAL_TARGET_FIELDS = frozenset(
+    {
+        "started_at",
+        "runs",
+        "running_since",
+        "elapsed_seconds",
+        "due_at",
+        "met_at",
+        "breached_at",
+        "alerted",
+    }
+)
+
+
+def _stored_target(target: Target) -> dict[str, Any]:
+    doc = {
+        name: value
+        for name, value in target.to_dict().items()
+        if name not in _OPTIONAL_TARGET_FIELDS or value
+    }
+    doc.pop("ladder")
+    if target.ladder:
+        doc["ladder"] = ",".join(f"{t.pct} {t.type} {t.level}" for t in target.ladder)
+    return doc
+
+
+def _target(doc: dict[str, Any]) -> Target:
+    ladder = doc.get("ladder")
+    if isinstance(ladder, str):
+        rungs = [rung.split(" ") for rung in ladder.split(",")]
+        doc = {**doc, "ladder": [{"pct": p, "type": t, "level": n} for p, t, n in rungs]}
+    return Target.from_dict(doc)
+
+
 def _sla_doc(sla: SlaState) -> dict[str, Any]:
     return {
         "policy": sla.policy,
@@ -96,7 +136,7 @@ def _sla_doc(sla: SlaState) -> dict[str, Any]:
         "calendar": sla.calendar.model_dump(mode="json"),
         "calendar_version": sla.calendar_version,
         "first_response_met_by": sla.first_response_met_by,
-        "targets": [target.to_dict() for target in sla.targets],
+        "targets": [_stored_target(target) for target in sla.targets],
         "terms_version": sla.terms_version,
     }
 
@@ -109,7 +149,7 @@ def _sla_state(doc: dict[str, Any]) -> SlaState:
         calendar_version=doc["calendar_version"],
         terms_version=doc.get("terms_version", ""),
         first_response_met_by=doc["first_response_met_by"],
-        targets=[Target.from_dict(target) for target in doc.get("targets", [])],
+        targets=[_target(target) for target in doc.get("targets", [])],
     )
 
 
@@ -126,7 +166,7 @@ def to_item(t: Ticket) -> TicketItem:
         TICKET_SK,
         ticket_id=t.id,
         gsi1pk=f"TENANT#{t.tenant_id}",
-        gsi1sk=t.id,
+        gsi1sk=t.id if get_settings().legacy_ticket_lists else None,
         fields=t.fields,
         integration=t.integration,
         sla=_sla_doc(t.sla),
@@ -310,6 +350,36 @@ def get(ticket_id: str) -> Ticket | None:
 FILTERED_PAGE = 100  # index entries read per Query page when a filter drops some
 
 
+def _list_index(by: str) -> tuple[Any, str]:
+    """The index a ticket list reads (`by`: tenant, status, priority or breached)
+    and its sort key attribute: the list's own keys-only index, or, while a stack
+    upgrade builds those (settings.legacy_ticket_lists), the one of projection ALL
+    it read before (docs/deploy.md). Both hold `ticket_id` and what the filters
+    read."""
+    if get_settings().legacy_ticket_lists:
+        return getattr(TicketItem, f"legacy_{by}"), "gsi1sk"
+    return getattr(TicketItem, by), "ticket_id"
+
+
+_SORT_KEYS = ("ticket_id", "gsi1sk")
+
+
+def _list_start(cursor: str | None, key_name: str, key: str, sort: str) -> dict[str, Any] | None:
+    """The Query's start of a list cursor: the key of the last index entry a page
+    read. A cursor given by the other kind of list index (before or during a stack
+    upgrade, docs/deploy.md) names the same position by its sort key (the ticket
+    id under either name): it goes on where it was."""
+    for name in sorted(_SORT_KEYS, key=lambda n: n != sort):  # this index's first
+        try:
+            start = decode_cursor(cursor, {key_name: key}, {"pk", "sk", key_name, name})
+        except BadRequest:
+            continue
+        if start is not None:
+            start[sort] = start.pop(name)
+        return start
+    raise invalid_cursor()
+
+
 def list_for_tenant(
     tenant_id: str,
     limit: int,
@@ -319,24 +389,37 @@ def list_for_tenant(
     priority: str | None = None,
     breached: bool | None = None,
 ) -> tuple[list[Ticket], str | None]:
-    """A page of a tenant's tickets, newest first, never a Scan. One index serves
-    the most selective filter (the sparse `breached` index, else `by_status`,
-    else `by_priority`, else `by_tenant`); the other filters are a
-    FilterExpression on that Query, paged until `limit + 1` tickets match. The
-    cursor is the key of the last ticket returned, null on the last page."""
+    """A page of a tenant's tickets, newest first: its index entries
+    (`list_entries`), then their tickets (`listed_tickets`, one BatchGetItem)."""
+    filters: dict[str, Any] = {"status": status, "priority": priority, "breached": breached}
+    ids, next_cursor = list_entries(tenant_id, limit, cursor, **filters)
+    return listed_tickets([(tenant_id, i) for i in ids], **filters), next_cursor
+
+
+def list_entries(
+    tenant_id: str,
+    limit: int,
+    cursor: str | None,
+    *,
+    status: str | None = None,
+    priority: str | None = None,
+    breached: bool | None = None,
+) -> tuple[list[str], str | None]:
+    """The ticket ids of a page of a tenant's list, newest first, never a Scan. One
+    index serves the most selective filter (the sparse `tickets_breached` index,
+    else `tickets_by_status`, else `tickets_by_priority`, else `tickets_by_tenant`);
+    the other filters are a FilterExpression on that Query (on the attributes the
+    index projects), paged until `limit + 1` entries match. The cursor is the key
+    of the last index entry the page read, null on the last page."""
     tenant = f"TENANT#{tenant_id}"
-    index: Any = TicketItem.by_tenant
-    key_name, key = "gsi1pk", tenant
+    by, key_name, key = "by_tenant", "gsi1pk", tenant
     if breached:
-        index, key_name = TicketItem.breached, "breached_key"
+        by, key_name = "breached", "breached_key"
     elif status is not None:
-        index, key_name, key = TicketItem.by_status, "status_key", f"{tenant}#STATUS#{status}"
+        by, key_name, key = "by_status", "status_key", f"{tenant}#STATUS#{status}"
     elif priority is not None:
-        index, key_name, key = (
-            TicketItem.by_priority,
-            "priority_key",
-            f"{tenant}#PRIORITY#{priority}",
-        )
+        by, key_name, key = "by_priority", "priority_key", f"{tenant}#PRIORITY#{priority}"
+    index, sort = _list_index(by)
     conditions: list[Condition] = []
     if status is not None and key_name != "status_key":
         conditions.append(TicketItem.status == status)
@@ -347,8 +430,8 @@ def list_for_tenant(
     condition = None
     for c in conditions:
         condition = c if condition is None else condition & c
-    page_keys = {"pk", "sk", key_name, "gsi1sk"}  # the table key + the index key
-    start = decode_cursor(cursor, {key_name: key}, page_keys)
+    page_keys = {"pk", "sk", key_name, sort}  # the table key + the index key
+    start = _list_start(cursor, key_name, key, sort)
     # One more than a page: the extra one only tells whether a next page exists
     # (one Query when nothing is filtered; pages of the index until `limit + 1`
     # match or it ends when a FilterExpression drops some).
@@ -359,10 +442,36 @@ def list_for_tenant(
         page_size=limit + 1 if condition is None else max(limit + 1, FILTERED_PAGE),
         last_evaluated_key=start,
     )
-    items = list(_raw_items(query, limit + 1))
-    page = items[:limit]
-    next_cursor = raw_cursor(page[-1], page_keys) if len(items) > limit else None
-    return list(readable(page)), next_cursor
+    entries = list(_raw_items(query, limit + 1))
+    page = entries[:limit]
+    next_cursor = raw_cursor(page[-1], page_keys) if len(entries) > limit else None
+    return [entry["ticket_id"]["S"] for entry in page], next_cursor
+
+
+def listed_tickets(
+    entries: list[tuple[str, str]],
+    *,
+    status: str | None = None,
+    priority: str | None = None,
+    breached: bool | None = None,
+) -> list[Ticket]:
+    """The tickets of list entries (tenant id, ticket id), in their order, read in
+    one BatchGetItem, eventually consistent like the index (half the read units of
+    a consistent one). The items are the truth: an entry whose ticket is gone, or
+    no longer matches its list (the index lags the writes), is left out, so a page
+    may hold fewer entries than it read."""
+    ids = [ticket_id for _, ticket_id in entries]
+    found = get_many(ids, consistent=False) if entries else {}
+
+    def listed(tenant_id: str, t: Ticket) -> bool:
+        return (
+            t.tenant_id == tenant_id
+            and status in (None, t.status)
+            and priority in (None, t.priority)
+            and breached in (None, t.breach_recorded())
+        )
+
+    return [found[i] for tenant, i in entries if i in found and listed(tenant, found[i])]
 
 
 def reported_between(tenant_id: str, start: datetime, end: datetime) -> Iterator[Ticket]:
@@ -497,9 +606,10 @@ def count_open_by_policy(policy_id: str, after: str | None = None, cap: int = 10
 BATCH_GET_KEYS = 100  # DynamoDB's BatchGetItem limit
 
 
-def get_many(ticket_ids: list[str]) -> dict[str, Ticket]:
-    """The tickets of these ids that exist and are readable, by id (consistent
-    BatchGetItem, 100 keys a call, unprocessed keys asked again)."""
+def get_many(ticket_ids: list[str], consistent: bool = True) -> dict[str, Ticket]:
+    """The tickets of these ids that exist and are readable, by id (BatchGetItem,
+    100 keys a call, unprocessed keys asked again; `consistent` unless told: an
+    eventually consistent read costs half)."""
     connection = TicketItem._get_connection()
     table = TicketItem.Meta.table_name
     wanted = [
@@ -510,7 +620,7 @@ def get_many(ticket_ids: list[str]) -> dict[str, Ticket]:
         keys, wanted = wanted[:BATCH_GET_KEYS], wanted[BATCH_GET_KEYS:]
         while keys:
             # Typed keys are what Model.batch_get passes too; PynamoDB's hint says str.
-            data = connection.batch_get_item(keys, consistent_read=True)  # type: ignore[arg-type]
+            data = connection.batch_get_item(keys, consistent_read=consistent)  # type: ignore[arg-type]
             raws += data.get("Responses", {}).get(table, [])
             keys = data.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
     return {ticket.id: ticket for ticket in readable(raws)}
@@ -523,22 +633,29 @@ def open_for_tenant(
     ticket `before` when given; and where a next call goes on from (pass it as
     `before`; None: nothing older is left). Bounded: at most `max_pages` Query pages
     of `limit + 1` index entries (closed tickets are filtered out by DynamoDB but
-    still read, so a call may return fewer than `limit` and still go on)."""
-    pages = TicketItem.by_tenant.query(
+    still read, so a call may return fewer than `limit` and still go on), then one
+    consistent BatchGetItem of the tickets (a ticket closed since its entry was
+    written is left out)."""
+    index, sort = _list_index("by_tenant")
+    pages = index.query(
         f"TENANT#{tenant_id}",
-        range_key_condition=None if before is None else TicketItem.gsi1sk < before,
+        range_key_condition=None if before is None else getattr(TicketItem, sort) < before,
         filter_condition=TicketItem.status != "closed",
         scan_index_forward=False,
         page_size=limit + 1,
     ).page_iter
-    found: list[Ticket] = []
+    ids: list[str] = []
+    after: str | None = None
     for number, page in enumerate(pages, start=1):
-        found += readable(page.get("Items", []))
-        if len(found) > limit:
-            return found[:limit], found[limit - 1].id
+        ids += [entry["ticket_id"]["S"] for entry in page.get("Items", [])]
+        if len(ids) > limit:
+            ids, after = ids[:limit], ids[limit - 1]
+            break
         last = pages.last_evaluated_key
         if last is None:
-            return found, None
+            break
         if number == max_pages:
-            return found, str(last["gsi1sk"]["S"])
-    return found, None
+            after = str(last[sort]["S"])
+            break
+    found = get_many(ids) if ids else {}
+    return [found[i] for i in ids if i in found and found[i].status != "closed"], after

@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from chalicelib.store import schema
 from infra import build
 
@@ -292,11 +294,17 @@ def test_warm_throughput_parameters_pre_warm_the_table_and_every_index_an_alert_
     ticket_indexes = {
         i["IndexName"]
         for i in schema.MAIN_TABLE["GlobalSecondaryIndexes"]
-        if i["Projection"]["ProjectionType"] == "ALL"
-        and i["IndexName"] not in (schema.KEYS_INDEX, schema.OUTBOX_INDEX)  # not ticket items
+        if {k["AttributeName"] for k in i["KeySchema"]} & {"ticket_id", "reported_sk"}
+        and i["IndexName"] != schema.OPEN_BY_POLICY_INDEX  # an alert never closes a ticket
     }
     alert_writes = {"due", "outbox_unsent"}
-    assert ticket_indexes == {"by_tenant", "by_status", "by_priority", "breached", "by_reported"}
+    assert ticket_indexes == {
+        "by_reported",
+        "tickets_by_tenant",
+        "tickets_by_status",
+        "tickets_by_priority",
+        "tickets_breached",
+    }
 
     warm = _warm_places(_deployed(WarmTableWriteUnits="40000", WarmIndexWriteUnits="20000"))
     assert warm == {
@@ -339,3 +347,83 @@ def test_the_api_stage_writes_a_json_access_log_to_a_group_with_a_retention() ->
     assert resources["ApiGatewayAccount"]["Properties"]["CloudWatchRoleArn"] == {
         "Fn::GetAtt": ["ApiGatewayLogsRole", "Arn"]
     }
+
+
+def test_the_pynamodb_indexes_are_the_schemas() -> None:
+    """Every index a model queries is declared by the table with the same key and
+    projection (PynamoDB only reads: the table is created from the schema)."""
+    from pynamodb.models import Model
+
+    from chalicelib.store import models
+
+    declared = {i["IndexName"]: i for i in schema.MAIN_TABLE["GlobalSecondaryIndexes"]}
+    seen = set()
+    for model in vars(models).values():
+        if not (isinstance(model, type) and issubclass(model, Model) and model is not Model):
+            continue
+        for index in model._indexes.values():
+            meta = index.Meta
+            table = declared[meta.index_name]
+            keys = [
+                {"AttributeName": a.attr_name, "KeyType": "HASH" if a.is_hash_key else "RANGE"}
+                for a in meta.attributes.values()
+            ]
+            assert sorted(keys, key=lambda k: k["KeyType"]) == table["KeySchema"], meta.index_name
+            projection = {"ProjectionType": meta.projection.projection_type}
+            if meta.projection.non_key_attributes:
+                projection["NonKeyAttributes"] = meta.projection.non_key_attributes
+            assert projection == table["Projection"], meta.index_name
+            seen.add(meta.index_name)
+    assert {"tickets_by_tenant", "tickets_breached", "by_tenant", "queue"} <= seen
+
+
+def test_an_upgrade_step_leaves_out_the_indexes_it_names_and_the_lists_follow_a_parameter() -> None:
+    """docs/deploy.md, upgrading an existing stack: `python -m infra.build --without
+    ...` writes the template without those indexes (one created per update), and
+    every function reads which list indexes to use from the `TicketLists` parameter."""
+    later = ["tickets_by_priority", "tickets_breached"]
+    step = json.loads(build.render(later))["Resources"]["Table"]["Properties"]
+    full = json.loads(build.render())["Resources"]["Table"]["Properties"]
+    names = [i["IndexName"] for i in full["GlobalSecondaryIndexes"]]
+    assert [i["IndexName"] for i in step["GlobalSecondaryIndexes"]] == [
+        n for n in names if n not in later
+    ]
+    assert step["AttributeDefinitions"] == full["AttributeDefinitions"]  # all still used
+    with pytest.raises(ValueError, match="tickets_by_customer"):
+        build.render(["tickets_by_customer"])
+
+    resources = build.template()["Resources"].values()
+    functions = [r for r in resources if "Environment" in r.get("Properties", {})]
+    assert functions
+    for function in functions:
+        env = function["Properties"]["Environment"]["Variables"]
+        assert env["TICKET_LISTS"] == {"Ref": "TicketLists"}
+    assert build.template()["Parameters"]["TicketLists"]["Default"] == "own"
+
+
+def test_deploy_md_upgrade_creates_one_index_per_deploy_and_switches_the_lists_last() -> None:
+    """docs/deploy.md's upgrade to the lists' own indexes, as written: each of its
+    `infra.build` steps adds exactly one index to what the stack had, with the lists
+    still `legacy`; the last deploy has the committed template and switches them."""
+    page = (ROOT / "docs" / "deploy.md").read_text()
+    section = page[page.index("### To the ticket lists' own indexes") :]
+    section = section[: section.index("\n## ")]
+    steps = re.findall(
+        r"^\.venv/bin/python -m infra\.build(.*)\nmake deploy (.*?)\s+#", section, re.M
+    )
+    new = {"tickets_by_tenant", "tickets_by_status", "tickets_by_priority", "tickets_breached"}
+    every = {i["IndexName"] for i in schema.MAIN_TABLE["GlobalSecondaryIndexes"]}
+    had = every - new  # a stack deployed before
+    for without, deploy in steps:
+        names = without.split()[1:]
+        table = json.loads(build.render(names))["Resources"]["Table"]["Properties"]
+        indexes = {i["IndexName"] for i in table["GlobalSecondaryIndexes"]}
+        assert had <= indexes, without
+        assert len(indexes - had) == 1, (without, indexes - had)
+        assert deploy.endswith("TICKET_LISTS=legacy"), deploy
+        had = indexes
+    assert len(steps) == 4
+    assert had == every
+    deploys = re.findall(r"^make deploy (.*?)\s+#", section, re.M)
+    assert len(deploys) == 5
+    assert deploys[-1].endswith("TICKET_LISTS=own")

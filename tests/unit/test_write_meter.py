@@ -56,3 +56,34 @@ def test_a_moved_index_key_is_a_removal_and_a_put_and_a_dropped_one_a_removal() 
     meter = WriteMeter(TABLE)
     meter.put(item(10, g="a", due="1"), item(10, g="b"), transactional=False)
     assert meter.units == {"table": 1, "all": 2, "keys": 1}
+
+
+INCLUDING = {
+    "KeySchema": TABLE["KeySchema"],
+    "GlobalSecondaryIndexes": [
+        {
+            "IndexName": "include",
+            "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["status", "big"]},
+        },
+    ],
+}
+
+
+def test_an_include_entry_is_the_keys_and_the_included_attributes_the_item_has() -> None:
+    meter = WriteMeter(INCLUDING)
+    meter.put(None, item(3000, g="a", status="open"), transactional=False)
+    assert meter.units == {"table": 3, "include": 1}  # the body is not projected
+    meter.units.clear()
+    meter.put(None, item(10, g="a", big="x" * 1500), transactional=False)
+    assert meter.units == {"table": 2, "include": 2}
+
+
+def test_an_include_entry_costs_a_put_only_when_an_included_attribute_changes() -> None:
+    meter = WriteMeter(INCLUDING)
+    meter.put(item(10, g="a", status="open"), item(900, g="a", status="open"), transactional=True)
+    assert meter.units == {"table": 2}
+    meter.put(item(10, g="a", status="open"), item(10, g="a", status="closed"), False)
+    assert meter.units == {"table": 3, "include": 1}
+    meter.put(item(10, g="a", status="open"), item(10, g="a"), False)  # an attribute gone
+    assert meter.units == {"table": 4, "include": 2}

@@ -1,0 +1,89 @@
+"""Write units a ticket's changes cost, by table and index (issue 24), metered by
+DynamoDB's billing rules (bench.moto_harness.WriteMeter) on the items the routes
+and the breach checker write: the ticket lists' indexes project only what the
+lists filter on, so an alert that changes none of it writes nothing there."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tests.integration.helpers import (
+    Api,
+    Customer,
+    done,
+    fresh_t0,
+    open_blocker,
+    run_checker_until_done,
+)
+
+
+def metered(ticket_id: str, change: Callable[[], Any]) -> dict[str, int]:
+    """The write units of `change`'s writes of the ticket's partition."""
+    from bench.moto_harness import AwsModel
+
+    model = AwsModel(0, partition=f"TICKET#{ticket_id}")
+    with model.installed() as aws:
+        change()
+    return dict(Counter(aws.write_units))
+
+
+def test_an_alert_writes_the_lists_indexes_nothing_and_a_breach_one_unit_each(
+    api: Api, agent_key: str, customer: Customer
+) -> None:
+    """A warning: 9 on the table (the ticket, its event and the outbox item in one
+    transaction, 2 units per KB; the item marked sent), the due entry moved, the
+    outbox entry put and removed, `by_reported` (projection ALL, not a list index)
+    the whole item; no list index. A breach adds 1 on each list index: its
+    `breached_key` appears (the breached list's entry, and the filter attribute
+    the others project). 21 units an alert before (every list index was ALL)."""
+    t0 = fresh_t0()
+    ticket_id = open_blocker(api, agent_key, customer.tenant_id, t0)  # first response 1 h
+
+    warning = metered(ticket_id, lambda: run_checker_until_done(api, t0 + timedelta(minutes=45)))
+    assert warning == {"table": 9, "due": 2, "outbox_unsent": 2, "by_reported": 2}
+    assert sum(warning.values()) - warning["by_reported"] == 13
+
+    breach = metered(ticket_id, lambda: run_checker_until_done(api, t0 + timedelta(minutes=60)))
+    lists = ("tickets_by_tenant", "tickets_by_status", "tickets_by_priority", "tickets_breached")
+    assert breach == {
+        "table": 9,
+        "due": 2,
+        "outbox_unsent": 2,
+        "by_reported": 2,
+        **dict.fromkeys(lists, 1),
+    }
+
+
+def test_a_comment_writes_no_list_index_and_a_status_change_only_what_it_moves(
+    api: Api, agent_key: str, customer: Customer
+) -> None:
+    """A comment changes nothing a list reads: the ticket and its event (2 units
+    per KB, in a transaction) and `by_reported`; 14 before. Resolving moves the
+    ticket's `tickets_by_status` entry (a removal and a put) and rewrites its
+    projected `status` in `tickets_by_tenant`; its priority entry stays as it
+    was: 14 in all, 19 before."""
+    reported = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)  # not breached
+    ticket_id = open_blocker(api, agent_key, customer.tenant_id, reported)
+    done(api, agent_key, ticket_id, "assign", agent="ana@provider.example")
+
+    def comment() -> None:
+        status, answer = api.post(
+            f"/tickets/{ticket_id}/comments", agent_key, {"body": "Looking into it"}
+        )
+        assert status == 201, answer
+
+    assert metered(ticket_id, comment) == {"table": 6, "by_reported": 2}
+
+    resolved = metered(ticket_id, lambda: done(api, agent_key, ticket_id, "resolve"))
+    assert resolved == {
+        "table": 6,
+        "by_reported": 2,
+        "tickets_by_status": 2,
+        "tickets_by_tenant": 1,
+        "due": 1,  # its last threshold removed
+        "queue": 1,  # out of the queue: no target runs
+        "queue_by_tenant": 1,
+    }
