@@ -1,25 +1,37 @@
 """Reports (docs/api.md): GET /reports/sla, the tickets a tenant reported in [from, to)
 per priority, judged by their own targets as of the request time; and GET
 /reports/charges, the same tickets' charges per tenant and currency (C4, DX3,
-DX4). Both read one Query of the tenant's by_reported index, never a Scan."""
+DX4).
+
+Neither reads the tickets of the whole UTC days in the range: their counters
+(`domain.report_counts`, `store.report_counts`) are one Query, whatever the
+number of tickets; the SLA report adds the tickets due since their record said
+otherwise (one Query of the sparse unsettled index). Only the parts of a day at
+either end of a range that does not start or end at midnight UTC are read
+ticket by ticket (the tenant's by_reported index), as every range was before."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from chalicelib.domain import charges
-from chalicelib.domain.instants import format_instant
+from chalicelib.domain import report_counts as counters
+from chalicelib.domain.instants import format_instant, parse_instant
 from chalicelib.domain.policy import Policy
+from chalicelib.domain.report_counts import judge
 from chalicelib.errors import BadRequest, TenantNotFound
 from chalicelib.services.auth import Caller, tenant_for
 from chalicelib.store import policies
+from chalicelib.store import report_counts as counter_store
 from chalicelib.store import tenants as tenant_store
 from chalicelib.store import tickets as store
 
-MAX_RANGE = timedelta(days=400)  # one request reads every ticket of the range
+__all__ = ["Tally", "charges_report", "check_range", "judge", "priorities_of", "sla_report"]
+
+MAX_RANGE = timedelta(days=400)
 
 
 @dataclass
@@ -55,28 +67,18 @@ class Tally:
 
     def add(self, priority: str, states: Iterable[str]) -> None:
         """One ticket of that priority, judged by its targets' states (`judge`)."""
-        row = self._rows.setdefault(priority, _Row())
-        row.tickets += 1
         verdict = judge(states)
-        if verdict == "met":
-            row.met += 1
-        elif verdict == "breached":
-            row.breached += 1
+        self.count(priority, 1, int(verdict == "met"), int(verdict == "breached"))
+
+    def count(self, priority: str, tickets: int = 0, met: int = 0, breached: int = 0) -> None:
+        """Sums of that priority (a day's counters; a ticket breached since its record)."""
+        row = self._rows.setdefault(priority, _Row())
+        row.tickets += tickets
+        row.met += met
+        row.breached += breached
 
     def items(self) -> list[dict[str, Any]]:
         return [row.item(priority) for priority, row in self._rows.items()]
-
-
-def judge(states: Iterable[str]) -> str | None:
-    """A ticket is `breached` if any target is breached, `met` if all its targets
-    are met (cancelled ones no longer apply), else neither (still running, or no
-    target at all, A7)."""
-    live = [s for s in states if s != "cancelled"]
-    if "breached" in live:
-        return "breached"
-    if live and all(s == "met" for s in live):
-        return "met"
-    return None
 
 
 def _priorities(policy_id: str) -> list[str]:
@@ -98,6 +100,84 @@ def check_range(start: datetime, end: datetime) -> None:
         raise BadRequest("the range is over 400 days", {"to": "at most 400 days after from"})
 
 
+@dataclass(frozen=True)
+class _Split:
+    """A range as the reports read it: the whole UTC days [first, end) from the
+    counters (none when `first` is None), the rest (`edges`) ticket by ticket."""
+
+    edges: tuple[tuple[datetime, datetime], ...]
+    first: date | None = None
+    end: date | None = None
+
+    def counted(self, reported_at: datetime) -> bool:
+        """Whether a ticket reported then is in the counted days."""
+        day = reported_at.astimezone(UTC).date()
+        return self.first is not None and self.end is not None and self.first <= day < self.end
+
+
+def _split(start: datetime, end: datetime) -> _Split:
+    """The whole UTC days of [start, end) and the part of a day at either end."""
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    first = start.date() if start.time() == time(0) else start.date() + timedelta(days=1)
+    last = end.date()
+    if first >= last:
+        return _Split(((start, end),))
+    first_at = datetime.combine(first, time(0), UTC)
+    last_at = datetime.combine(last, time(0), UTC)
+    edges = tuple((a, b) for a, b in ((start, first_at), (last_at, end)) if a < b)
+    return _Split(edges, first, last)
+
+
+def _edge_tickets(tenant_id: str, split: _Split, after: bool) -> Iterator[Any]:
+    """The tickets of the part of a day before (or after) the counted days."""
+    for a, b in split.edges:
+        if (split.first is not None and a >= datetime.combine(split.first, time(0), UTC)) == after:
+            yield from store.reported_between(tenant_id, a, b)
+
+
+def _sla_rows(tally: Tally, tenant_id: str, split: _Split, now: datetime) -> None:
+    """A tenant's tickets of the range into `tally`, in the order they were reported."""
+    for ticket in _edge_tickets(tenant_id, split, after=False):
+        tally.add(ticket.priority, (v["state"] for v in ticket.target_views(now)))
+    if split.first is not None and split.end is not None:
+        for priority, sums in counter_store.days(tenant_id, counters.SLA, split.first, split.end):
+            tally.count(
+                priority,
+                int(sums.get("tickets", 0)),
+                int(sums.get("met", 0)),
+                int(sums.get("breached", 0)),
+            )
+        for priority, reported_at in counter_store.unsettled(tenant_id, now):
+            if split.counted(parse_instant(reported_at)):
+                tally.count(priority, breached=1)  # running past due: breached as of now
+    for ticket in _edge_tickets(tenant_id, split, after=True):
+        tally.add(ticket.priority, (v["state"] for v in ticket.target_views(now)))
+
+
+def _charge_parts(tenant_id: str, split: _Split) -> Iterator[charges.Charge | charges.ReportRow]:
+    """A tenant's charges of the range, in the order they were reported: each
+    ticket's at the edges, each counted day's sums per currency."""
+    for ticket in _edge_tickets(tenant_id, split, after=False):
+        if ticket.charge:
+            yield ticket.charge
+    if split.first is not None and split.end is not None:
+        for currency, sums in counter_store.days(
+            tenant_id, counters.CHARGES, split.first, split.end
+        ):
+            if sums.get("charges"):
+                yield charges.ReportRow(
+                    tenant_id,
+                    currency,
+                    int(sums.get("charged", 0)),
+                    int(sums.get("waived", 0)),
+                    int(sums.get("minutes", 0)),
+                    charges.ZERO + sums.get("amount_due", 0),
+                )
+    for ticket in _edge_tickets(tenant_id, split, after=True):
+        if ticket.charge:
+            yield ticket.charge
+
+
 def _tenants(caller: Caller, tenant_id: str | None) -> tuple[bool, list[str]]:
     """Whether the report covers every customer (an agent or admin naming none),
     and the tenant ids it reads (a customer: its own; another's is a 403)."""
@@ -110,18 +190,20 @@ def sla_report(
 ) -> dict[str, Any]:
     """Per priority: tickets, met, breached, achievement_pct = 100·met/(met+breached).
     One tenant (a customer's own, or the one an agent or admin names): one Query of
-    its by_reported index. An agent or admin naming none gets every customer tenant
-    summed (one Query of the customers index, then one per tenant)."""
+    its counters and one of its unsettled index (plus one of its by_reported index
+    per end of the range not at midnight UTC). An agent or admin naming none gets
+    every customer tenant summed (one Query of the customers index, then those per
+    tenant)."""
     check_range(start, end)
     every, tenants = _tenants(caller, tenant_id)
+    split = _split(start, end)
     tally = Tally()
     for one in tenants:
         tenant = tenant_store.get_customer(one)
         if tenant is None:
             raise TenantNotFound(one)
         tally.expect(_priorities(tenant_store.doc_of(tenant)["policy"]))
-        for ticket in store.reported_between(one, start, end):
-            tally.add(ticket.priority, (v["state"] for v in ticket.target_views(now)))
+        _sla_rows(tally, one, split, now)
     return {
         "from": format_instant(start),
         "to": format_instant(end),
@@ -147,11 +229,13 @@ def charges_report(
     (billable hours logged, C4) and `amount_due` (charged, not yet paid), as
     decimal strings. A tenant whose policy bills has a row in its currency even
     with no ticket; one whose policy does not bill has rows only for the charges
-    its tickets kept. Calls: per tenant one GetItem and one Query of its
-    by_reported index (a page per MB of tickets); per distinct policy one GetItem;
-    every customer: one Query of the customers index first."""
+    its tickets kept. Calls: per tenant one GetItem and one Query of its counters
+    (plus one of its by_reported index per end of the range not at midnight UTC);
+    per distinct policy one GetItem; every customer: one Query of the customers
+    index first."""
     every, tenants = _tenants(caller, tenant_id)  # a customer naming another: 403 first
     check_range(start, end)
+    split = _split(start, end)
     found: dict[str, Policy | None] = {}
     items: list[dict[str, Any]] = []
     for one in tenants:
@@ -162,10 +246,7 @@ def charges_report(
         policy_id = str(doc.get("policy"))
         if policy_id not in found:
             found[policy_id] = policies.find(policy_id)
-        tickets = store.reported_between(one, start, end)
-        rows = charges.report_rows(
-            one, _currency(found[policy_id], doc), (t.charge for t in tickets if t.charge)
-        )
+        rows = charges.report_rows(one, _currency(found[policy_id], doc), _charge_parts(one, split))
         items += [row.item() for row in rows]
     return {
         "from": format_instant(start),

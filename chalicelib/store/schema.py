@@ -18,6 +18,7 @@ BY_REPORTED_INDEX = "by_reported"
 KEYS_INDEX = "keys_by_tenant"
 QUEUE_INDEX = "queue"
 QUEUE_BY_TENANT_INDEX = "queue_by_tenant"
+UNSETTLED_INDEX = "unsettled"
 
 
 def _s(name: str) -> dict[str, str]:
@@ -58,6 +59,8 @@ MAIN_TABLE: dict[str, Any] = {
         _s("queue_shard"),
         _s("queue_tenant"),
         _s("queue_sk"),
+        _s("unsettled_key"),
+        _n("unsettled_at"),
     ],
     "KeySchema": _key("pk", "sk"),
     "GlobalSecondaryIndexes": [
@@ -132,6 +135,18 @@ MAIN_TABLE: dict[str, Any] = {
             "IndexName": QUEUE_BY_TENANT_INDEX,
             "KeySchema": _key("queue_tenant", "queue_sk"),
             "Projection": {"ProjectionType": "KEYS_ONLY"},
+        },
+        # Sparse: the reports' tickets whose record does not judge them breached while
+        # a target without a recorded breach runs (`TENANT#<t>`), by the epoch second
+        # that target is due at (domain.report_counts.unsettled_due): a report adds
+        # those already due to its counters. Priority and reported_at: all it reads.
+        {
+            "IndexName": UNSETTLED_INDEX,
+            "KeySchema": _key("unsettled_key", "unsettled_at"),
+            "Projection": {
+                "ProjectionType": "INCLUDE",
+                "NonKeyAttributes": ["priority", "reported_at"],
+            },
         },
         # Sparse: only outbox items not yet published.
         {
