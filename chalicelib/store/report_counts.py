@@ -3,9 +3,11 @@
 REPORTS#<tenant> (sk R<kind>#<day>#<priority or currency>#<shard>), kept by ADD
 in the transaction of each ticket change (`store.tickets.write`). A counter is
 split over SHARDS items by ticket id, so tickets opened at once for one tenant
-and priority do not all wait on one item. One report reads its range's days
-with one Query (a page per MB: ~10,000 counters, over 400 days of 4 priorities
-and 4 shards); and the unsettled index for the tickets due since their record.
+and priority (or the breach checker's workers recording their breaches) do not
+all wait on one item. One report reads its range's days with one Query, a page
+per MB (~12,000 counters: 400 days of 4 priorities in 8 shards at most fill
+one or two, whatever the tickets); and the unsettled index for the tickets due
+since their record.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pynamodb.expressions.update import Action
 from chalicelib.domain.report_counts import Amount, Counts
 from chalicelib.store.models import ReportCountItem, TicketItem
 
-SHARDS = 4
+SHARDS = 8
 
 TxUpdate = tuple[ReportCountItem, list[Action]]
 

@@ -1,0 +1,246 @@
+"""The reports' day counters (issue 24; docs/performance.md, Reports from day
+counters): a report over whole UTC days answers what reading every ticket of the
+range answers (the reports before the counters: `by_reading` here), through
+settling, reopening, priority changes after settling, charges and breaches the
+checker has or has not recorded yet; its calls do not grow with the tickets; and
+each change writes only the counters it moves."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tests.integration.helpers import (
+    INCIDENT,
+    Api,
+    Customer,
+    RequestClock,
+    done,
+    iso,
+    run_checker_until_done,
+)
+
+DAY = datetime(2026, 11, 20, tzinfo=UTC)  # the request clock's day (RequestClock)
+START, END = DAY - timedelta(days=2), DAY + timedelta(days=3)  # whole UTC days
+RANGE = f"from={iso(START)}&to={iso(END)}"
+QUERY = {"title": "Question", "description": "How do I export?", "kind": "query"}
+
+
+def by_reading(tenant_id: str, now: datetime, currency: str | None = None) -> dict[str, Any]:
+    """Both reports as they were computed before the counters: every ticket of the
+    range read and judged as of `now`."""
+    from chalicelib.domain import charges
+    from chalicelib.services.reports import Tally
+    from chalicelib.store import tickets as store
+
+    tally = Tally()
+    tickets = list(store.reported_between(tenant_id, START, END))
+    for t in tickets:
+        tally.add(t.priority, (v["state"] for v in t.target_views(now)))
+    rows = charges.report_rows(tenant_id, currency, (t.charge for t in tickets if t.charge))
+    return {"sla": rows_of(tally.items()), "charges": [row.item() for row in rows]}
+
+
+def rows_of(items: list[dict[str, Any]]) -> dict[str, tuple[int, int, int]]:
+    """Priority -> (tickets, met, breached), rows with a ticket only."""
+    return {i["priority"]: (i["tickets"], i["met"], i["breached"]) for i in items if i["tickets"]}
+
+
+def reports(api: Api, key: str, tenant_id: str) -> dict[str, Any]:
+    status, sla = api.get(f"/reports/sla?{RANGE}&tenant_id={tenant_id}", key)
+    assert status == 200, sla
+    status, charged = api.get(f"/reports/charges?{RANGE}&tenant_id={tenant_id}", key)
+    assert status == 200, charged
+    return {"sla": rows_of(sla["items"]), "charges": charged["items"]}
+
+
+def opened(api: Api, key: str, body: dict[str, Any]) -> str:
+    status, ticket = api.post("/tickets", key, body)
+    assert status == 201, ticket
+    return str(ticket["id"])
+
+
+def test_counters_answer_what_reading_every_ticket_answers(
+    api: Api, customer: Customer, agent_key: str, clock: RequestClock
+) -> None:
+    """Aivo: blocker first response 1 h, resolution 6 h, 24x7 (A2)."""
+    tenant = customer.tenant_id
+
+    def check(at: datetime) -> dict[str, Any]:
+        clock.set(iso(at))
+        answer = reports(api, agent_key, tenant)
+        assert answer == by_reading(tenant, at)
+        return answer
+
+    def blocker(at: datetime, **fields: Any) -> str:
+        body = {**INCIDENT, "tenant_id": tenant, "priority": "blocker", "reported_at": iso(at)}
+        return opened(api, agent_key, {**body, **fields})
+
+    t0 = DAY + timedelta(hours=10)
+    clock.set(iso(t0))
+    met = blocker(t0 - timedelta(minutes=30))
+    overdue = blocker(t0 - timedelta(hours=2))  # first response due an hour ago, unrecorded
+    running = blocker(t0)
+    before = blocker(DAY - timedelta(minutes=30))  # the day before, overdue too
+    moved = blocker(t0 - timedelta(minutes=20))  # met, then its priority changes
+    reopened = blocker(t0 - timedelta(minutes=10))  # met, then reopened
+    opened(api, agent_key, {**QUERY, "tenant_id": tenant, "reported_at": iso(t0)})  # low
+    for tid in (met, moved, reopened):
+        done(api, agent_key, tid, "assign", agent="ana")
+        done(api, agent_key, tid, "resolve")
+    first = check(t0)
+    assert first["sla"]["blocker"] == (6, 3, 2)  # overdue and before: breached as of now
+
+    clock.set(iso(t0 + timedelta(minutes=5)))
+    done(api, agent_key, moved, "set_priority", priority="low")
+    done(api, agent_key, reopened, "reopen")
+    done(api, agent_key, overdue, "assign", agent="ana")  # answered late: breached on record
+    check(t0 + timedelta(minutes=5))
+    later = check(t0 + timedelta(hours=8))  # every running target past due
+    assert later["sla"]["blocker"][2] == 4
+
+    # The checker records the breaches: the same answers, from the counters now.
+    run_checker_until_done(api, t0 + timedelta(hours=8))
+    assert check(t0 + timedelta(hours=8)) == later
+    assert check(t0 + timedelta(days=2)) == by_reading(tenant, t0 + timedelta(days=2))
+
+
+def test_charge_counters_follow_approval_payment_and_waiver(
+    api: Api, new_customer: Any, agent_key: str, admin_key: str, clock: RequestClock
+) -> None:
+    """Digital Express (DX3, DX4): quoted, approved, paid, waived by the checker."""
+    clock.set(iso(DAY + timedelta(hours=13)))
+    tenant = new_customer(policy="digital_express", contract={"active": False})
+    body = {**QUERY, "channel": "email"}
+    quoted, approved, paid, waived = (opened(api, tenant.key, body) for _ in range(4))
+    for tid in (approved, paid, waived):
+        done(api, tenant.key, tid, "approve_charge")
+    for tid in (paid, waived):
+        done(api, admin_key, tid, "mark_paid")
+    assert reports(api, agent_key, tenant.tenant_id) == by_reading(
+        tenant.tenant_id, DAY + timedelta(hours=13), "USD"
+    )
+    run_checker_until_done(api, DAY + timedelta(hours=17))  # the paid ones breach: waived
+    at = DAY + timedelta(hours=17, minutes=5)
+    clock.set(iso(at))
+    answer = reports(api, agent_key, tenant.tenant_id)
+    assert answer == by_reading(tenant.tenant_id, at, "USD")
+    assert [(r["tickets_charged"], r["tickets_waived"]) for r in answer["charges"]] == [(1, 2)]
+    assert quoted  # quoted: a row's charge, neither charged nor waived
+
+
+@contextmanager
+def transactions() -> Iterator[list[dict[str, Any]]]:
+    """The TransactWriteItems requests sent meanwhile."""
+    import botocore.client
+
+    sent: list[dict[str, Any]] = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def recording(self: Any, operation_name: str, api_params: Any) -> Any:
+        if operation_name == "TransactWriteItems":
+            sent.append(api_params)
+        return original(self, operation_name, api_params)
+
+    botocore.client.BaseClient._make_api_call = recording
+    try:
+        yield sent
+    finally:
+        botocore.client.BaseClient._make_api_call = original
+
+
+def counter_updates(sent: list[dict[str, Any]]) -> list[str]:
+    """The sort keys of the counter items the transactions updated."""
+    return [
+        w["Update"]["Key"]["sk"]["S"].rsplit("#", 1)[0]
+        for request in sent
+        for w in request["TransactItems"]
+        if "Update" in w and w["Update"]["Key"]["pk"]["S"].startswith("REPORTS#")
+    ]
+
+
+def test_each_change_writes_only_the_counters_it_moves(
+    api: Api, customer: Customer, agent_key: str, clock: RequestClock
+) -> None:
+    """What the counters add per change (docs/performance.md): an update of one
+    item under 1 KB (2 write units in a transaction) per counter that moves."""
+    from chalicelib import aws
+    from chalicelib.settings import get_settings
+
+    clock.set(iso(DAY + timedelta(hours=9)))
+    day = DAY.date().isoformat()
+    changes = {
+        "open": lambda tid: None,
+        "comment": lambda tid: api.post(f"/tickets/{tid}/comments", customer.key, {"body": "?"}),
+        "assign": lambda tid: done(api, agent_key, tid, "assign", agent="ana"),
+        "resolve": lambda tid: done(api, agent_key, tid, "resolve"),
+        "set_priority": lambda tid: done(api, agent_key, tid, "set_priority", priority="low"),
+        "reopen": lambda tid: done(api, agent_key, tid, "reopen"),
+    }
+    tid = ""
+    written: dict[str, list[str]] = {}
+    for name, change in changes.items():
+        with transactions() as sent:
+            if name == "open":
+                tid = opened(api, customer.key, {**INCIDENT, "priority": "blocker"})
+            else:
+                change(tid)
+        written[name] = counter_updates(sent)
+    assert written == {
+        "open": [f"RSLA#{day}#blocker"],  # tickets + 1
+        "comment": [],
+        "assign": [],  # first response met: the resolution still runs
+        "resolve": [f"RSLA#{day}#blocker"],  # met + 1
+        "set_priority": [f"RSLA#{day}#blocker", f"RSLA#{day}#low"],  # a settled ticket moves
+        "reopen": [f"RSLA#{day}#low"],  # met - 1
+    }
+    dynamodb = aws.client("dynamodb")
+    items = dynamodb.query(
+        TableName=get_settings().table_name,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"REPORTS#{customer.tenant_id}"}},
+    )["Items"]
+    from bench.moto_harness import item_size
+
+    assert items and all(item_size(item) < 1024 for item in items)
+
+
+def test_report_calls_do_not_grow_with_the_tickets_in_range(
+    api: Api, new_customer: Any, agent_key: str, aws_calls: Counter[str], clock: RequestClock
+) -> None:
+    """The same calls with 10 and with 2,000 tickets in range (reading them was
+    one Query page per ~800: 3 pages at 2,000)."""
+    clock.set(iso(DAY + timedelta(hours=12)))
+    tenant = new_customer(policy="digital_express", contract={"active": False})
+    routes = {
+        name: f"/reports/{name}?{RANGE}&tenant_id={tenant.tenant_id}" for name in ("sla", "charges")
+    }
+
+    def measure() -> dict[str, dict[str, int]]:
+        calls = {}
+        for name, path in routes.items():
+            api.get(path, agent_key)  # warm: the caller's key cached
+            aws_calls.clear()
+            status, body = api.get(path, agent_key)
+            assert status == 200, body
+            calls[name] = dict(aws_calls)
+        return calls
+
+    def open_tickets(n: int) -> None:
+        for i in range(n):
+            at = DAY + timedelta(hours=12, seconds=-i)
+            body = {**QUERY, "channel": "email", "tenant_id": tenant.tenant_id}
+            opened(api, agent_key, {**body, "reported_at": iso(at)})
+
+    open_tickets(10)
+    few = measure()
+    open_tickets(1_990)
+    assert measure() == few
+    assert few == {"sla": {"GetItem": 2, "Query": 2}, "charges": {"GetItem": 2, "Query": 1}}
+    status, body = api.get(routes["charges"], agent_key)
+    assert body["items"][0]["tenant_id"] == tenant.tenant_id
+    status, body = api.get(routes["sla"], agent_key)
+    assert sum(row["tickets"] for row in body["items"]) == 2_000
