@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from typing import Any
 
 from chalicelib.domain import charges
@@ -22,14 +23,24 @@ from chalicelib.domain import report_counts as counters
 from chalicelib.domain.instants import format_instant, parse_instant
 from chalicelib.domain.policy import Policy
 from chalicelib.domain.report_counts import judge
-from chalicelib.errors import BadRequest, TenantNotFound
+from chalicelib.errors import BadRequest, TenantNotFound, TicketUnreadable
+from chalicelib.services import unit_of_work
 from chalicelib.services.auth import Caller, tenant_for
+from chalicelib.services.unit_of_work import SYSTEM_ACTOR, UnitOfWork
 from chalicelib.store import policies
 from chalicelib.store import report_counts as counter_store
 from chalicelib.store import tenants as tenant_store
 from chalicelib.store import tickets as store
 
-__all__ = ["Tally", "charges_report", "check_range", "judge", "priorities_of", "sla_report"]
+__all__ = [
+    "Tally",
+    "charges_report",
+    "check_range",
+    "count_existing",
+    "judge",
+    "priorities_of",
+    "sla_report",
+]
 
 MAX_RANGE = timedelta(days=400)
 
@@ -254,3 +265,32 @@ def charges_report(
         "tenant_id": None if every else tenants[0],
         "items": items,
     }
+
+
+def count_existing(now: datetime, tenant_id: str | None = None) -> dict[str, int]:
+    """Put the tickets written before the counters existed into them (`python -m
+    chalicelib.cli backfill-report-counts`, once after the deploy that adds them,
+    docs/deploy.md), every customer's or one tenant's: each one committed again,
+    unchanged, through the unit of work, whose commit adds a ticket the counters do
+    not hold yet. Safe to run again, and meanwhile: a ticket counted since (by any
+    change) is left alone. An unreadable item (`TicketUnreadable`, logged) is
+    skipped: an operator mends it, then runs this again."""
+
+    def attempt(uow: UnitOfWork, ticket_id: str) -> bool:
+        ticket = uow.get(ticket_id)
+        if ticket is None or ticket.counted:
+            return False
+        uow.commit()
+        return True
+
+    tenants = counted = skipped = 0
+    for one in [tenant_id] if tenant_id is not None else tenant_store.customer_ids():
+        tenants += 1
+        for ticket_id in counter_store.uncounted_ids(one):
+            try:
+                counted += unit_of_work.run(
+                    partial(attempt, ticket_id=ticket_id), now, SYSTEM_ACTOR
+                )
+            except TicketUnreadable:
+                skipped += 1
+    return {"tenants": tenants, "tickets_counted": counted, "unreadable": skipped}

@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from tests.integration.helpers import (
     INCIDENT,
     Api,
@@ -243,3 +245,56 @@ def test_report_calls_do_not_grow_with_the_tickets_in_range(
     assert few == {"sla": {"GetItem": 2, "Query": 2}, "charges": {"GetItem": 2, "Query": 1}}
     _, body = api.get(routes["sla"], agent_key)
     assert sum(row["tickets"] for row in body["items"]) == 2_000
+
+
+def test_the_backfill_counts_the_tickets_written_before_the_counters(
+    api: Api,
+    customer: Customer,
+    agent_key: str,
+    clock: RequestClock,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """docs/deploy.md: `backfill-report-counts`, once after the deploy that adds
+    the counters, then the reports answer for the older tickets too; again: nothing."""
+    import json
+
+    from chalicelib import aws
+    from chalicelib.cli import main
+    from chalicelib.settings import get_settings
+
+    at = DAY + timedelta(hours=11)
+    clock.set(iso(at))
+    body = {**INCIDENT, "tenant_id": customer.tenant_id, "priority": "blocker"}
+    ids = [
+        opened(api, agent_key, {**body, "reported_at": iso(at - timedelta(hours=h))})
+        for h in range(3)
+    ]
+    done(api, agent_key, ids[0], "assign", agent="ana")
+    done(api, agent_key, ids[0], "resolve")
+    # As a ticket written before the counters is: no `counted` and no unsettled
+    # attributes, and no counters for it.
+    dynamodb, table = aws.client("dynamodb"), get_settings().table_name
+    for tid in ids:
+        dynamodb.update_item(
+            TableName=table,
+            Key={"pk": {"S": f"TICKET#{tid}"}, "sk": {"S": "TICKET"}},
+            UpdateExpression="REMOVE counted, unsettled_key, unsettled_at",
+        )
+    counters = dynamodb.query(
+        TableName=table,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"REPORTS#{customer.tenant_id}"}},
+    )["Items"]
+    for item in counters:
+        dynamodb.delete_item(TableName=table, Key={"pk": item["pk"], "sk": item["sk"]})
+    assert reports(api, agent_key, customer.tenant_id)["sla"] == {}
+
+    capsys.readouterr()
+    assert main(["backfill-report-counts", "--tenant-id", customer.tenant_id]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result == {"tenants": 1, "tickets_counted": 3, "unreadable": 0}
+    answer = reports(api, agent_key, customer.tenant_id)
+    assert answer == by_reading(customer.tenant_id, at)
+    assert answer["sla"] == {"blocker": (3, 1, 2)}  # 1 h and 2 h ago: first responses due
+    assert main(["backfill-report-counts", "--tenant-id", customer.tenant_id]) == 0
+    assert json.loads(capsys.readouterr().out)["tickets_counted"] == 0
