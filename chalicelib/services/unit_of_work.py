@@ -35,7 +35,7 @@ from typing import Any, Protocol, TypeVar
 from chalicelib.domain import report_counts
 from chalicelib.domain.instants import format_instant
 from chalicelib.domain.ticket import Ticket
-from chalicelib.errors import Conflict
+from chalicelib.errors import Collision, Conflict
 from chalicelib.services.auth import Caller
 from chalicelib.services.lookups import Lookups
 from chalicelib.services.outbox import claim_until, publish_items
@@ -198,10 +198,19 @@ class UnitOfWork:
             outbox.new_item(ticket.id, m["id"].split(":", 1)[1], m, stamp, claim)
             for m in done.alerts
         ]
-        try:
+
+        written: Ticket = ticket
+
+        def write() -> None:
             self._repo.write(
-                ticket, done.entries, items, new=self._new, extra=self._extra, counts=moved
+                written, done.entries, items, new=self._new, extra=self._extra, counts=moved
             )
+
+        try:
+            if self._new:  # no read to redo (`run` retries a change): the same write again
+                retrying(write, on=Collision)  # when it met another on a shared counter
+            else:
+                write()
         except Conflict:
             ticket.last_event = read_last
             raise
@@ -248,13 +257,15 @@ def start(
     return UnitOfWork(repo, now, actor, lookups=lookups, context=context, publish=publish)
 
 
-def retrying(attempt: Callable[[], T], *, deadline: float | None = None) -> T:
+def retrying(
+    attempt: Callable[[], T], *, deadline: float | None = None, on: type[Conflict] = Conflict
+) -> T:
     """The retry policy itself (`run` uses it; so does a caller whose attempt
-    commits something other than a ticket)."""
+    commits something other than a ticket), on a Conflict of kind `on`."""
     for number in range(1, MAX_ATTEMPTS + 1):
         try:
             return attempt()
-        except Conflict:
+        except on:
             wait = random.uniform(0, BACKOFF_SECONDS * 2**number)  # noqa: S311 (jitter only)
             if number == MAX_ATTEMPTS or (
                 deadline is not None and time.monotonic() + wait > deadline

@@ -28,7 +28,7 @@ from chalicelib.domain.calendar import CalendarSpec
 from chalicelib.domain.instants import format_instant, parse_instant
 from chalicelib.domain.sla import Target
 from chalicelib.domain.ticket import SlaState, Ticket
-from chalicelib.errors import Conflict, TicketUnreadable
+from chalicelib.errors import Collision, Conflict, TicketUnreadable
 from chalicelib.settings import get_settings
 from chalicelib.store import report_counts as report_store
 from chalicelib.store.models import EventItem, OutboxItem, TicketItem, plain
@@ -297,7 +297,9 @@ def write(
         # not: it goes up as it is (aws.throttled: the API's 503, the checker's
         # "left due for the next run")
         if e.cause_response_code == "TransactionCanceledException" and not aws.throttled(e):
-            raise Conflict(
+            reasons = {r.code for r in e.cancellation_reasons if r is not None} - {"None"}
+            kind = Collision if reasons == {"TransactionConflict"} else Conflict
+            raise kind(
                 "the ticket changed while this request ran; retry", code="concurrent_update"
             ) from e
         raise

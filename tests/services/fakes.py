@@ -14,7 +14,7 @@ from typing import Any
 from chalicelib.domain.policy import Policy
 from chalicelib.domain.report_counts import Counts
 from chalicelib.domain.ticket import Ticket
-from chalicelib.errors import Conflict
+from chalicelib.errors import Collision, Conflict
 from chalicelib.services.lookups import Lookups
 from chalicelib.store.models import OutboxItem, plain
 from chalicelib.store.tickets import TxItem
@@ -43,6 +43,7 @@ class InMemoryTickets:
         self.extra: list[TxItem] = []
         self.counts: list[Counts] = []  # what each write moved in the report counters
         self.races = 0  # the next writes that lose a race (another writer got there first)
+        self.collisions = 0  # the next writes that meet another on a shared item (Collision)
         self.writes = 0
         self.publish_fails = False
 
@@ -63,6 +64,9 @@ class InMemoryTickets:
         counts: Counts | None = None,
     ) -> None:
         stored = self.tickets.get(ticket.id)
+        if self.collisions:
+            self.collisions -= 1
+            raise Collision("another transaction held a counter", code="concurrent_update")
         if self.races:
             self.races -= 1
             raise Conflict("another writer won", code="concurrent_update")
