@@ -298,3 +298,38 @@ def test_the_backfill_counts_the_tickets_written_before_the_counters(
     assert answer["sla"] == {"blocker": (3, 1, 2)}  # 1 h and 2 h ago: first responses due
     assert main(["backfill-report-counts", "--tenant-id", customer.tenant_id]) == 0
     assert json.loads(capsys.readouterr().out)["tickets_counted"] == 0
+
+
+def test_an_opening_cancelled_only_by_another_transaction_is_sent_again(
+    api: Api, customer: Customer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Openings for one tenant and priority share a counter item: DynamoDB cancels
+    a transaction that meets another on it (`TransactionConflict`, no condition
+    failed), and the opening is written anyway; a failed condition still is a 409."""
+    import botocore.client
+    from botocore.exceptions import ClientError
+
+    from chalicelib.services import unit_of_work
+
+    monkeypatch.setattr(unit_of_work, "BACKOFF_SECONDS", 0.0)
+    original = botocore.client.BaseClient._make_api_call
+    cancel: dict[str, Any] = {"left": 2, "code": "TransactionConflict"}
+
+    def colliding(self: Any, operation_name: str, api_params: Any) -> Any:
+        if operation_name == "TransactWriteItems" and cancel["left"]:
+            cancel["left"] -= 1
+            reasons = [{"Code": "None"}] * (len(api_params["TransactItems"]) - 1)
+            error = {
+                "Error": {"Code": "TransactionCanceledException", "Message": "cancelled"},
+                "CancellationReasons": [*reasons, {"Code": cancel["code"]}],
+            }
+            raise ClientError(error, operation_name)
+        return original(self, operation_name, api_params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", colliding)
+    status, ticket = api.post("/tickets", customer.key, INCIDENT)
+    assert status == 201, ticket
+    assert cancel["left"] == 0
+    cancel.update(left=1, code="ConditionalCheckFailed")
+    status, body = api.post("/tickets", customer.key, INCIDENT)
+    assert (status, body["error"]["code"]) == (409, "concurrent_update")
