@@ -51,7 +51,7 @@ def days(
     low, high = f"R{kind}#{first.isoformat()}", f"R{kind}#{end.isoformat()}"
     query = ReportCountItem.query(partition(tenant_id), ReportCountItem.sk.between(low, high))
     for item in query:
-        _, _, group, _ = item.sk.split("#", 3)
+        group = item.sk.rsplit("#", 1)[0].split("#", 2)[2]
         fields: dict[str, Any] = {
             name: getattr(item, name)
             for name in ReportCountItem.get_attributes()
