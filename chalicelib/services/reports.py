@@ -23,6 +23,7 @@ from chalicelib.domain import report_counts as counters
 from chalicelib.domain.instants import format_instant, parse_instant
 from chalicelib.domain.policy import Policy
 from chalicelib.domain.report_counts import judge
+from chalicelib.domain.ticket import Ticket
 from chalicelib.errors import BadRequest, TenantNotFound, TicketUnreadable
 from chalicelib.services import unit_of_work
 from chalicelib.services.auth import Caller, tenant_for
@@ -111,19 +112,23 @@ def check_range(start: datetime, end: datetime) -> None:
         raise BadRequest("the range is over 400 days", {"to": "at most 400 days after from"})
 
 
+Window = tuple[datetime, datetime]
+
+
 @dataclass(frozen=True)
 class _Split:
     """A range as the reports read it: the whole UTC days [first, end) from the
-    counters (none when `first` is None), the rest (`edges`) ticket by ticket."""
+    counters (`days`, None when it holds none), the part of a day before and after
+    them ticket by ticket."""
 
-    edges: tuple[tuple[datetime, datetime], ...]
-    first: date | None = None
-    end: date | None = None
+    before: Window | None
+    days: tuple[date, date] | None = None
+    after: Window | None = None
 
     def counted(self, reported_at: datetime) -> bool:
         """Whether a ticket reported then is in the counted days."""
         day = reported_at.astimezone(UTC).date()
-        return self.first is not None and self.end is not None and self.first <= day < self.end
+        return self.days is not None and self.days[0] <= day < self.days[1]
 
 
 def _split(start: datetime, end: datetime) -> _Split:
@@ -132,26 +137,28 @@ def _split(start: datetime, end: datetime) -> _Split:
     first = start.date() if start.time() == time(0) else start.date() + timedelta(days=1)
     last = end.date()
     if first >= last:
-        return _Split(((start, end),))
+        return _Split((start, end))
     first_at = datetime.combine(first, time(0), UTC)
     last_at = datetime.combine(last, time(0), UTC)
-    edges = tuple((a, b) for a, b in ((start, first_at), (last_at, end)) if a < b)
-    return _Split(edges, first, last)
+    return _Split(
+        (start, first_at) if start < first_at else None,
+        (first, last),
+        (last_at, end) if last_at < end else None,
+    )
 
 
-def _edge_tickets(tenant_id: str, split: _Split, after: bool) -> Iterator[Any]:
-    """The tickets of the part of a day before (or after) the counted days."""
-    for a, b in split.edges:
-        if (split.first is not None and a >= datetime.combine(split.first, time(0), UTC)) == after:
-            yield from store.reported_between(tenant_id, a, b)
+def _tickets(tenant_id: str, window: Window | None) -> Iterator[Ticket]:
+    """The tickets reported in a part of a day (none without one)."""
+    if window is not None:
+        yield from store.reported_between(tenant_id, *window)
 
 
 def _sla_rows(tally: Tally, tenant_id: str, split: _Split, now: datetime) -> None:
     """A tenant's tickets of the range into `tally`, in the order they were reported."""
-    for ticket in _edge_tickets(tenant_id, split, after=False):
+    for ticket in _tickets(tenant_id, split.before):
         tally.add(ticket.priority, (v["state"] for v in ticket.target_views(now)))
-    if split.first is not None and split.end is not None:
-        for priority, sums in counter_store.days(tenant_id, counters.SLA, split.first, split.end):
+    if split.days is not None:
+        for priority, sums in counter_store.days(tenant_id, counters.SLA, *split.days):
             tally.count(
                 priority,
                 int(sums.get("tickets", 0)),
@@ -161,20 +168,16 @@ def _sla_rows(tally: Tally, tenant_id: str, split: _Split, now: datetime) -> Non
         for priority, reported_at in counter_store.unsettled(tenant_id, now):
             if split.counted(parse_instant(reported_at)):
                 tally.count(priority, breached=1)  # running past due: breached as of now
-    for ticket in _edge_tickets(tenant_id, split, after=True):
+    for ticket in _tickets(tenant_id, split.after):
         tally.add(ticket.priority, (v["state"] for v in ticket.target_views(now)))
 
 
 def _charge_parts(tenant_id: str, split: _Split) -> Iterator[charges.Charge | charges.ReportRow]:
     """A tenant's charges of the range, in the order they were reported: each
-    ticket's at the edges, each counted day's sums per currency."""
-    for ticket in _edge_tickets(tenant_id, split, after=False):
-        if ticket.charge:
-            yield ticket.charge
-    if split.first is not None and split.end is not None:
-        for currency, sums in counter_store.days(
-            tenant_id, counters.CHARGES, split.first, split.end
-        ):
+    ticket's in the parts of a day, each counted day's sums per currency."""
+    yield from (t.charge for t in _tickets(tenant_id, split.before) if t.charge)
+    if split.days is not None:
+        for currency, sums in counter_store.days(tenant_id, counters.CHARGES, *split.days):
             if sums.get("charges"):
                 yield charges.ReportRow(
                     tenant_id,
@@ -184,9 +187,7 @@ def _charge_parts(tenant_id: str, split: _Split) -> Iterator[charges.Charge | ch
                     int(sums.get("minutes", 0)),
                     charges.ZERO + sums.get("amount_due", 0),
                 )
-    for ticket in _edge_tickets(tenant_id, split, after=True):
-        if ticket.charge:
-            yield ticket.charge
+    yield from (t.charge for t in _tickets(tenant_id, split.after) if t.charge)
 
 
 def _tenants(caller: Caller, tenant_id: str | None) -> tuple[bool, list[str]]:
