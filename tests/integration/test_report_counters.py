@@ -299,11 +299,19 @@ def test_the_backfill_counts_the_tickets_written_before_the_counters(
     for item in counters:
         dynamodb.delete_item(TableName=table, Key={"pk": item["pk"], "sk": item["sk"]})
     assert reports(api, agent_key, customer.tenant_id)["sla"] == {}
+    # and one an operator must mend first: a wrong-typed copy of the last one
+    key = {"pk": {"S": f"TICKET#{ids[2]}"}, "sk": {"S": "TICKET"}}
+    broken = dynamodb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
+    copy_id = ids[2][:-1] + ("0" if ids[2][-1] != "0" else "1")
+    broken |= {"pk": {"S": f"TICKET#{copy_id}"}, "ticket_id": {"S": copy_id}}
+    broken |= {"gsi1sk": {"S": copy_id}, "title": {"N": "1"}}
+    broken["reported_sk"] = {"S": broken["reported_sk"]["S"].replace(ids[2], copy_id)}
+    dynamodb.put_item(TableName=table, Item=broken)
 
     capsys.readouterr()
     assert main(["backfill-report-counts", "--tenant-id", customer.tenant_id]) == 0
     result = json.loads(capsys.readouterr().out)
-    assert result == {"tenants": 1, "tickets_counted": 3, "unreadable": 0}
+    assert result == {"tenants": 1, "tickets_counted": 3, "unreadable": 1}
     answer = reports(api, agent_key, customer.tenant_id)
     assert answer == by_reading(customer.tenant_id, at)
     assert answer["sla"] == {"blocker": (3, 1, 2)}  # 1 h and 2 h ago: first responses due
