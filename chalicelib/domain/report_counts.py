@@ -9,8 +9,8 @@ ticket adds `delta(counts(before), counts(after))` to them in its own commit.
 What the stored item alone does not say is a breach no run has recorded yet: a
 running target whose due instant has passed. `unsettled_due` is the instant from
 which a ticket not judged breached would be (the earliest due instant of its
-running targets without a recorded breach); a report adds those past it at the
-request's instant, read from an index that holds only such tickets.
+running targets without a recorded breach); an index holds only such tickets by
+that instant, and a report judges those past it anew, as of the request.
 """
 
 from __future__ import annotations
@@ -47,6 +47,11 @@ def settled_verdict(ticket: Ticket) -> str | None:
     return judge(sla.shown_state(t, t.breached_at) for t in ticket.sla.targets)
 
 
+def verdict_counts(verdict: str | None) -> dict[str, int]:
+    """One ticket's `tickets`, `met` and `breached` for its verdict (`judge`)."""
+    return {"tickets": 1, "met": int(verdict == "met"), "breached": int(verdict == "breached")}
+
+
 def day_of(instant: datetime) -> str:
     """The counters' day of an instant: its UTC date."""
     return instant.astimezone(UTC).date().isoformat()
@@ -55,14 +60,7 @@ def day_of(instant: datetime) -> str:
 def counts(ticket: Ticket) -> Counts:
     """What this ticket, as it is now, adds to the counters of its reported day."""
     day = day_of(ticket.reported_at)
-    verdict = settled_verdict(ticket)
-    found: Counts = {
-        (SLA, day, ticket.priority): {
-            "tickets": 1,
-            "met": int(verdict == "met"),
-            "breached": int(verdict == "breached"),
-        }
-    }
+    found: Counts = {(SLA, day, ticket.priority): dict(verdict_counts(settled_verdict(ticket)))}
     charge = ticket.charge
     if charge is not None:
         row = charges.ReportRow(ticket.tenant_id, charge.currency)

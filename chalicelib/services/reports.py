@@ -5,8 +5,8 @@ DX4).
 
 Neither reads the tickets of the whole UTC days in the range: their counters
 (`domain.report_counts`, `store.report_counts`) are one Query, whatever the
-number of tickets; the SLA report adds the tickets due since their record said
-otherwise (one Query of the sparse unsettled index). Only the parts of a day at
+number of tickets; the SLA report judges anew the tickets due since they were
+written (one Query of the sparse unsettled index, then their items). Only the parts of a day at
 either end of a range that does not start or end at midnight UTC are read
 ticket by ticket (the tenant's by_reported index), as every range was before."""
 
@@ -20,7 +20,7 @@ from typing import Any
 
 from chalicelib.domain import charges
 from chalicelib.domain import report_counts as counters
-from chalicelib.domain.instants import format_instant, parse_instant
+from chalicelib.domain.instants import format_instant
 from chalicelib.domain.policy import Policy
 from chalicelib.domain.report_counts import judge
 from chalicelib.domain.ticket import Ticket
@@ -79,8 +79,7 @@ class Tally:
 
     def add(self, priority: str, states: Iterable[str]) -> None:
         """One ticket of that priority, judged by its targets' states (`judge`)."""
-        verdict = judge(states)
-        self.count(priority, 1, int(verdict == "met"), int(verdict == "breached"))
+        self.count(priority, **counters.verdict_counts(judge(states)))
 
     def count(self, priority: str, tickets: int = 0, met: int = 0, breached: int = 0) -> None:
         """Sums of that priority (a day's counters; a ticket breached since its record)."""
@@ -153,6 +152,15 @@ def _tickets(tenant_id: str, window: Window | None) -> Iterator[Ticket]:
         yield from store.reported_between(tenant_id, *window)
 
 
+def _due_since_written(tenant_id: str, split: _Split, now: datetime) -> Iterator[Ticket]:
+    """The tickets of the counted days a target of which may have passed its due
+    instant since they were written: the unsettled index's entries due by now,
+    each one's item read (consistent BatchGetItem, only when there are any)."""
+    ids = list(counter_store.due_ids(tenant_id, now))
+    found = store.get_many(ids) if ids else {}
+    return (t for t in found.values() if t.counted and split.counted(t.reported_at))
+
+
 def _sla_rows(tally: Tally, tenant_id: str, split: _Split, now: datetime) -> None:
     """A tenant's tickets of the range into `tally`, in the order they were reported."""
     for ticket in _tickets(tenant_id, split.before):
@@ -165,9 +173,11 @@ def _sla_rows(tally: Tally, tenant_id: str, split: _Split, now: datetime) -> Non
                 int(sums.get("met", 0)),
                 int(sums.get("breached", 0)),
             )
-        for priority, reported_at in counter_store.unsettled(tenant_id, now):
-            if split.counted(parse_instant(reported_at)):
-                tally.count(priority, breached=1)  # running past due: breached as of now
+        for ticket in _due_since_written(tenant_id, split, now):
+            # counted on its record; judged as of now instead (a target passed its due)
+            counted = counters.verdict_counts(counters.settled_verdict(ticket))
+            now_ = counters.verdict_counts(judge(v["state"] for v in ticket.target_views(now)))
+            tally.count(ticket.priority, **{k: now_[k] - counted[k] for k in counted})
     for ticket in _tickets(tenant_id, split.after):
         tally.add(ticket.priority, (v["state"] for v in ticket.target_views(now)))
 
@@ -202,8 +212,9 @@ def sla_report(
 ) -> dict[str, Any]:
     """Per priority: tickets, met, breached, achievement_pct = 100·met/(met+breached).
     One tenant (a customer's own, or the one an agent or admin names): one Query of
-    its counters and one of its unsettled index (plus one of its by_reported index
-    per end of the range not at midnight UTC). An agent or admin naming none gets
+    its counters and one of its unsettled index, a BatchGetItem of the tickets due
+    since written if any (plus one Query of its by_reported index per end of the
+    range not at midnight UTC). An agent or admin naming none gets
     every customer tenant summed (one Query of the customers index, then those per
     tenant)."""
     check_range(start, end)

@@ -23,7 +23,6 @@ from pynamodb.constants import NUMBER
 from pynamodb.indexes import (
     AllProjection,
     GlobalSecondaryIndex,
-    IncludeProjection,
     KeysOnlyProjection,
 )
 from pynamodb.models import Model
@@ -213,7 +212,7 @@ class QueueByTenantIndex(GlobalSecondaryIndex["TicketItem"]):
 class UnsettledIndex(GlobalSecondaryIndex["TicketItem"]):
     class Meta(_IndexMeta):
         index_name = schema.UNSETTLED_INDEX
-        projection = IncludeProjection(["priority", "reported_at"])
+        projection = KeysOnlyProjection()
 
     unsettled_key = UnicodeAttribute(hash_key=True)
     unsettled_at = NumberAttribute(range_key=True)

@@ -7,7 +7,7 @@ and priority (or the breach checker's workers recording their breaches) do not
 all wait on one item. One report reads its range's days with one Query, a page
 per MB (~12,000 counters: 400 days of 4 priorities in 8 shards at most fill
 one or two, whatever the tickets); and the unsettled index for the tickets due
-since their record.
+since they were written.
 """
 
 from __future__ import annotations
@@ -47,9 +47,12 @@ def days(
     tenant_id: str, kind: str, first: date, end: date
 ) -> Iterator[tuple[str, dict[str, Amount]]]:
     """The counters of the days [first, end) of one kind, as (priority or currency,
-    fields), earliest day first (every page of one Query)."""
+    fields), earliest day first (every page of one consistent Query: what the
+    tickets' items, read after it, were written with)."""
     low, high = f"R{kind}#{first.isoformat()}", f"R{kind}#{end.isoformat()}"
-    query = ReportCountItem.query(partition(tenant_id), ReportCountItem.sk.between(low, high))
+    query = ReportCountItem.query(
+        partition(tenant_id), ReportCountItem.sk.between(low, high), consistent_read=True
+    )
     for item in query:
         group = item.sk.rsplit("#", 1)[0].split("#", 2)[2]
         fields: dict[str, Any] = {
@@ -60,15 +63,16 @@ def days(
         yield group, fields
 
 
-def unsettled(tenant_id: str, now: datetime) -> Iterator[tuple[str, str]]:
-    """(priority, reported_at) of the tenant's tickets due at or before `now` that
-    their record does not judge breached (every page of one Query)."""
+def due_ids(tenant_id: str, now: datetime) -> Iterator[str]:
+    """Ids of the tenant's tickets due at or before `now` that their record did not
+    judge breached when last written (every page of one Query of the unsettled
+    index: a hint, eventually consistent; the caller reads the items)."""
     query = TicketItem.unsettled.query(
         f"TENANT#{tenant_id}", TicketItem.unsettled_at <= int(now.timestamp())
     )
     for page in query.page_iter:
         for raw in page.get("Items", []):
-            yield raw["priority"]["S"], raw["reported_at"]["S"]
+            yield raw["pk"]["S"].removeprefix("TICKET#")
 
 
 def uncounted_ids(tenant_id: str) -> Iterator[str]:

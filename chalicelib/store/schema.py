@@ -138,15 +138,13 @@ MAIN_TABLE: dict[str, Any] = {
         },
         # Sparse: the reports' tickets whose record does not judge them breached while
         # a target without a recorded breach runs (`TENANT#<t>`), by the epoch second
-        # that target is due at (domain.report_counts.unsettled_due): a report adds
-        # those already due to its counters. Priority and reported_at: all it reads.
+        # that target is due at (domain.report_counts.unsettled_due): a report reads
+        # those already due (the items: the index is a hint). Keys only: a change
+        # that does not move that instant writes nothing here.
         {
             "IndexName": UNSETTLED_INDEX,
             "KeySchema": _key("unsettled_key", "unsettled_at"),
-            "Projection": {
-                "ProjectionType": "INCLUDE",
-                "NonKeyAttributes": ["priority", "reported_at"],
-            },
+            "Projection": {"ProjectionType": "KEYS_ONLY"},
         },
         # Sparse: only outbox items not yet published.
         {

@@ -352,3 +352,37 @@ def test_an_opening_cancelled_only_by_another_transaction_is_sent_again(
     cancel.update(left=1, code="ConditionalCheckFailed")
     status, body = api.post("/tickets", customer.key, INCIDENT)
     assert (status, body["error"]["code"]) == (409, "concurrent_update")
+
+
+def test_a_stale_unsettled_entry_changes_no_answer(
+    api: Api, customer: Customer, agent_key: str, clock: RequestClock
+) -> None:
+    """The index is a hint: an entry it still holds for a ticket since answered late
+    (breached on record) or resolved in time (met) counts as its item says."""
+    from chalicelib import aws
+    from chalicelib.settings import get_settings
+
+    t0 = DAY + timedelta(hours=8)
+    clock.set(iso(t0))
+    body = {**INCIDENT, "tenant_id": customer.tenant_id, "priority": "blocker"}
+    late = opened(api, agent_key, {**body, "reported_at": iso(t0 - 2 * timedelta(hours=1))})
+    met = opened(api, agent_key, {**body, "reported_at": iso(t0)})
+    done(api, agent_key, late, "assign", agent="ana")
+    done(api, agent_key, met, "assign", agent="ana")
+    done(api, agent_key, met, "resolve")
+    dynamodb, table = aws.client("dynamodb"), get_settings().table_name
+    for tid in (late, met):  # as an index not yet caught up shows them
+        dynamodb.update_item(
+            TableName=table,
+            Key={"pk": {"S": f"TICKET#{tid}"}, "sk": {"S": "TICKET"}},
+            UpdateExpression="SET unsettled_key = :k, unsettled_at = :at",
+            ExpressionAttributeValues={
+                ":k": {"S": f"TENANT#{customer.tenant_id}"},
+                ":at": {"N": str(int((t0 - timedelta(hours=1)).timestamp()))},
+            },
+        )
+    later = t0 + timedelta(hours=1)
+    clock.set(iso(later))
+    answer = reports(api, agent_key, customer.tenant_id)
+    assert answer == by_reading(customer.tenant_id, later)
+    assert answer["sla"] == {"blocker": (2, 1, 1)}
