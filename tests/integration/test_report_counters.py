@@ -179,9 +179,22 @@ def test_each_change_writes_only_the_counters_it_moves(
     api: Api, customer: Customer, agent_key: str, clock: RequestClock
 ) -> None:
     """What the counters add per change (docs/performance.md): an update of one
-    item under 1 KB (2 write units in a transaction) per counter that moves."""
+    item under 1 KB (2 write units in a transaction) per counter that moves; and
+    the write units of the keys-only `unsettled` index, as DynamoDB bills them
+    (bench.moto_harness.WriteMeter): 1 to enter or leave, 2 to move."""
+    from bench.moto_harness import WriteMeter, item_size
     from chalicelib import aws
     from chalicelib.settings import get_settings
+    from chalicelib.store.schema import MAIN_TABLE, UNSETTLED_INDEX
+
+    dynamodb, table = aws.client("dynamodb"), get_settings().table_name
+
+    def raw(ticket_id: str) -> dict[str, Any] | None:
+        key = {"pk": {"S": f"TICKET#{ticket_id}"}, "sk": {"S": "TICKET"}}
+        item: dict[str, Any] | None = dynamodb.get_item(
+            TableName=table, Key=key, ConsistentRead=True
+        ).get("Item")
+        return item
 
     clock.set(iso(DAY + timedelta(hours=9)))
     day = DAY.date().isoformat()
@@ -195,13 +208,20 @@ def test_each_change_writes_only_the_counters_it_moves(
     }
     tid = ""
     written: dict[str, list[str]] = {}
+    index_units: dict[str, int] = {}
     for name, change in changes.items():
+        before = raw(tid) if tid else None
         with transactions() as sent:
             if name == "open":
                 tid = opened(api, customer.key, {**INCIDENT, "priority": "blocker"})
             else:
                 change(tid)
         written[name] = counter_updates(sent)
+        meter = WriteMeter(MAIN_TABLE)
+        after = raw(tid)
+        assert after is not None
+        meter.put(before, after, transactional=True)
+        index_units[name] = meter.units[UNSETTLED_INDEX]
     assert written == {
         "open": [f"RSLA#{day}#blocker"],  # tickets + 1
         "comment": [],
@@ -210,14 +230,19 @@ def test_each_change_writes_only_the_counters_it_moves(
         "set_priority": [f"RSLA#{day}#blocker", f"RSLA#{day}#low"],  # a settled ticket moves
         "reopen": [f"RSLA#{day}#low"],  # met - 1
     }
-    dynamodb = aws.client("dynamodb")
+    assert index_units == {
+        "open": 1,  # enters at its first response's due instant
+        "comment": 0,
+        "assign": 2,  # moves on to the resolution's
+        "resolve": 1,  # leaves: nothing runs
+        "set_priority": 0,  # not in it
+        "reopen": 1,  # enters again
+    }
     items = dynamodb.query(
-        TableName=get_settings().table_name,
+        TableName=table,
         KeyConditionExpression="pk = :pk",
         ExpressionAttributeValues={":pk": {"S": f"REPORTS#{customer.tenant_id}"}},
     )["Items"]
-    from bench.moto_harness import item_size
-
     assert items
     assert all(item_size(item) < 1024 for item in items)
 
