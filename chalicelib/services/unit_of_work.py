@@ -215,7 +215,7 @@ class UnitOfWork:
             ticket.last_event = read_last
             raise
         ticket.events.clear()
-        self._new, self._counted = False, counted
+        self._counted = counted
         if self._publish and items:
             self._repo.publish(items, self.now)
         return Committed(done.entries, items)
