@@ -10,6 +10,7 @@ python -m chalicelib.cli [-v] COMMAND [--stack STACK] ...
   list-partners [--tenant-id acme] [--json]
   simulate --policy-file draft.json --from 2026-11-01T00:00:00Z \
       --to 2026-12-01T00:00:00Z [--tenant-id acme] [--json]
+  backfill-report-counts [--tenant-id acme]
 
 Each command prints one JSON line on stdout (the lists: one line per tenant or
 partner, plain or JSON with --json; simulate: the two achievement tables side by side,
@@ -192,6 +193,12 @@ def check(at: datetime) -> dict[str, int]:
     if "ALERTS_TOPIC_ARN" not in os.environ:
         use_alerts_topic()
     return run_check(at)
+
+
+def backfill_report_counts(tenant_id: str | None) -> dict[str, int]:
+    from chalicelib.services.reports import count_existing
+
+    return count_existing(_now(), tenant_id)
 
 
 LIST_PAGE = 100  # items a list command asks for per request
@@ -478,6 +485,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="end", required=True, help="an RFC 3339 instant")
     p.add_argument("--tenant-id", help="one customer only")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
+    p = command(
+        "backfill-report-counts",
+        "Put the tickets written before the report counters into them",
+        "Run once after the deploy that adds the counters (docs/deploy.md); safe to run\n"
+        'again. Prints {"tenants", "tickets_counted", "unreadable"}.',
+    )
+    p.add_argument("--tenant-id", help="one customer only")
     return top
 
 
@@ -513,6 +527,9 @@ def run(args: argparse.Namespace) -> Any:
         use_stack(args.stack)
         answer = simulate(doc, start, end, args.tenant_id)
         return answer if args.json else Text(achievement_tables(answer))
+    if args.command == "backfill-report-counts":
+        use_stack(args.stack)
+        return backfill_report_counts(args.tenant_id)
     at = _instant("--at", args.at)
     use_stack(args.stack)
     return check(at)

@@ -41,6 +41,12 @@ class Conflict(SlaguardError):
     code = "conflict"
 
 
+class Collision(Conflict):
+    """A transaction cancelled only because another one was writing one of its items
+    at that instant (a report counter several tickets share): no condition failed,
+    so the same write may be sent again (`unit_of_work.retrying`)."""
+
+
 class PayloadTooLarge(SlaguardError):
     status = 413
     code = "payload_too_large"

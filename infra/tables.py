@@ -22,6 +22,7 @@ WARM_INDEXES = (
     schema.TICKETS_BY_STATUS_INDEX,
     schema.TICKETS_BY_PRIORITY_INDEX,
     schema.TICKETS_BREACHED_INDEX,
+    schema.UNSETTLED_INDEX,  # a breach takes its ticket out
 )
 
 

@@ -489,6 +489,13 @@ class ReportRow:
         elif charge.status == "waived":
             self.tickets_waived += 1
 
+    def merge(self, other: ReportRow) -> None:
+        """Another row's sums (a day's counters) added to this one."""
+        self.tickets_charged += other.tickets_charged
+        self.tickets_waived += other.tickets_waived
+        self.minutes += other.minutes
+        self.amount_due += other.amount_due
+
     def item(self) -> dict[str, Any]:
         return {
             "tenant_id": self.tenant_id,
@@ -501,13 +508,18 @@ class ReportRow:
 
 
 def report_rows(
-    tenant_id: str, default_currency: str | None, charges: Iterable[Charge]
+    tenant_id: str, default_currency: str | None, charges: Iterable[Charge | ReportRow]
 ) -> list[ReportRow]:
     """A tenant's report rows, one per currency seen (a billing tenant with no
-    charge yet gets a row of zeros in its own currency)."""
+    charge yet gets a row of zeros in its own currency): each charge added, each
+    row (sums of charges, a day's report counters) merged."""
     rows: dict[str, ReportRow] = {}
     if default_currency is not None:
         rows[default_currency] = ReportRow(tenant_id, default_currency)
-    for charge in charges:
-        rows.setdefault(charge.currency, ReportRow(tenant_id, charge.currency)).add(charge)
+    for part in charges:
+        row = rows.setdefault(part.currency, ReportRow(tenant_id, part.currency))
+        if isinstance(part, ReportRow):
+            row.merge(part)
+        else:
+            row.add(part)
     return list(rows.values())

@@ -371,9 +371,7 @@ def view(target: Target, clock: Clock, now: datetime) -> dict[str, Any]:
     breached_at = target.breached_at
     if breached_at is None and target.state == "running" and elapsed >= target.target_seconds:
         breached_at = due_at
-    state: str = target.state
-    if target.state != "cancelled" and breached_at is not None:
-        state = "breached"
+    state = shown_state(target, breached_at)
     return {
         "metric": target.metric,
         "clock": target.clock,
@@ -386,6 +384,15 @@ def view(target: Target, clock: Clock, now: datetime) -> dict[str, Any]:
         "met_at": _fmt(target.met_at),
         "breached_at": _fmt(breached_at),
     }
+
+
+def shown_state(target: Target, breached_at: datetime | None) -> str:
+    """A target's `state` given its breach instant (`view`'s precedence: cancelled,
+    then breached, then the stored state); with `target.breached_at`, the state
+    its stored item alone shows (the report counters, `domain.report_counts`)."""
+    if target.state != "cancelled" and breached_at is not None:
+        return "breached"
+    return target.state
 
 
 def due_instant(target: Target, clock: Clock) -> datetime | None:

@@ -127,6 +127,9 @@ class Ticket:
     version: int | None = None  # the store's optimistic lock
     # The id of its newest history event, as read (the store orders new ones after it).
     last_event: str | None = None
+    # Whether the store's report counters hold it as read (every commit since the
+    # counters exist; older tickets until `cli backfill-report-counts` commits them).
+    counted: bool = False
     # What happened since it was read (or opened), in order: the unit of work commits
     # these as history entries and alerts, then clears them.
     events: list[ev.Event] = field(default_factory=list, compare=False, repr=False)

@@ -9,9 +9,11 @@
     unit_of_work.run(attempt, now, actor)
 
 `commit` turns the events the aggregate recorded (`chalicelib.services.records`)
-into history entries and outbox alerts and writes them with the ticket and any
-extra items (a partner's link and delivery) in ONE transaction conditioned on the
-version the ticket was read at (optimistic locking), then publishes the alerts.
+into history entries and outbox alerts and writes them with the ticket, any
+extra items (a partner's link and delivery) and what the change moves in the
+report counters (`domain.report_counts`: the ticket as read against as written)
+in ONE transaction conditioned on the version the ticket was read at (optimistic
+locking), then publishes the alerts. A retry reads again, so it counts again.
 A writer that lost the race gets Conflict; `run` reads, decides and commits again
 by the one retry policy. The API routes, the partner webhooks, the breach checker
 and the E9 jobs all change tickets this way.
@@ -30,9 +32,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
+from chalicelib.domain import report_counts
 from chalicelib.domain.instants import format_instant
 from chalicelib.domain.ticket import Ticket
-from chalicelib.errors import Conflict
+from chalicelib.errors import Collision, Conflict
 from chalicelib.services.auth import Caller
 from chalicelib.services.lookups import Lookups
 from chalicelib.services.outbox import claim_until, publish_items
@@ -66,6 +69,7 @@ class TicketRepository(Protocol):
         *,
         new: bool,
         extra: Sequence[store.TxItem],
+        counts: report_counts.Counts,
     ) -> None:
         """All or nothing; Conflict when the ticket moved on or a condition failed."""
 
@@ -89,8 +93,9 @@ class DynamoTickets:
         *,
         new: bool,
         extra: Sequence[store.TxItem],
+        counts: report_counts.Counts,
     ) -> None:
-        store.write(ticket, entries, alerts, new=new, extra=extra)
+        store.write(ticket, entries, alerts, new=new, extra=extra, counts=counts)
 
     def publish(self, alerts: Sequence[OutboxItem], now: datetime) -> None:
         publish_items(alerts, now)
@@ -153,6 +158,7 @@ class UnitOfWork:
         self._ticket: Ticket | None = None
         self._new = False
         self._extra: list[store.TxItem] = []
+        self._counted: report_counts.Counts = {}  # the ticket's counters as read
 
     def get(self, ticket_id: str) -> Ticket | None:
         """The ticket as stored now (a consistent read), tracked for `commit`."""
@@ -164,10 +170,11 @@ class UnitOfWork:
     def track(self, ticket: Ticket) -> None:
         """Commit this ticket, as read elsewhere (a batch read) at its version."""
         self._ticket, self._new = ticket, False
+        self._counted = report_counts.counts(ticket) if ticket.counted else {}
 
     def add(self, ticket: Ticket) -> None:
         """A new ticket (`Ticket.open`): the commit fails if its id exists."""
-        self._ticket, self._new = ticket, True
+        self._ticket, self._new, self._counted = ticket, True, {}
 
     def also(self, *items: store.TxItem) -> None:
         """Items of other stores written in the same transaction (a partner's link
@@ -185,16 +192,30 @@ class UnitOfWork:
         read_last = ticket.last_event
         done = records(ticket, ticket.events, self.actor, self.now, context=self.context)
         stamp, claim = format_instant(self.now), claim_until()
+        counted = report_counts.counts(ticket)
+        moved = report_counts.delta(self._counted, counted)
         items = [
             outbox.new_item(ticket.id, m["id"].split(":", 1)[1], m, stamp, claim)
             for m in done.alerts
         ]
+
+        written: Ticket = ticket
+
+        def write() -> None:
+            self._repo.write(
+                written, done.entries, items, new=self._new, extra=self._extra, counts=moved
+            )
+
         try:
-            self._repo.write(ticket, done.entries, items, new=self._new, extra=self._extra)
+            if self._new:  # no read to redo (`run` retries a change): the same write again
+                retrying(write, on=Collision)  # when it met another on a shared counter
+            else:
+                write()
         except Conflict:
             ticket.last_event = read_last
             raise
         ticket.events.clear()
+        self._counted = counted
         if self._publish and items:
             self._repo.publish(items, self.now)
         return Committed(done.entries, items)
@@ -236,13 +257,15 @@ def start(
     return UnitOfWork(repo, now, actor, lookups=lookups, context=context, publish=publish)
 
 
-def retrying(attempt: Callable[[], T], *, deadline: float | None = None) -> T:
+def retrying(
+    attempt: Callable[[], T], *, deadline: float | None = None, on: type[Conflict] = Conflict
+) -> T:
     """The retry policy itself (`run` uses it; so does a caller whose attempt
-    commits something other than a ticket)."""
+    commits something other than a ticket), on a Conflict of kind `on`."""
     for number in range(1, MAX_ATTEMPTS + 1):
         try:
             return attempt()
-        except Conflict:
+        except on:
             wait = random.uniform(0, BACKOFF_SECONDS * 2**number)  # noqa: S311 (jitter only)
             if number == MAX_ATTEMPTS or (
                 deadline is not None and time.monotonic() + wait > deadline

@@ -8,15 +8,18 @@ so a metaclass with properties makes the table name follow the environment
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from pynamodb.attributes import (
+    Attribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
     VersionAttribute,
 )
+from pynamodb.constants import NUMBER
 from pynamodb.indexes import (
     AllProjection,
     GlobalSecondaryIndex,
@@ -254,6 +257,15 @@ class QueueByTenantIndex(GlobalSecondaryIndex["TicketItem"]):
     queue_sk = UnicodeAttribute(range_key=True)
 
 
+class UnsettledIndex(GlobalSecondaryIndex["TicketItem"]):
+    class Meta(_IndexMeta):
+        index_name = schema.UNSETTLED_INDEX
+        projection = KeysOnlyProjection()
+
+    unsettled_key = UnicodeAttribute(hash_key=True)
+    unsettled_at = NumberAttribute(range_key=True)
+
+
 class TicketItem(Model):
     class Meta(_TableMeta):
         pass
@@ -300,6 +312,12 @@ class TicketItem(Model):
     queue_shard = UnicodeAttribute(null=True)
     queue_tenant = UnicodeAttribute(null=True)
     queue_sk = UnicodeAttribute(null=True)
+    # The reports' unsettled index (sparse, store.report_counts): TENANT#<t> and the
+    # epoch second it is due at, only while its record does not judge it breached
+    # and a target without a recorded breach runs.
+    unsettled_key = UnicodeAttribute(null=True)
+    unsettled_at = NumberAttribute(null=True)
+    counted = NumberAttribute(null=True)  # 1: the report counters hold it
     last_event = UnicodeAttribute(null=True)  # the newest EVENT#<id> of its partition
     version = VersionAttribute()
 
@@ -316,6 +334,7 @@ class TicketItem(Model):
     legacy_by_status = LegacyByStatusIndex()
     legacy_by_priority = LegacyByPriorityIndex()
     legacy_breached = LegacyBreachedIndex()
+    unsettled = UnsettledIndex()
 
     @staticmethod
     def key(ticket_id: str) -> str:
@@ -566,3 +585,36 @@ class DeliveryItem(Model):
     event = UnicodeAttribute()
     received_at = UnicodeAttribute()
     expires_at = NumberAttribute()
+
+
+class DecimalAttribute(Attribute[Decimal]):
+    """A DynamoDB number read and written as an exact `Decimal` (NumberAttribute
+    goes through float)."""
+
+    attr_type = NUMBER
+
+    def serialize(self, value: Decimal) -> str:
+        return str(value)
+
+    def deserialize(self, value: str) -> Decimal:
+        return Decimal(value)
+
+
+class ReportCountItem(Model):
+    """A tenant's report counters of one UTC day (store.report_counts): per
+    priority (sk RSLA#<day>#<priority>#<shard>) or per currency (sk
+    RCHARGES#<day>#<currency>#<shard>), each field a sum kept by ADD."""
+
+    class Meta(_TableMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)  # REPORTS#<tenant>
+    sk = UnicodeAttribute(range_key=True)
+    tickets = NumberAttribute(null=True)
+    met = NumberAttribute(null=True)
+    breached = NumberAttribute(null=True)
+    charges = NumberAttribute(null=True)  # tickets with a charge in that currency
+    charged = NumberAttribute(null=True)
+    waived = NumberAttribute(null=True)
+    minutes = NumberAttribute(null=True)
+    amount_due = DecimalAttribute(null=True)

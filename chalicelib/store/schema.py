@@ -27,6 +27,7 @@ TICKETS_BY_TENANT_INDEX = "tickets_by_tenant"
 TICKETS_BY_STATUS_INDEX = "tickets_by_status"
 TICKETS_BY_PRIORITY_INDEX = "tickets_by_priority"
 TICKETS_BREACHED_INDEX = "tickets_breached"
+UNSETTLED_INDEX = "unsettled"
 
 
 def _s(name: str) -> dict[str, str]:
@@ -71,6 +72,8 @@ MAIN_TABLE: dict[str, Any] = {
         _s("queue_shard"),
         _s("queue_tenant"),
         _s("queue_sk"),
+        _s("unsettled_key"),
+        _n("unsettled_at"),
     ],
     "KeySchema": _key("pk", "sk"),
     "GlobalSecondaryIndexes": [
@@ -170,6 +173,16 @@ MAIN_TABLE: dict[str, Any] = {
         {
             "IndexName": QUEUE_BY_TENANT_INDEX,
             "KeySchema": _key("queue_tenant", "queue_sk"),
+            "Projection": {"ProjectionType": "KEYS_ONLY"},
+        },
+        # Sparse: the reports' tickets whose record does not judge them breached while
+        # a target without a recorded breach runs (`TENANT#<t>`), by the epoch second
+        # that target is due at (domain.report_counts.unsettled_due): a report reads
+        # those already due (the items: the index is a hint). Keys only: a change
+        # that does not move that instant writes nothing here.
+        {
+            "IndexName": UNSETTLED_INDEX,
+            "KeySchema": _key("unsettled_key", "unsettled_at"),
             "Projection": {"ProjectionType": "KEYS_ONLY"},
         },
         # Sparse: only outbox items not yet published.

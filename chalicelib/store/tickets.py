@@ -23,13 +23,14 @@ from pynamodb.transactions import TransactWrite
 from ulid import ULID
 
 from chalicelib import aws
-from chalicelib.domain import charges
+from chalicelib.domain import charges, report_counts
 from chalicelib.domain.calendar import CalendarSpec
 from chalicelib.domain.instants import format_instant, parse_instant
 from chalicelib.domain.sla import Target
 from chalicelib.domain.ticket import SlaState, Ticket
-from chalicelib.errors import BadRequest, Conflict, TicketUnreadable
+from chalicelib.errors import BadRequest, Collision, Conflict, TicketUnreadable
 from chalicelib.settings import get_settings
+from chalicelib.store import report_counts as report_store
 from chalicelib.store.models import EventItem, OutboxItem, TicketItem, plain
 from chalicelib.store.pages import decode_cursor, invalid_cursor, key_cursor, raw_cursor
 
@@ -161,6 +162,7 @@ def to_item(t: Ticket) -> TicketItem:
     stored: dict[str, Any] = {name: getattr(t, name) for name in _AS_IS}
     stored.update({name: format_instant(getattr(t, name)) for name in _INSTANTS})
     due = t.next_due()
+    unsettled = report_counts.unsettled_due(t)
     item = TicketItem(
         TicketItem.key(t.id),
         TICKET_SK,
@@ -178,6 +180,9 @@ def to_item(t: Ticket) -> TicketItem:
         priority_key=f"TENANT#{t.tenant_id}#PRIORITY#{t.priority}",
         breached_key=f"TENANT#{t.tenant_id}" if t.breach_recorded() else None,
         reported_sk=f"{format_instant(t.reported_at)}#{t.id}",
+        unsettled_key=f"TENANT#{t.tenant_id}" if unsettled is not None else None,
+        unsettled_at=int(unsettled.timestamp()) if unsettled is not None else None,
+        counted=1,
         last_event=t.last_event,
         **queue_keys(t),
         **stored,
@@ -198,6 +203,7 @@ def from_item(item: TicketItem) -> Ticket:
         sla=_sla_state(plain(item.sla)),
         version=item.version,
         last_event=item.last_event,
+        counted=item.counted is not None,
         **stored,
     )
 
@@ -298,13 +304,16 @@ def write(
     *,
     new: bool = False,
     extra: Sequence[TxItem] = (),
+    counts: report_counts.Counts | None = None,
 ) -> None:
     """Store a ticket, its new history entries (already `stamp`ed), the alerts it
-    raised and the `extra` items, all or nothing. A new ticket must not exist; a
+    raised, the `extra` items and what its change adds to the report counters
+    (`counts`, `store.report_counts`), all or nothing. A new ticket must not exist; a
     changed one must still be at the `version` it was read at; an alert must not
     have been written before (the outbox's exactly-once point); each extra item's
     condition must hold. Any of those failing is a Conflict."""
     item = to_item(ticket)
+    counters = report_store.updates(ticket.id, ticket.tenant_id, counts or {})
     # No ClientRequestToken of ours: botocore fills one in per call (the model marks
     # it an idempotency token), the same across its own retries of that call, so a
     # retry of a transaction whose answer was lost is acknowledged by DynamoDB, not
@@ -321,16 +330,21 @@ def write(
                 tx.save(alert, condition=OutboxItem.pk.does_not_exist())
             for model, condition in extra:
                 tx.save(model, condition=condition)
+            for counter, actions in counters:
+                tx.update(counter, actions)
     except TransactWriteError as e:
         # a lost race (a condition, a concurrent transaction); a throttled one is
         # not: it goes up as it is (aws.throttled: the API's 503, the checker's
         # "left due for the next run")
         if e.cause_response_code == "TransactionCanceledException" and not aws.throttled(e):
-            raise Conflict(
+            reasons = {r.code for r in e.cancellation_reasons if r is not None} - {"None"}
+            kind = Collision if reasons == {"TransactionConflict"} else Conflict
+            raise kind(
                 "the ticket changed while this request ran; retry", code="concurrent_update"
             ) from e
         raise
     ticket.version = item.version
+    ticket.counted = True
 
 
 def get(ticket_id: str) -> Ticket | None:

@@ -12,8 +12,9 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.policy import Policy
+from chalicelib.domain.report_counts import Counts
 from chalicelib.domain.ticket import Ticket
-from chalicelib.errors import Conflict
+from chalicelib.errors import Collision, Conflict
 from chalicelib.services.lookups import Lookups
 from chalicelib.store.models import OutboxItem, plain
 from chalicelib.store.tickets import TxItem
@@ -40,7 +41,9 @@ class InMemoryTickets:
         self.outbox: dict[str, dict[str, Any]] = {}
         self.published: list[dict[str, Any]] = []
         self.extra: list[TxItem] = []
+        self.counts: list[Counts] = []  # what each write moved in the report counters
         self.races = 0  # the next writes that lose a race (another writer got there first)
+        self.collisions = 0  # the next writes that meet another on a shared item (Collision)
         self.writes = 0
         self.publish_fails = False
 
@@ -58,8 +61,12 @@ class InMemoryTickets:
         *,
         new: bool,
         extra: Sequence[TxItem],
+        counts: Counts | None = None,
     ) -> None:
         stored = self.tickets.get(ticket.id)
+        if self.collisions:
+            self.collisions -= 1
+            raise Collision("another transaction held a counter", code="concurrent_update")
         if self.races:
             self.races -= 1
             raise Conflict("another writer won", code="concurrent_update")
@@ -71,6 +78,7 @@ class InMemoryTickets:
             raise Conflict("alert already written", code="concurrent_update")
         self.writes += 1
         ticket.version = (ticket.version or 0) + 1
+        ticket.counted = True
         kept = copy.deepcopy(ticket)
         kept.events.clear()
         self.tickets[ticket.id] = kept
@@ -78,6 +86,7 @@ class InMemoryTickets:
         for alert in alerts:
             self.outbox[alert.alert_id] = plain(alert.message)
         self.extra.extend(extra)
+        self.counts.append(counts or {})
 
     def publish(self, alerts: Sequence[OutboxItem], now: datetime) -> None:
         if not self.publish_fails:

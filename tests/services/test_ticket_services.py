@@ -121,6 +121,38 @@ def test_a_race_lost_every_time_is_a_conflict_and_changes_nothing(
     assert repo.types(tid) == ["created"]
 
 
+def test_an_opening_that_met_another_write_on_a_counter_is_sent_again(
+    repo: InMemoryTickets, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Openings for one tenant and priority share a report counter item: one that
+    DynamoDB cancelled only for that (no condition failed) is written as it was."""
+    monkeypatch.setattr(unit_of_work, "BACKOFF_SECONDS", 0.0)
+    repo.collisions = 2
+    tid = open_ticket("acme")
+    assert repo.types(tid) == ["created"]
+    assert repo.writes == 1
+    (counted,) = repo.counts
+    assert list(counted.values()) == [{"tickets": 1}]
+
+
+def test_an_opening_whose_condition_failed_is_not_sent_again(repo: InMemoryTickets) -> None:
+    repo.races = 1  # e.g. the id exists, or a partner's link was written meanwhile
+    with pytest.raises(Conflict):
+        open_ticket("acme")
+    assert (repo.races, repo.writes) == (0, 0)
+
+
+def test_a_change_retried_after_a_lost_race_counts_once(
+    repo: InMemoryTickets, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(unit_of_work, "BACKOFF_SECONDS", 0.0)
+    tid = open_ticket("acme")
+    action(AGENT, tid, MON_10 + timedelta(minutes=5), "assign", agent="ana")
+    repo.races = 2
+    action(AGENT, tid, MON_10 + timedelta(minutes=50), "resolve")
+    assert [list(moved.values()) for moved in repo.counts] == [[{"tickets": 1}], [], [{"met": 1}]]
+
+
 def test_a_refused_action_records_nothing(repo: InMemoryTickets) -> None:
     tid = open_ticket("acme")
     with pytest.raises(ActionRefused):
