@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from chalicelib.store import tickets as store
 from chalicelib.store.models import TicketItem
 from tests.integration.helpers import INCIDENT, Api, Customer, done
@@ -47,3 +49,35 @@ def test_a_ticket_reads_back_as_the_aggregate_it_was(api: Api, customer: Custome
     assert again == ticket
     assert [t.metric for t in ticket.sla.targets] == ["first_response", "resolution"]
     assert ticket.sla.calendar.timezone == "America/Argentina/Buenos_Aires"
+
+
+def test_the_raw_item_is_what_pynamodbs_model_of_it_writes(api: Api, customer: Customer) -> None:
+    """The store writes and reads the ticket's item as DynamoDB JSON without a
+    PynamoDB model (`to_raw`, `from_raw`): the model, given that item, serializes
+    it to the very same item, values of every kind in its maps included."""
+    status, opened = api.post("/tickets", customer.key, INCIDENT)
+    assert status == 201, opened
+    ticket = store.get(opened["id"])
+    assert ticket is not None
+    ticket.fields = {
+        "empty": "",
+        "none": None,
+        "flag": False,
+        "ratio": 1.5,
+        "big": 10**20,
+        "list": [1, "a", None, {"deep": [True, {}]}],
+        "map": {},
+    }
+    raw = store.to_raw(ticket)
+    assert TicketItem.from_raw_data(raw).serialize() == raw
+    assert store.from_raw(raw) == ticket
+
+
+def test_a_ticket_missing_a_required_attribute_is_not_written(api: Api, customer: Customer) -> None:
+    status, opened = api.post("/tickets", customer.key, INCIDENT)
+    assert status == 201, opened
+    ticket = store.get(opened["id"])
+    assert ticket is not None
+    ticket.title = None  # type: ignore[assignment]
+    with pytest.raises(ValueError, match="title"):
+        store.to_raw(ticket)
