@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import secrets
+import weakref
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from pynamodb.connection import Connection
+from pynamodb.connection import Connection, TableConnection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
@@ -303,6 +304,42 @@ def _connection() -> Connection:
     return TicketItem._get_connection().connection
 
 
+def _reading() -> TableConnection:
+    """The tickets' connection, its client handing the items of GetItem and
+    BatchGetItem over as their raw DynamoDB JSON (`_items_unparsed`)."""
+    connection = TicketItem._get_connection()
+    client = connection.connection.client
+    if client not in _UNPARSED:
+        for operation in ("GetItem", "BatchGetItem"):
+            client.meta.events.register_first(
+                f"before-parse.dynamodb.{operation}",
+                _items_unparsed,
+                unique_id=f"slaguard-unparsed-{operation}",
+            )
+        _UNPARSED.add(client)
+    return connection
+
+
+_UNPARSED: weakref.WeakSet[Any] = weakref.WeakSet()  # the clients `_reading` set up
+
+
+def _items_unparsed(
+    response_dict: dict[str, Any], customized_response_dict: dict[str, Any], **_: Any
+) -> None:
+    """botocore's `before-parse` hook: the items of a successful read skip its
+    parser, which walks every value's shape (half the checker's read of a
+    ticket), and are the response's JSON as it came, already the form botocore
+    parses them to for every type the store writes (no binary values: a B would
+    stay base64 text, and `from_raw` does not read one)."""
+    if response_dict["status_code"] != 200:
+        return
+    body = json.loads(response_dict["body"])
+    taken = {key: body.pop(key) for key in ("Item", "Responses") if key in body}
+    if taken:
+        customized_response_dict.update(taken)
+        response_dict["body"] = json.dumps(body).encode()
+
+
 # An item another store adds to a ticket's transaction, with its condition (a
 # partner link and a handled delivery, `store.partners`).
 TxItem = tuple[Model, Condition | None]
@@ -384,7 +421,7 @@ def get(ticket_id: str) -> Ticket | None:
     """The ticket (consistent read), None when it does not exist; TicketUnreadable
     (logged with its key) when its item is not the shape we write."""
     key = TicketItem.key(ticket_id)
-    raw = TicketItem._get_connection().get_item(key, TICKET_SK, consistent_read=True).get("Item")
+    raw = _reading().get_item(key, TICKET_SK, consistent_read=True).get("Item")
     if raw is None:
         return None
     try:
@@ -587,7 +624,7 @@ BATCH_GET_KEYS = 100  # DynamoDB's BatchGetItem limit
 def get_many(ticket_ids: list[str]) -> dict[str, Ticket]:
     """The tickets of these ids that exist and are readable, by id (consistent
     BatchGetItem, 100 keys a call, unprocessed keys asked again)."""
-    connection = TicketItem._get_connection()
+    connection = _reading()
     table = TicketItem.Meta.table_name
     wanted = [
         {"pk": {"S": TicketItem.key(t)}, "sk": {"S": TICKET_SK}} for t in dict.fromkeys(ticket_ids)

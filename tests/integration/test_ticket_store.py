@@ -81,3 +81,37 @@ def test_a_ticket_missing_a_required_attribute_is_not_written(api: Api, customer
     ticket.title = None  # type: ignore[assignment]
     with pytest.raises(ValueError, match="title"):
         store.to_raw(ticket)
+
+
+def test_ticket_reads_hand_over_the_items_as_botocore_would_parse_them() -> None:
+    """GetItem and BatchGetItem of the tickets' client skip botocore's parser for
+    the items (`_items_unparsed`): what they hand over is what the parser gives,
+    for every type of value the store writes."""
+    from chalicelib import aws
+    from chalicelib.settings import get_settings
+
+    table = get_settings().table_name
+    key = {"pk": {"S": "TICKET#tkt_unparsed"}, "sk": {"S": store.TICKET_SK}}
+    item = {
+        **key,
+        "title": {"S": 'ünïcode \u2028 "quoted"'},
+        "n": {"N": "-12.50"},
+        "big": {"N": "100000000000000000000"},
+        "flag": {"BOOL": False},
+        "none": {"NULL": True},
+        "tags": {"SS": ["a", "b"]},
+        "nums": {"NS": ["1", "2.5"]},
+        "sla": {"M": {"targets": {"L": [{"M": {"at": {"S": "x"}, "ok": {"BOOL": True}}}]}}},
+        "empty": {"M": {}},
+    }
+    plain_client = aws.client("dynamodb")
+    plain_client.put_item(TableName=table, Item=item)
+    parsed = plain_client.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
+    connection = store._reading()
+    raw = connection.get_item(key["pk"]["S"], store.TICKET_SK, consistent_read=True)["Item"]
+    batch = connection.batch_get_item([key], consistent_read=True)  # type: ignore[list-item]
+    assert raw == parsed
+    assert batch["Responses"][table] == [parsed]
+    assert batch["UnprocessedKeys"] == {}
+    missing = connection.get_item("TICKET#tkt_none", store.TICKET_SK, consistent_read=True)
+    assert "Item" not in missing
