@@ -46,8 +46,10 @@ import gc
 import io
 import math
 import os
+import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -71,6 +73,7 @@ class Case:
     product_cpu: float  # seconds
     aws_cpu: float
     meter_cpu: float  # the harness's counting and write metering (AwsModel)
+    collector: Collector  # the cyclic garbage collector's runs, in every thread
     wall: float
     write_units: Counter[str]  # the main table's and each index's (WriteMeter)
 
@@ -90,6 +93,30 @@ class Case:
         cpu = (self.product_cpu + self.aws_cpu + self.meter_cpu) / max(self.alerts, 1)
         waits = self.alerts / self.workers * self.calls_per_alert * self.latency / self.threads
         return max(self.alerts * cpu, waits)
+
+
+class Collector:
+    """CPU the garbage collector spends, per generation, in whatever thread it
+    runs (`gc.callbacks`): a full collection (generation 2) walks every object
+    not frozen, moto's items written during the run included."""
+
+    def __init__(self) -> None:
+        self.seconds: Counter[int] = Counter()
+        self._started = threading.local()
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started.at = time.thread_time()
+        else:
+            self.seconds[info["generation"]] += time.thread_time() - self._started.at
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[Collector]:
+        gc.callbacks.append(self)
+        try:
+            yield self
+        finally:
+            gc.callbacks.remove(self)
 
 
 @dataclass(frozen=True)
@@ -146,7 +173,14 @@ def run_case(
             if profiles is not None
             else contextlib.nullcontext()
         )
-        with quiet, model.installed() as aws, profiled, ThreadPoolExecutor(workers) as lambdas:
+        collector = Collector()
+        with (
+            quiet,
+            model.installed() as aws,
+            profiled,
+            collector.installed(),
+            ThreadPoolExecutor(workers) as lambdas,
+        ):
             cpu, wall = time.process_time(), time.perf_counter()
             deadline = checker.Deadline(None, 3600)
             results = list(lambdas.map(lambda task: checker.work(task, deadline), tasks))
@@ -163,6 +197,7 @@ def run_case(
         cpu - aws.aws_cpu - aws.meter_cpu,
         aws.aws_cpu,
         aws.meter_cpu,
+        collector,
         wall,
         aws.write_units,
     )
@@ -180,6 +215,14 @@ def report(case: Case) -> None:
         f"had {(case.product_cpu + case.aws_cpu + case.meter_cpu) / case.wall:.0%} of a "
         f"core, load average "
         f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
+    )
+    collected = {
+        g: s / max(case.alerts, 1) * 1000 for g, s in sorted(case.collector.seconds.items())
+    }
+    print(
+        f"          the garbage collector, in every thread: "
+        f"{sum(collected.values()):.2f} ms/alert, of it full collections "
+        f"{collected.get(2, 0.0):.2f} (they walk moto's stored items too)"
     )
     print(f"          calls per alert by operation: {by_op}")
     units = {k: round(v, 2) for k, v in case.units_per_alert().items()}
