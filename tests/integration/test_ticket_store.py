@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from chalicelib.store import tickets as store
-from chalicelib.store.models import TicketItem
+from chalicelib.store.models import EventItem, TicketItem
 from tests.integration.helpers import INCIDENT, Api, Customer, done
 
 
@@ -71,6 +71,15 @@ def test_the_raw_item_is_what_pynamodbs_model_of_it_writes(api: Api, customer: C
     raw = store.to_raw(ticket)
     assert TicketItem.from_raw_data(raw).serialize() == raw
     assert store.from_raw(raw) == ticket
+    entry = {
+        "id": "01JX0000000000000000000000",
+        "at": "2026-12-06T20:00:00Z",
+        "type": "comment",
+        "actor": {"role": "agent", "key_id": "key_1", "partner_id": None},
+        "data": {"body": "", "public": True, "n": 2.5, "list": [None, "x"]},
+    }
+    event = store.event_raw(ticket.id, entry)
+    assert EventItem.from_raw_data(event).serialize() == event
 
 
 def test_a_ticket_missing_a_required_attribute_is_not_written(api: Api, customer: Customer) -> None:
