@@ -63,8 +63,8 @@ def _stage() -> str:
 
 def table_name() -> str:
     """The main table's name alone: PynamoDB asks for it several times per call
-    (`store.models`), where building every setting (`get_settings`, some 20 us)
-    would be a tenth of the breach checker's CPU per alert."""
+    (`store.models`), 13 times per alert in the breach checker, where building
+    every setting (`get_settings`, ~20 us) cost 0.25 ms of CPU per alert."""
     name = os.environ.get("TABLE_NAME")
     return name if name is not None else f"slaguard-{_stage()}"
 
