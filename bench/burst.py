@@ -11,8 +11,12 @@ Per size (default 2,000 and 10,000 due), two cases run the product's own worker
 (`checker.plan` + `checker.work`, what each `checker_worker` Lambda runs):
 1 worker (every shard), and N workers started together (threads standing in
 for N Lambdas). Each prints: alerts, AWS calls per alert (by operation), the
-product's own CPU time per alert (process CPU minus moto's: AWS time excluded),
-and wall time.
+product's own CPU time per alert (process CPU minus moto's and minus the write
+meter's, each timed in its own span: AWS's and the harness's time excluded), the
+garbage collector's share, and wall time. A separate pass of the 1-worker case
+under cProfile (`bench.cpu_split`, `--profile-size`) prints how the product's CPU
+splits by owner (slaguard, botocore, PynamoDB, ...), in shares: the profiler
+multiplies the CPU by 3-5, unevenly.
 
 The extrapolation to 100,000 alerts uses only those measured figures:
 
@@ -36,6 +40,7 @@ then grows by 60 s per extra run. The same model with moto's CPU added, all in
 one GIL, predicts this machine's wall time, printed next to the measured one.
 
     python -m bench.burst [--sizes 2000 10000] [--workers 32] [--latency 10]
+                          [--profile-size N (default: the first size; 0: no split)]
 """
 
 from __future__ import annotations
