@@ -11,8 +11,12 @@ Per size (default 2,000 and 10,000 due), two cases run the product's own worker
 (`checker.plan` + `checker.work`, what each `checker_worker` Lambda runs):
 1 worker (every shard), and N workers started together (threads standing in
 for N Lambdas). Each prints: alerts, AWS calls per alert (by operation), the
-product's own CPU time per alert (process CPU minus moto's: AWS time excluded),
-and wall time.
+product's own CPU time per alert (process CPU minus moto's and minus the write
+meter's, each timed in its own span: AWS's and the harness's time excluded), the
+garbage collector's share, and wall time. A separate pass of the 1-worker case
+under cProfile (`bench.cpu_split`, `--profile-size`) prints how the product's CPU
+splits by owner (slaguard, botocore, PynamoDB, ...), in shares: the profiler
+multiplies the CPU by 3-5, unevenly.
 
 The extrapolation to 100,000 alerts uses only those measured figures:
 
@@ -36,6 +40,7 @@ then grows by 60 s per extra run. The same model with moto's CPU added, all in
 one GIL, predicts this machine's wall time, printed next to the measured one.
 
     python -m bench.burst [--sizes 2000 10000] [--workers 32] [--latency 10]
+                          [--profile-size N (default: the first size; 0: no split)]
 """
 
 from __future__ import annotations
@@ -46,13 +51,15 @@ import gc
 import io
 import math
 import os
+import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bench import moto_harness
+from bench import cpu_split, moto_harness
 
 BURST = 100_000
 GOAL_SECONDS = 60.0
@@ -70,6 +77,8 @@ class Case:
     calls: Counter[str]
     product_cpu: float  # seconds
     aws_cpu: float
+    meter_cpu: float  # the harness's counting and write metering (AwsModel)
+    collector: Collector  # the cyclic garbage collector's runs, in every thread
     wall: float
     write_units: Counter[str]  # the main table's and each index's (WriteMeter)
     ticket_bytes: int  # a due ticket's item as DynamoDB sizes it, before its alert
@@ -87,9 +96,33 @@ class Case:
 
     def here(self) -> float:
         """The model on this machine: moto's CPU too, and one GIL for every worker."""
-        cpu = (self.product_cpu + self.aws_cpu) / max(self.alerts, 1)
+        cpu = (self.product_cpu + self.aws_cpu + self.meter_cpu) / max(self.alerts, 1)
         waits = self.alerts / self.workers * self.calls_per_alert * self.latency / self.threads
         return max(self.alerts * cpu, waits)
+
+
+class Collector:
+    """CPU the garbage collector spends, per generation, in whatever thread it
+    runs (`gc.callbacks`): a full collection (generation 2) walks every object
+    not frozen, moto's items written during the run included."""
+
+    def __init__(self) -> None:
+        self.seconds: Counter[int] = Counter()
+        self._started = threading.local()
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started.at = time.thread_time()
+        else:
+            self.seconds[info["generation"]] += time.thread_time() - self._started.at
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[Collector]:
+        gc.callbacks.append(self)
+        try:
+            yield self
+        finally:
+            gc.callbacks.remove(self)
 
 
 @dataclass(frozen=True)
@@ -112,8 +145,12 @@ class Model:
         return START_SECONDS + work + extra_runs * (60.0 - WORKER_SECONDS)
 
 
-def run_case(due: int, workers: int, latency_ms: float) -> Case:
+def run_case(
+    due: int, workers: int, latency_ms: float, profiles: cpu_split.ThreadProfiles | None = None
+) -> Case:
+    """One case; with `profiles`, every thread it starts is profiled (`cpu_split`)."""
     from moto import mock_aws
+    from moto.core.botocore_stubber import BotocoreStubber
 
     from chalicelib.services import checker
     from chalicelib.settings import get_settings
@@ -133,7 +170,24 @@ def run_case(due: int, workers: int, latency_ms: float) -> Case:
         model = moto_harness.AwsModel(latency_ms)
         # Powertools prints the workers' metrics (EMF) on stdout: not this bench's output.
         quiet = contextlib.redirect_stdout(io.StringIO())
-        with quiet, model.installed() as aws, ThreadPoolExecutor(workers) as lambdas:
+        # Not profiled: moto's backend (behind the stubber) and the write meter.
+        profiled = (
+            profiles.installed(
+                (BotocoreStubber, "__call__"),
+                (moto_harness.AwsModel, "_puts"),
+                (moto_harness.WriteMeter, "put"),
+            )
+            if profiles is not None
+            else contextlib.nullcontext()
+        )
+        collector = Collector()
+        with (
+            quiet,
+            model.installed() as aws,
+            profiled,
+            collector.installed(),
+            ThreadPoolExecutor(workers) as lambdas,
+        ):
             cpu, wall = time.process_time(), time.perf_counter()
             deadline = checker.Deadline(None, 3600)
             results = list(lambdas.map(lambda task: checker.work(task, deadline), tasks))
@@ -147,8 +201,10 @@ def run_case(due: int, workers: int, latency_ms: float) -> Case:
         latency_ms / 1000,
         alerts,
         aws.calls,
-        cpu - aws.aws_cpu,
+        cpu - aws.aws_cpu - aws.meter_cpu,
         aws.aws_cpu,
+        aws.meter_cpu,
+        collector,
         wall,
         aws.write_units,
         ticket_bytes,
@@ -161,10 +217,20 @@ def report(case: Case) -> None:
         f"{case.due:>7,} due, {case.workers:>2} worker(s) x {case.threads} threads: "
         f"{case.alerts:,} alerts; {case.calls_per_alert:.3f} AWS calls/alert; "
         f"product CPU {case.cpu_per_alert * 1000:.2f} ms/alert "
-        f"(moto's {case.aws_cpu / max(case.alerts, 1) * 1000:.2f} ms/alert excluded); "
+        f"(moto's {case.aws_cpu / max(case.alerts, 1) * 1000:.2f} and the write meter's "
+        f"{case.meter_cpu / max(case.alerts, 1) * 1000:.2f} ms/alert excluded); "
         f"wall {case.wall:.1f} s (model for this machine {case.here():.1f} s; this process "
-        f"had {(case.product_cpu + case.aws_cpu) / case.wall:.0%} of a core, load average "
+        f"had {(case.product_cpu + case.aws_cpu + case.meter_cpu) / case.wall:.0%} of a "
+        f"core, load average "
         f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
+    )
+    collected = {
+        g: s / max(case.alerts, 1) * 1000 for g, s in sorted(case.collector.seconds.items())
+    }
+    print(
+        f"          the garbage collector, in every thread: "
+        f"{sum(collected.values()):.2f} ms/alert, of it full collections "
+        f"{collected.get(2, 0.0):.2f} (they walk moto's stored items too)"
     )
     print(f"          calls per alert by operation: {by_op}")
     per_alert = case.units_per_alert()
@@ -175,11 +241,38 @@ def report(case: Case) -> None:
     )
 
 
+def profile(due: int, latency_ms: float, cases: list[Case]) -> None:
+    """A separate pass of the 1-worker case under cProfile (`bench.cpu_split`):
+    the shares of the product's CPU by owner. The profiler's own cost is the
+    ratio of this pass's product CPU to the unprofiled pass's at the same size."""
+    profiles = cpu_split.ThreadProfiles()
+    case = run_case(due, 1, latency_ms, profiles)
+    shares = cpu_split.product_shares(cpu_split.split(profiles.stats()))
+    plain = next((c for c in cases if c.workers == 1 and c.due == due), None)
+    cost = (
+        f"; profiler's cost x{case.cpu_per_alert / plain.cpu_per_alert:.1f} "
+        f"({case.cpu_per_alert * 1000:.2f} ms/alert profiled)"
+        if plain is not None
+        else ""
+    )
+    print(
+        f"where the product's CPU goes, 1 worker, {due:,} due (cProfile of a separate pass, "
+        f"each thread's CPU clock{cost}): "
+        + ", ".join(f"{name} {share:.0%}" for name, share in shares.items())
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[2_000, 10_000])
     parser.add_argument("--workers", type=int, default=32)
     parser.add_argument("--latency", type=float, default=10.0, help="ms per AWS call")
+    parser.add_argument(
+        "--profile-size",
+        type=int,
+        default=None,
+        help="due tickets of the profiled 1-worker pass (default: the first size; 0: none)",
+    )
     args = parser.parse_args()
     moto_harness.environment(DUE_SHARDS=str(max(args.workers, 8)))
     moto_harness.without_table_snapshots()
@@ -189,6 +282,9 @@ def main() -> None:
             case = run_case(due, workers, args.latency)
             report(case)
             cases.append(case)
+    profile_size = args.sizes[0] if args.profile_size is None else args.profile_size
+    if profile_size:
+        profile(profile_size, args.latency, cases)
     worst = max(c.calls_per_alert for c in cases)
     print(f"AWS calls per alert, worst case: {worst:.3f} (goal <= 1.5)")
     one = next(c for c in reversed(cases) if c.workers == 1)

@@ -21,7 +21,37 @@ def _client(service: str, region: str, endpoint_url: str | None) -> Any:
 
     # A checker worker publishes from a thread pool: one HTTP connection per thread.
     config = Config(max_pool_connections=POOL_CONNECTIONS)
-    return boto3.client(service, region_name=region, endpoint_url=endpoint_url, config=config)
+    client = boto3.client(service, region_name=region, endpoint_url=endpoint_url, config=config)
+    model = client.meta.service_model
+    if model.protocol == "query":  # SNS: the checker's PublishBatch
+        # before the signer, registered on this same event
+        event = f"request-created.{model.service_id.hyphenize()}"
+        client.meta.events.register_first(event, form_encode_once)
+    return client
+
+
+# A query-protocol body (SNS) is a dict that botocore form-encodes each time the
+# request is prepared: once for the signature's payload hash, once to send it, in
+# pure Python byte by byte (a PublishBatch of 10 alerts is some 25 KB: ~1 ms each
+# time). `form_encode_once` encodes it once, when the request is created, with a
+# table: the same text as botocore's `urlencode(..., doseq=True)` of UTF-8 bytes.
+_SAFE = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~"
+_FORM = [chr(b) if b in _SAFE else "+" if b == 0x20 else f"%{b:02X}" for b in range(256)]
+
+
+def form_quote(value: Any) -> str:
+    """`urllib.parse.quote_plus` of a form value (text as UTF-8; another value as
+    its `str`, as `urlencode` does)."""
+    data = value if isinstance(value, bytes) else str(value).encode()
+    return "".join(map(_FORM.__getitem__, data))
+
+
+def form_encode_once(request: Any, **_: Any) -> None:
+    """botocore's `request-created` hook: a dict body becomes its encoded form."""
+    if isinstance(request.data, dict) and request.data:
+        request.data = "&".join(
+            f"{form_quote(key)}={form_quote(value)}" for key, value in request.data.items()
+        )
 
 
 def client(service: str) -> Any:

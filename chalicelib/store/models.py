@@ -28,7 +28,7 @@ from pynamodb.indexes import (
 )
 from pynamodb.models import Model
 
-from chalicelib.settings import get_settings
+from chalicelib.settings import get_settings, table_name
 from chalicelib.store import schema
 
 
@@ -36,7 +36,7 @@ class _LazyMeta(type):
     # PynamoDB calls hasattr() on these at class creation: they must not raise.
     @property
     def table_name(cls) -> str:
-        return get_settings().table_name
+        return table_name()
 
     @property
     def region(cls) -> str:

@@ -1,7 +1,7 @@
 """The agents' queue (docs/queue.md): a sparse index of the tickets that have a
 running target, ordered by their next deadline, never a Scan.
 
-`store.tickets.to_item` derives the keys from `Ticket.next_deadline` at every
+`store.tickets.to_raw` derives the keys from `Ticket.next_deadline` at every
 write: every customer's tickets are spread over QUEUE#0..3 (`queue` index), one
 tenant's over QUEUE#<tenant>#0..3 (`queue_by_tenant`), each sorted by
 `<epoch second of the deadline>#<ticket id>`, a total order the same in every

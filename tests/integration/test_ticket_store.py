@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from chalicelib.store import tickets as store
-from chalicelib.store.models import TicketItem
+from chalicelib.store.models import EventItem, TicketItem
 from tests.integration.helpers import INCIDENT, Api, Customer, done
 
 
@@ -43,7 +45,82 @@ def test_a_ticket_reads_back_as_the_aggregate_it_was(api: Api, customer: Custome
     assert status == 201, opened
     ticket = store.get(opened["id"])
     assert ticket is not None
-    again = store.from_item(store.to_item(ticket))
+    again = store.from_raw(store.to_item(ticket).serialize())
     assert again == ticket
     assert [t.metric for t in ticket.sla.targets] == ["first_response", "resolution"]
     assert ticket.sla.calendar.timezone == "America/Argentina/Buenos_Aires"
+
+
+def test_the_raw_item_is_what_pynamodbs_model_of_it_writes(api: Api, customer: Customer) -> None:
+    """The store writes and reads the ticket's item as DynamoDB JSON without a
+    PynamoDB model (`to_raw`, `from_raw`): the model, given that item, serializes
+    it to the very same item, values of every kind in its maps included."""
+    status, opened = api.post("/tickets", customer.key, INCIDENT)
+    assert status == 201, opened
+    ticket = store.get(opened["id"])
+    assert ticket is not None
+    ticket.fields = {
+        "empty": "",
+        "none": None,
+        "flag": False,
+        "ratio": 1.5,
+        "big": 10**20,
+        "list": [1, "a", None, {"deep": [True, {}]}],
+        "map": {},
+    }
+    raw = store.to_raw(ticket)
+    assert TicketItem.from_raw_data(raw).serialize() == raw
+    assert store.from_raw(raw) == ticket
+    entry = {
+        "id": "01JX0000000000000000000000",
+        "at": "2026-12-06T20:00:00Z",
+        "type": "comment",
+        "actor": {"role": "agent", "key_id": "key_1", "partner_id": None},
+        "data": {"body": "", "public": True, "n": 2.5, "list": [None, "x"]},
+    }
+    event = store.event_raw(ticket.id, entry)
+    assert EventItem.from_raw_data(event).serialize() == event
+
+
+def test_a_ticket_missing_a_required_attribute_is_not_written(api: Api, customer: Customer) -> None:
+    status, opened = api.post("/tickets", customer.key, INCIDENT)
+    assert status == 201, opened
+    ticket = store.get(opened["id"])
+    assert ticket is not None
+    ticket.title = None  # type: ignore[assignment]
+    with pytest.raises(ValueError, match="title"):
+        store.to_raw(ticket)
+
+
+def test_ticket_reads_hand_over_the_items_as_botocore_would_parse_them() -> None:
+    """GetItem and BatchGetItem of the tickets' client skip botocore's parser for
+    the items (`_items_unparsed`): what they hand over is what the parser gives,
+    for every type of value the store writes."""
+    from chalicelib import aws
+    from chalicelib.settings import get_settings
+
+    table = get_settings().table_name
+    key = {"pk": {"S": "TICKET#tkt_unparsed"}, "sk": {"S": store.TICKET_SK}}
+    item = {
+        **key,
+        "title": {"S": 'ünïcode \u2028 "quoted"'},
+        "n": {"N": "-12.50"},
+        "big": {"N": "100000000000000000000"},
+        "flag": {"BOOL": False},
+        "none": {"NULL": True},
+        "tags": {"SS": ["a", "b"]},
+        "nums": {"NS": ["1", "2.5"]},
+        "sla": {"M": {"targets": {"L": [{"M": {"at": {"S": "x"}, "ok": {"BOOL": True}}}]}}},
+        "empty": {"M": {}},
+    }
+    plain_client = aws.client("dynamodb")
+    plain_client.put_item(TableName=table, Item=item)
+    parsed = plain_client.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
+    connection = store._reading()
+    raw = connection.get_item(key["pk"]["S"], store.TICKET_SK, consistent_read=True)["Item"]
+    batch = connection.batch_get_item([key], consistent_read=True)  # type: ignore[list-item]
+    assert raw == parsed
+    assert batch["Responses"][table] == [parsed]
+    assert batch["UnprocessedKeys"] == {}
+    missing = connection.get_item("TICKET#tkt_none", store.TICKET_SK, consistent_read=True)
+    assert "Item" not in missing
