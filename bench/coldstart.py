@@ -78,6 +78,14 @@ def best_ms(cases: dict[str, str], runs: int, env: dict[str, str]) -> dict[str, 
     return {name: min(each) for name, each in times.items()}
 
 
+def lambda_environment(outside: bool = False) -> dict[str, str]:
+    """A fresh process's environment: a Lambda's as far as imports tell (see above)."""
+    env = {"PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "us-east-1"}
+    if not outside:
+        env["LAMBDA_TASK_ROOT"] = str(ROOT)
+    return env
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=7)
@@ -85,9 +93,7 @@ def main() -> None:
         "--outside-lambda", action="store_true", help="without LAMBDA_TASK_ROOT (see above)"
     )
     args = parser.parse_args()
-    env = {"PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "us-east-1"}
-    if not args.outside_lambda:
-        env["LAMBDA_TASK_ROOT"] = str(ROOT)
+    env = lambda_environment(outside=args.outside_lambda)
     print("outside a Lambda's environment" if args.outside_lambda else "LAMBDA_TASK_ROOT set")
     figures = best_ms(CASES, args.runs, env)
     floor = figures["dependencies"]

@@ -1,0 +1,390 @@
+"""What a request costs (issue 24): the product's CPU per request, route by route,
+warm and in a fresh process; a benchmark, not a test.
+
+Warm: each route of the API, in-process on moto, called as Lambda calls the API's
+handler (`app.app(event, context)`; the event is built beforehand by chalice.local's
+converter, as API Gateway would send it: not timed). A request's figure is its
+thread's CPU time inside the handler minus the CPU moto spends inside it
+(`bench.moto_harness.AwsModel`, no latency modelled): the product's own CPU,
+botocore's request building and parsing included, AWS's work excluded. Each route
+is warmed (3 requests), then measured over N requests (default 200): p50 and p95
+in ms, and the AWS calls a request makes (its median). The reference, measured in
+the same run: the import floor of the dependencies (`bench.coldstart`). Goal:
+every single-ticket route within 5 ms of product CPU at p50.
+
+First request: a fresh process (in a Lambda's environment, as `bench.coldstart`)
+imports `app` and answers one request against a moto server run by this process;
+its CPU time from before `import app` to the answer (the process's CPU: moto's is
+in this process, not that one), best of `--runs`, as a ratio to the floor measured
+the same way (the dependencies' import, process CPU). Goal: a first POST /tickets
+within 1.4x of the floor.
+
+X-Ray is off outside Lambda (Powertools' Tracer), so its per-request cost is not
+in these figures; the logger and the metrics run as deployed (metrics flushed to
+a discarded stdout).
+
+    python -m bench.requests [--requests 200] [--runs 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import json
+import os
+import statistics
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bench import coldstart, moto_harness
+
+GOAL_WARM_MS = 5.0
+GOAL_FIRST = 1.4
+WARM_UP = 3
+# The routes of one ticket (the warm goal's): every other route reads a list or a report.
+SINGLE_TICKET = (
+    "POST /tickets",
+    "GET /tickets/{ticket_id}",
+    "GET /tickets/{ticket_id}/events",
+    "GET /tickets/{ticket_id}/sla/explain",
+    "POST /tickets/{ticket_id}/comments",
+    "POST /tickets/{ticket_id}/actions (log_time)",
+    "POST /tickets/{ticket_id}/actions (set_priority)",
+    "POST /tickets/{ticket_id}/actions (assign)",
+)
+INCIDENT = {
+    "title": "Bot down",
+    "description": "The bot does not answer",
+    "kind": "incident",
+    "priority": "high",
+}
+PARTNER_CREATED = {
+    "generic": "ticket_created",
+    "zendesk": "ticket_created",
+    "jira": "issue_created",
+    "freshdesk": "ticket_created",
+}
+
+
+@dataclass(frozen=True)
+class Request:
+    """An HTTP request as API Gateway receives it."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes | None = None
+
+
+def call(method: str, path: str, key: str | None = None, body: Any = None) -> Request:
+    headers = {"Content-Type": "application/json"}
+    if key is not None:
+        headers["Authorization"] = f"Bearer {key}"
+    return Request(method, path, headers, None if body is None else json.dumps(body).encode())
+
+
+@dataclass
+class Answer:
+    status: int
+    body: Any
+    cpu: float  # seconds of the product's CPU (moto's excluded)
+    calls: int  # AWS calls
+
+
+class Handler:
+    """The API's Lambda handler called as Lambda calls it, timed: the event built
+    first (chalice.local's converter, API Gateway's work), then `app(event, context)`."""
+
+    def __init__(self, aws: moto_harness.AwsFigures) -> None:
+        from chalice.local import LambdaEventConverter, RouteMatcher
+
+        import app
+
+        self.app = app.app
+        self.aws = aws
+        self.converter = LambdaEventConverter(
+            RouteMatcher(list(self.app.routes)), self.app.api.binary_types
+        )
+
+    def event(self, request: Request) -> dict[str, Any]:
+        event: dict[str, Any] = self.converter.create_lambda_event(
+            request.method, request.path, request.headers, request.body
+        )
+        return event
+
+    def __call__(self, request: Request) -> Answer:
+        from chalice.local import LambdaContext
+
+        event = self.event(request)
+        context = LambdaContext("api_handler", 1769, 25_000)
+        aws_cpu, calls = self.aws.aws_cpu, self.aws.total_calls
+        started = time.thread_time()
+        response = self.app(event, context)
+        cpu = time.thread_time() - started - (self.aws.aws_cpu - aws_cpu)
+        body = json.loads(response["body"]) if response.get("body") else None
+        return Answer(response["statusCode"], body, cpu, self.aws.total_calls - calls)
+
+    def ok(self, request: Request) -> Any:
+        """A request of the setup (not measured) that must succeed: its body."""
+        answer = self(request)
+        assert 200 <= answer.status < 300, (request.method, request.path, answer.body)
+        return answer.body
+
+
+@dataclass
+class Setup:
+    """What the routes act on: a customer tenant and its keys, tickets, partners."""
+
+    tenant: str
+    admin: str
+    customer: str
+    agent: str
+    ticket: str  # read by the GET routes
+    worked: str  # the target of comments and actions
+    proposal: str
+    partners: dict[str, tuple[str, str]] = field(default_factory=dict)  # format -> id, secret
+
+
+def set_up(handler: Handler) -> Setup:
+    from chalicelib.cli import bootstrap
+
+    admin = bootstrap("provider", "Provider")["api_key"]
+    tenant = f"t-{uuid.uuid4().hex[:8]}"
+    handler.ok(
+        call("POST", "/admin/tenants", admin, {"id": tenant, "name": "Acme SA", "policy": "aivo"})
+    )
+    customer = handler.ok(
+        call(
+            "POST",
+            f"/admin/tenants/{tenant}/keys",
+            admin,
+            {"role": "customer", "contact": "ana@acme.example"},
+        )
+    )["api_key"]
+    agent = handler.ok(
+        call(
+            "POST",
+            "/admin/tenants/provider/keys",
+            admin,
+            {"role": "agent", "contact": "agent@provider.example"},
+        )
+    )["api_key"]
+    ticket = handler.ok(call("POST", "/tickets", customer, INCIDENT))["id"]
+    worked = handler.ok(call("POST", "/tickets", customer, INCIDENT))["id"]
+    proposal = handler.ok(
+        call("POST", "/proposals", customer, {"title": "Export chats", "description": "As CSV"})
+    )["id"]
+    setup = Setup(tenant, admin, customer, agent, ticket, worked, proposal)
+    for fmt in PARTNER_CREATED:
+        body = {"id": f"p-{fmt}-{uuid.uuid4().hex[:6]}", "tenant_id": tenant, "format": fmt}
+        made = handler.ok(call("POST", "/admin/partners", admin, body))
+        setup.partners[fmt] = (made["id"], made["secret"])
+    return setup
+
+
+def partner_opens(setup: Setup, fmt: str) -> Callable[[], Request]:
+    """A signed delivery of a ticket the helpdesk has not sent before."""
+    from tests.integration.helpers import relink
+    from tests.partner_helpdesks import dumps, fixture, retimed, signed
+
+    partner_id, secret = setup.partners[fmt]
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+
+    def request() -> Request:
+        data = retimed(fixture(fmt, PARTNER_CREATED[fmt]), start)
+        relink(fmt, data, uuid.uuid4().hex[:8])
+        raw = dumps(data)
+        return Request("POST", f"/webhooks/{partner_id}", signed(fmt, secret, raw), raw)
+
+    return request
+
+
+def routes(setup: Setup) -> dict[str, Callable[[], Request]]:
+    """One request per route (each answers a 2xx), in the order measured: the reads
+    of a ticket before the writes that would lengthen what they read."""
+    s = setup
+    window = f"from={_iso(-30)}&to={_iso(2)}"
+    priorities = iter(("low", "high") * 1_000_000)
+    agents = iter(f"agent-{n % 2}" for n in range(2_000_000))
+    found: dict[str, Callable[[], Request]] = {
+        "GET /health": lambda: call("GET", "/health"),
+        "GET /tickets/{ticket_id}": lambda: call("GET", f"/tickets/{s.ticket}", s.customer),
+        "GET /tickets/{ticket_id}/events": lambda: call(
+            "GET", f"/tickets/{s.ticket}/events", s.customer
+        ),
+        "GET /tickets/{ticket_id}/sla/explain": lambda: call(
+            "GET", f"/tickets/{s.ticket}/sla/explain", s.customer
+        ),
+        "GET /tickets": lambda: call("GET", "/tickets", s.customer),
+        "GET /queue": lambda: call("GET", "/queue", s.agent),
+        "GET /reports/sla": lambda: call(
+            "GET", f"/reports/sla?tenant_id={s.tenant}&{window}", s.agent
+        ),
+        "GET /reports/charges": lambda: call(
+            "GET", f"/reports/charges?tenant_id={s.tenant}&{window}", s.agent
+        ),
+        "GET /proposals": lambda: call("GET", "/proposals", s.customer),
+        "GET /proposals/{proposal_id}": lambda: call("GET", f"/proposals/{s.proposal}", s.customer),
+        "GET /admin/policies": lambda: call("GET", "/admin/policies", s.admin),
+        "GET /admin/policies/{policy_id}": lambda: call("GET", "/admin/policies/aivo", s.admin),
+        "GET /admin/tenants/{tenant_id}": lambda: call(
+            "GET", f"/admin/tenants/{s.tenant}", s.admin
+        ),
+        "GET /admin/tenants/{tenant_id}/keys": lambda: call(
+            "GET", f"/admin/tenants/{s.tenant}/keys", s.admin
+        ),
+        "GET /admin/partners/{partner_id}": lambda: call(
+            "GET", f"/admin/partners/{s.partners['generic'][0]}", s.admin
+        ),
+        "POST /tickets": lambda: call("POST", "/tickets", s.customer, INCIDENT),
+        "POST /tickets/{ticket_id}/comments": lambda: call(
+            "POST", f"/tickets/{s.worked}/comments", s.customer, {"body": "Any news?"}
+        ),
+        "POST /tickets/{ticket_id}/actions (log_time)": lambda: call(
+            "POST", f"/tickets/{s.worked}/actions", s.agent, {"action": "log_time", "minutes": 5}
+        ),
+        "POST /tickets/{ticket_id}/actions (set_priority)": lambda: call(
+            "POST",
+            f"/tickets/{s.worked}/actions",
+            s.agent,
+            {"action": "set_priority", "priority": next(priorities)},
+        ),
+        "POST /tickets/{ticket_id}/actions (assign)": lambda: call(
+            "POST",
+            f"/tickets/{s.worked}/actions",
+            s.agent,
+            {"action": "assign", "agent": next(agents)},
+        ),
+        "POST /proposals/{proposal_id}/subscriptions (again)": lambda: call(
+            "POST", f"/proposals/{s.proposal}/subscriptions", s.customer
+        ),
+    }
+    for fmt in PARTNER_CREATED:
+        found[f"POST /webhooks/{{partner_id}} ({fmt}, ticket created)"] = partner_opens(s, fmt)
+    return found
+
+
+def _iso(days: int) -> str:
+    at = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return (at + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    cpu_ms: list[float]
+    calls: list[int]
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.cpu_ms)
+
+    @property
+    def p95(self) -> float:
+        ordered = sorted(self.cpu_ms)
+        return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+    @property
+    def median_calls(self) -> int:
+        return round(statistics.median(self.calls))
+
+
+def measure(handler: Handler, requests: dict[str, Callable[[], Request]], n: int) -> list[Route]:
+    """Each route warmed, then `n` of its requests timed (their building is not)."""
+    measured = []
+    for name, build in requests.items():
+        for _ in range(WARM_UP):
+            handler.ok(build())
+        # moto's tables are a heap a Lambda does not have: keep the collector from
+        # walking it on the product's account (bench.burst does the same)
+        gc.collect()
+        gc.freeze()
+        cpu, calls = [], []
+        for _ in range(n):
+            request = build()
+            answer = handler(request)
+            assert 200 <= answer.status < 300, (name, answer.status, answer.body)
+            cpu.append(answer.cpu * 1000)
+            calls.append(answer.calls)
+        gc.unfreeze()
+        measured.append(Route(name, cpu, calls))
+    return measured
+
+
+@contextlib.contextmanager
+def warm_stack() -> Iterator[tuple[Handler, Setup]]:
+    """moto in-process, the tables and a tenant, the handler timed against it."""
+    from moto import mock_aws
+
+    from dev import moto_costs
+
+    moto_harness.environment()
+    # As deployed: metrics flushed (to stdout, discarded here), INFO logs written.
+    os.environ["POWERTOOLS_METRICS_DISABLED"] = "false"
+    os.environ["POWERTOOLS_LOG_LEVEL"] = "INFO"
+    os.environ["POWERTOOLS_SERVICE_NAME"] = "slaguard"
+    os.environ["POWERTOOLS_METRICS_NAMESPACE"] = "slaguard"
+    moto_costs.install()
+    with mock_aws():
+        from chalicelib import aws
+
+        aws.reset_connections()
+        model = moto_harness.AwsModel(latency_ms=0, meter=False)
+        # The product's log lines and EMF metrics go to stdout (Powertools' Logger
+        # binds it when `app` is imported): written, as in Lambda, to nowhere.
+        with (
+            open(os.devnull, "w") as sink,
+            contextlib.redirect_stdout(sink),
+            model.installed() as figures,
+        ):
+            handler = Handler(figures)
+            yield handler, set_up(handler)
+
+
+def warm(n: int) -> list[Route]:
+    with warm_stack() as (handler, setup):
+        return measure(handler, routes(setup), n)
+
+
+def table(measured: list[Route], floor_ms: float) -> list[str]:
+    lines = [
+        f"{'route':<56} {'p50 ms':>7} {'p95 ms':>7} {'p50/floor':>9} {'calls':>5}",
+    ]
+    for r in measured:
+        lines.append(
+            f"{r.name:<56} {r.p50:7.2f} {r.p95:7.2f} {r.p50 / floor_ms:9.4f} {r.median_calls:5d}"
+        )
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=200, help="requests per route")
+    parser.add_argument("--runs", type=int, default=7, help="fresh processes per case")
+    args = parser.parse_args()
+    env = coldstart.lambda_environment()
+    floor = coldstart.best_ms({"dependencies": coldstart.DEPENDENCIES}, args.runs, env)
+    floor_ms = floor["dependencies"]
+    measured = warm(args.requests)
+    print(
+        f"warm, {args.requests} requests per route, product CPU (moto's excluded); "
+        f"reference: the dependencies' import floor {floor_ms:.0f} ms (same run); "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
+    for line in table(measured, floor_ms):
+        print(line)
+    single = [r for r in measured if r.name in SINGLE_TICKET]
+    worst = max(single, key=lambda r: r.p50)
+    print(
+        f"single-ticket routes, worst p50: {worst.name} {worst.p50:.2f} ms "
+        f"(goal <= {GOAL_WARM_MS:g} ms)"
+    )
+
+
+if __name__ == "__main__":
+    main()
