@@ -64,3 +64,16 @@ def test_validating_a_country_calendar_loads_no_country_of_holidays() -> None:
     )
     assert "chalicelib.domain.calendar" in modules  # the check below can fail
     assert reached(modules, ("holidays.countries",)) == []
+
+
+def test_every_botocore_session_of_the_store_shares_one_parse_of_the_service_files() -> None:
+    """PynamoDB builds a botocore session per model's connection: each would parse
+    DynamoDB's model and endpoint files again on a first request (chalicelib.aws)."""
+    modules = loaded_after(
+        "import chalicelib.store.tickets\n"
+        "from pynamodb.connection.base import get_session\n"
+        "one, other = get_session(), get_session()\n"
+        "assert one is not other\n"
+        "assert one.get_component('data_loader') is other.get_component('data_loader')"
+    )
+    assert "chalicelib.store.tickets" in modules
