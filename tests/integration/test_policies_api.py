@@ -595,3 +595,42 @@ def test_e9_a_put_out_of_time_leaves_the_batch_to_the_checker(
     for ticket_id in opened:
         _, seen = api.get(f"/tickets/{ticket_id}", tenant.key)
         assert seen["sla"]["policy_version"] == 2
+
+
+def test_a_warm_container_parses_a_stored_policy_once_per_version_and_sees_a_change_at_once(
+    api: Api, admin_key: str, aws_calls: Counter[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`store.policies.find` (every re-plan's policy) reads only the stored version
+    once it parsed that version; a PUT's new version is what the next read gets."""
+    from chalicelib.domain.policy import Policy
+    from chalicelib.store import policies
+
+    policy_id = new_policy_id()
+    doc = {**aivo_doc(api, admin_key), "id": policy_id}
+    put(api, admin_key, policy_id, doc)
+    parsed = Counter[int]()
+    validate = Policy.model_validate
+
+    def counting(value: Any, **kw: Any) -> Policy:
+        found = validate(value, **kw)
+        parsed[found.version] += 1
+        return found
+
+    monkeypatch.setattr(Policy, "model_validate", counting)
+    first = policies.find(policy_id)
+    aws_calls.clear()
+    again = policies.find(policy_id)
+    assert first is not None
+    assert again == first
+    assert dict(aws_calls) == {"GetItem": 1}  # the version, not a second read
+    assert parsed == {first.version: 1}
+    changed = copy.deepcopy(doc)
+    changed["name"] = "Aivo, changed"
+    put(api, admin_key, policy_id, changed)
+    parsed.clear()  # the PUT read the stored version itself
+    after = policies.find(policy_id)
+    assert after is not None
+    assert after.name == "Aivo, changed"
+    assert after.version == first.version + 1
+    assert policies.find(policy_id) == after
+    assert parsed == {after.version: 1}
