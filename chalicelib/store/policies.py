@@ -121,6 +121,8 @@ def _write(policy: Policy, now: datetime, condition: Any) -> bool:
         if e.cause_response_code == "TransactionCanceledException":
             return False
         raise
+    # what this process wrote it need not read again (find's second GetItem)
+    _parsed[(get_settings().table_name, policy.id)] = (policy.version, item.updated_at, policy)
     return True
 
 

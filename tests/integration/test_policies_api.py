@@ -601,7 +601,8 @@ def test_a_warm_container_parses_a_stored_policy_once_per_version_and_sees_a_cha
     api: Api, admin_key: str, aws_calls: Counter[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`store.policies.find` (every re-plan's policy) reads only the stored version
-    once it parsed that version; a PUT's new version is what the next read gets."""
+    once it parsed that version; another container's PUT is seen on the next read
+    (one more GetItem, once), the writing container's without reading it again."""
     from chalicelib.domain.policy import Policy
     from chalicelib.store import policies
 
@@ -616,21 +617,31 @@ def test_a_warm_container_parses_a_stored_policy_once_per_version_and_sees_a_cha
         parsed[found.version] += 1
         return found
 
+    def find() -> tuple[Policy, dict[str, int]]:
+        aws_calls.clear()
+        found = policies.find(policy_id)
+        assert found is not None
+        return found, dict(aws_calls)
+
     monkeypatch.setattr(Policy, "model_validate", counting)
-    first = policies.find(policy_id)
-    aws_calls.clear()
-    again = policies.find(policy_id)
-    assert first is not None
+    monkeypatch.setattr(policies, "_parsed", {})  # a container that has read nothing yet
+    first, _ = find()
+    again, calls = find()
     assert again == first
-    assert dict(aws_calls) == {"GetItem": 1}  # the version, not a second read
+    assert calls == {"GetItem": 1}  # the version, not the document again
     assert parsed == {first.version: 1}
-    changed = copy.deepcopy(doc)
-    changed["name"] = "Aivo, changed"
+
+    elsewhere = dict(policies._parsed)  # what a container that does not write it knows
+    changed = {**doc, "name": "Aivo, changed"}
     put(api, admin_key, policy_id, changed)
-    parsed.clear()  # the PUT read the stored version itself
-    after = policies.find(policy_id)
-    assert after is not None
-    assert after.name == "Aivo, changed"
-    assert after.version == first.version + 1
-    assert policies.find(policy_id) == after
+    parsed.clear()
+    written, calls = find()  # the writing container
+    assert (written.name, written.version) == ("Aivo, changed", first.version + 1)
+    assert calls == {"GetItem": 1}
+    assert parsed == {}
+    monkeypatch.setattr(policies, "_parsed", elsewhere)
+    after, calls = find()
+    assert after == written
+    assert calls == {"GetItem": 2}  # the version, then the changed document
     assert parsed == {after.version: 1}
+    assert find() == (after, {"GetItem": 1})
