@@ -7,7 +7,9 @@ converter, as API Gateway would send it: not timed). A request's figure is its
 thread's CPU time inside the handler minus the CPU moto spends inside it
 (`bench.moto_harness.AwsModel`, no latency modelled): the product's own CPU,
 botocore's request building and parsing included, AWS's work excluded. Each route
-is warmed (3 requests), then measured over N requests (default 200): p50 and p95
+is warmed (3 requests), then measured over N requests (default 200, in 4 rounds that
+visit every route in turn; reads on a tenant of a few tickets, writes on another,
+so that a list or a report costs the same in every round): p50 and p95
 in ms, and the AWS calls a request makes (its median). The reference, measured in
 the same run: the import floor of the dependencies (`bench.coldstart`). Goal:
 every single-ticket route within 5 ms of product CPU at p50.
@@ -47,7 +49,15 @@ from bench import coldstart, moto_harness
 GOAL_WARM_MS = 5.0
 GOAL_FIRST = 1.4
 WARM_UP = 3
-# The routes of one ticket (the warm goal's): every other route reads a list or a report.
+ROUNDS = 4
+PARTNER_CREATED = {
+    "generic": "ticket_created",
+    "zendesk": "ticket_created",
+    "jira": "issue_created",
+    "freshdesk": "ticket_created",
+}
+# The routes of one ticket (the warm goal's): every other route reads a list or a
+# report, or is an admin's.
 SINGLE_TICKET = (
     "POST /tickets",
     "GET /tickets/{ticket_id}",
@@ -57,18 +67,13 @@ SINGLE_TICKET = (
     "POST /tickets/{ticket_id}/actions (log_time)",
     "POST /tickets/{ticket_id}/actions (set_priority)",
     "POST /tickets/{ticket_id}/actions (assign)",
+    *(f"POST /webhooks/{{partner_id}} ({fmt}, ticket created)" for fmt in PARTNER_CREATED),
 )
 INCIDENT = {
     "title": "Bot down",
     "description": "The bot does not answer",
     "kind": "incident",
     "priority": "high",
-}
-PARTNER_CREATED = {
-    "generic": "ticket_created",
-    "zendesk": "ticket_created",
-    "jira": "issue_created",
-    "freshdesk": "ticket_created",
 }
 
 
@@ -139,14 +144,18 @@ class Handler:
 
 @dataclass
 class Setup:
-    """What the routes act on: a customer tenant and its keys, tickets, partners."""
+    """What the routes act on: a customer tenant that the reads read (a few tickets,
+    so that a report or a list costs the same in every round), a busy one that the
+    writes write (new tickets, partners' tickets, comments and actions), keys."""
 
     tenant: str
     admin: str
     customer: str
     agent: str
     ticket: str  # read by the GET routes
-    worked: str  # the target of comments and actions
+    busy: str
+    busy_customer: str
+    worked: str  # the busy tenant's ticket that comments and actions change
     proposal: str
     partners: dict[str, tuple[str, str]] = field(default_factory=dict)  # format -> id, secret
 
@@ -155,18 +164,6 @@ def set_up(handler: Handler) -> Setup:
     from chalicelib.cli import bootstrap
 
     admin = bootstrap("provider", "Provider")["api_key"]
-    tenant = f"t-{uuid.uuid4().hex[:8]}"
-    handler.ok(
-        call("POST", "/admin/tenants", admin, {"id": tenant, "name": "Acme SA", "policy": "aivo"})
-    )
-    customer = handler.ok(
-        call(
-            "POST",
-            f"/admin/tenants/{tenant}/keys",
-            admin,
-            {"role": "customer", "contact": "ana@acme.example"},
-        )
-    )["api_key"]
     agent = handler.ok(
         call(
             "POST",
@@ -175,17 +172,29 @@ def set_up(handler: Handler) -> Setup:
             {"role": "agent", "contact": "agent@provider.example"},
         )
     )["api_key"]
+    tenant, customer = customer_tenant(handler, admin)
+    busy, busy_customer = customer_tenant(handler, admin)
     ticket = handler.ok(call("POST", "/tickets", customer, INCIDENT))["id"]
-    worked = handler.ok(call("POST", "/tickets", customer, INCIDENT))["id"]
+    worked = handler.ok(call("POST", "/tickets", busy_customer, INCIDENT))["id"]
     proposal = handler.ok(
         call("POST", "/proposals", customer, {"title": "Export chats", "description": "As CSV"})
     )["id"]
-    setup = Setup(tenant, admin, customer, agent, ticket, worked, proposal)
+    setup = Setup(tenant, admin, customer, agent, ticket, busy, busy_customer, worked, proposal)
     for fmt in PARTNER_CREATED:
-        body = {"id": f"p-{fmt}-{uuid.uuid4().hex[:6]}", "tenant_id": tenant, "format": fmt}
+        body = {"id": f"p-{fmt}-{uuid.uuid4().hex[:6]}", "tenant_id": busy, "format": fmt}
         made = handler.ok(call("POST", "/admin/partners", admin, body))
         setup.partners[fmt] = (made["id"], made["secret"])
     return setup
+
+
+def customer_tenant(handler: Handler, admin: str) -> tuple[str, str]:
+    """A new Aivo customer tenant and a customer key of it."""
+    tenant = f"t-{uuid.uuid4().hex[:8]}"
+    doc = {"id": tenant, "name": "Acme SA", "policy": "aivo"}
+    handler.ok(call("POST", "/admin/tenants", admin, doc))
+    key = {"role": "customer", "contact": "ana@acme.example"}
+    made = handler.ok(call("POST", f"/admin/tenants/{tenant}/keys", admin, key))
+    return tenant, str(made["api_key"])
 
 
 def partner_opens(setup: Setup, fmt: str) -> Callable[[], Request]:
@@ -221,8 +230,8 @@ LEFT_OUT = {
 
 
 def routes(setup: Setup) -> dict[str, Callable[[], Request]]:
-    """One request per route (each answers a 2xx), in the order measured: the reads
-    of a ticket before the writes that would lengthen what they read."""
+    """One request per route (each answers a 2xx): the reads on the quiet tenant,
+    the writes on the busy one."""
     s = setup
     window = f"from={_iso(-30)}&to={_iso(2)}"
     priorities = itertools.cycle(("low", "high"))  # each request changes something
@@ -268,14 +277,14 @@ def routes(setup: Setup) -> dict[str, Callable[[], Request]]:
             {"id": f"c-{uuid.uuid4().hex[:8]}", "name": "Other SA", "policy": "aivo"},
         ),
         "PATCH /admin/tenants/{tenant_id}": lambda: call(
-            "PATCH", f"/admin/tenants/{s.tenant}", s.admin, {"name": f"Acme {next(names)}"}
+            "PATCH", f"/admin/tenants/{s.busy}", s.admin, {"name": f"Acme {next(names)}"}
         ),
         "POST /admin/tenants/{tenant_id}/keys": lambda: call(
-            "POST", f"/admin/tenants/{s.tenant}/keys", s.admin, {"role": "customer"}
+            "POST", f"/admin/tenants/{s.busy}/keys", s.admin, {"role": "customer"}
         ),
-        "POST /tickets": lambda: call("POST", "/tickets", s.customer, INCIDENT),
+        "POST /tickets": lambda: call("POST", "/tickets", s.busy_customer, INCIDENT),
         "POST /tickets/{ticket_id}/comments": lambda: call(
-            "POST", f"/tickets/{s.worked}/comments", s.customer, {"body": "Any news?"}
+            "POST", f"/tickets/{s.worked}/comments", s.busy_customer, {"body": "Any news?"}
         ),
         "POST /tickets/{ticket_id}/actions (log_time)": lambda: call(
             "POST", f"/tickets/{s.worked}/actions", s.agent, {"action": "log_time", "minutes": 5}
@@ -293,7 +302,10 @@ def routes(setup: Setup) -> dict[str, Callable[[], Request]]:
             {"action": "assign", "agent": next(agents)},
         ),
         "POST /proposals": lambda: call(
-            "POST", "/proposals", s.customer, {"title": "Export chats", "description": "As CSV"}
+            "POST",
+            "/proposals",
+            s.busy_customer,
+            {"title": "Export chats", "description": "As CSV"},
         ),
         "POST /proposals/{proposal_id}/subscriptions (again)": lambda: call(
             "POST", f"/proposals/{s.proposal}/subscriptions", s.customer
@@ -329,26 +341,30 @@ class Route:
         return round(statistics.median(self.calls))
 
 
-def measure(handler: Handler, requests: dict[str, Callable[[], Request]], n: int) -> list[Route]:
-    """Each route warmed, then `n` of its requests timed (their building is not)."""
-    measured = []
-    for name, build in requests.items():
+def measure(
+    handler: Handler, requests: dict[str, Callable[[], Request]], n: int, rounds: int = ROUNDS
+) -> list[Route]:
+    """Each route warmed, then `n` of its requests timed (their building is not), in
+    `rounds` rounds that visit every route in turn: a change in the machine's load
+    falls on all of them alike."""
+    cpu: dict[str, list[float]] = {name: [] for name in requests}
+    calls: dict[str, list[int]] = {name: [] for name in requests}
+    for build in requests.values():
         for _ in range(WARM_UP):
             handler.ok(build())
-        # moto's tables are a heap a Lambda does not have: keep the collector from
-        # walking it on the product's account (bench.burst does the same)
-        gc.collect()
-        gc.freeze()
-        cpu, calls = [], []
-        for _ in range(n):
-            request = build()
-            answer = handler(request)
-            assert 200 <= answer.status < 300, (name, answer.status, answer.body)
-            cpu.append(answer.cpu * 1000)
-            calls.append(answer.calls)
-        gc.unfreeze()
-        measured.append(Route(name, cpu, calls))
-    return measured
+    for round_ in range(rounds):
+        for name, build in requests.items():
+            # moto's tables are a heap a Lambda does not have: keep the collector
+            # from walking it on the product's account (bench.burst does the same)
+            gc.collect()
+            gc.freeze()
+            for _ in range(n // rounds + (round_ < n % rounds)):
+                answer = handler(build())
+                assert 200 <= answer.status < 300, (name, answer.status, answer.body)
+                cpu[name].append(answer.cpu * 1000)
+                calls[name].append(answer.calls)
+            gc.unfreeze()
+    return [Route(name, cpu[name], calls[name]) for name in requests]
 
 
 @contextlib.contextmanager
@@ -461,9 +477,10 @@ def main() -> None:
         print(line)
     single = [r for r in measured if r.name in SINGLE_TICKET]
     worst = max(single, key=lambda r: r.p50)
+    over = [r.name for r in single if r.p50 > GOAL_WARM_MS]
     print(
         f"single-ticket routes, worst p50: {worst.name} {worst.p50:.2f} ms "
-        f"(goal <= {GOAL_WARM_MS:g} ms)"
+        f"(goal <= {GOAL_WARM_MS:g} ms; over it: {len(over)} of {len(single)})"
     )
     print(f"fresh process, process CPU, best of {args.runs}:")
     for name, ms in first.items():
