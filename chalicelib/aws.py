@@ -32,7 +32,9 @@ def share_botocore_data() -> None:
     connection: a first POST /tickets, touching four models, parsed them four times
     (about 40 ms of CPU each; botocore issue 3078, PynamoDB issue 876). The files
     do not change while a process runs; a loader caches what it parsed, keyed by
-    its search path as before. Idempotent: the store calls it when first imported."""
+    its search path as before. (boto3 appends its own data path to the loader of
+    each boto3 Session it makes: the app makes one, the default session.)
+    Idempotent: the store calls it when first imported."""
     import botocore.session  # already loaded by whoever needs this (PynamoDB, boto3)
 
     botocore.session.create_loader = functools.cache(botocore.session.create_loader)
