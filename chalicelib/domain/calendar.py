@@ -162,7 +162,7 @@ DayIntervals = Annotated[list[Interval], AfterValidator(_check_day_intervals)]
 def _supported_countries() -> frozenset[str]:
     """The country codes `holidays` knows (aliases included), read from its registry:
     `holidays.list_supported_countries()` gives the same codes but imports every
-    country's module to list its subdivisions (~190 ms on a first request)."""
+    country's module to list its subdivisions (about 50 ms of CPU)."""
     from holidays.registry import EntityLoader  # on first use: cold starts without one
 
     return frozenset(EntityLoader.get_country_codes())
