@@ -189,7 +189,7 @@ class AwsModel:
     one lock (moto's DynamoDB is not thread-safe: its transactions copy and
     restore tables unlocked), timing the CPU moto spends there."""
 
-    def __init__(self, latency_ms: float, meter: bool = True) -> None:
+    def __init__(self, latency_ms: float) -> None:
         from chalicelib.settings import get_settings
         from chalicelib.store.schema import MAIN_TABLE
 
@@ -198,9 +198,6 @@ class AwsModel:
         self.figures = AwsFigures()
         self._lock = threading.Lock()
         self._meter = WriteMeter(MAIN_TABLE)
-        # the write meter reads moto's backend for each put: work of the harness
-        # that a bench timing the product's CPU per call leaves out
-        self._metering = meter
         self.figures.write_units = self._meter.units
 
     @contextmanager
@@ -267,8 +264,6 @@ class AwsModel:
     ) -> list[tuple[dict[str, Any] | None, dict[str, Any], bool]]:
         """The main table's items a call puts, each with the item it replaces."""
         table = self._table
-        if not self._metering:
-            return []
         if operation == "TransactWriteItems":
             items = [
                 (w["Put"]["Item"], True)
