@@ -58,6 +58,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.calendar
 	$(BIN)/python -m bench.checker
 	$(BIN)/python -m bench.coldstart
+	$(BIN)/python -m bench.requests
 	$(BIN)/python -m bench.simulate
 	$(BIN)/python -m bench.burst
 

@@ -54,6 +54,22 @@ def form_encode_once(request: Any, **_: Any) -> None:
         )
 
 
+@functools.cache
+def share_botocore_data() -> None:
+    """One botocore data loader for every session of the process. botocore gives each
+    session a loader of its own, which parses the service's JSON files (its model,
+    endpoints, rules) again, and PynamoDB builds a session for each model's
+    connection: a first POST /tickets, touching four models, parsed them four times
+    (about 40 ms of CPU each; botocore issue 3078, PynamoDB issue 876). The files
+    do not change while a process runs; a loader caches what it parsed, keyed by
+    its search path as before. (boto3 appends its own data path to the loader of
+    each boto3 Session it makes: the app makes one, the default session.)
+    Idempotent: the store calls it when first imported."""
+    import botocore.session  # already loaded by whoever needs this (PynamoDB, boto3)
+
+    botocore.session.create_loader = functools.cache(botocore.session.create_loader)
+
+
 def client(service: str) -> Any:
     s = get_settings()
     return _client(service, s.region, s.endpoint_url)

@@ -1,0 +1,7 @@
+"""The table's items: PynamoDB models, queries and conditional writes."""
+
+from chalicelib.aws import share_botocore_data
+
+# Before any model builds its connection (each builds a botocore session): one
+# parse of botocore's service files per process (chalicelib.aws says why).
+share_botocore_data()

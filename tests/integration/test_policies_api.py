@@ -595,3 +595,53 @@ def test_e9_a_put_out_of_time_leaves_the_batch_to_the_checker(
     for ticket_id in opened:
         _, seen = api.get(f"/tickets/{ticket_id}", tenant.key)
         assert seen["sla"]["policy_version"] == 2
+
+
+def test_a_warm_container_parses_a_stored_policy_once_per_version_and_sees_a_change_at_once(
+    api: Api, admin_key: str, aws_calls: Counter[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`store.policies.find` (every re-plan's policy) reads only the stored version
+    once it parsed that version; another container's PUT is seen on the next read
+    (one more GetItem, once), the writing container's without reading it again."""
+    from chalicelib.domain.policy import Policy
+    from chalicelib.store import policies
+
+    policy_id = new_policy_id()
+    doc = {**aivo_doc(api, admin_key), "id": policy_id}
+    put(api, admin_key, policy_id, doc)
+    parsed = Counter[int]()
+    validate = Policy.model_validate
+
+    def counting(value: Any, **kw: Any) -> Policy:
+        found = validate(value, **kw)
+        parsed[found.version] += 1
+        return found
+
+    def find() -> tuple[Policy, dict[str, int]]:
+        aws_calls.clear()
+        found = policies.find(policy_id)
+        assert found is not None
+        return found, dict(aws_calls)
+
+    monkeypatch.setattr(Policy, "model_validate", counting)
+    monkeypatch.setattr(policies, "_parsed", {})  # a container that has read nothing yet
+    first, _ = find()
+    again, calls = find()
+    assert again == first
+    assert calls == {"GetItem": 1}  # the version, not the document again
+    assert parsed == {first.version: 1}
+
+    elsewhere = dict(policies._parsed)  # what a container that does not write it knows
+    changed = {**doc, "name": "Aivo, changed"}
+    put(api, admin_key, policy_id, changed)
+    parsed.clear()
+    written, calls = find()  # the writing container
+    assert (written.name, written.version) == ("Aivo, changed", first.version + 1)
+    assert calls == {"GetItem": 1}
+    assert parsed == {}
+    monkeypatch.setattr(policies, "_parsed", elsewhere)
+    after, calls = find()
+    assert after == written
+    assert calls == {"GetItem": 2}  # the version, then the changed document
+    assert parsed == {after.version: 1}
+    assert find() == (after, {"GetItem": 1})

@@ -571,3 +571,14 @@ def test_valid_spec_is_sorted_and_keeps_24_00() -> None:
     assert spec.hours == {"mon": [("09:00", "14:00"), ("14:00", "24:00")]}
     assert spec.holidays == [date(2026, 12, 24)]
     assert BusinessCalendar(spec).business_day_seconds == 15 * HOUR
+
+
+def test_a_calendar_knows_every_country_holidays_lists_and_only_those() -> None:
+    """The country codes read from holidays' registry (no country module loaded) are
+    the ones `holidays.list_supported_countries()` gives, aliases included."""
+    from chalicelib.domain.calendar import _supported_countries
+
+    assert _supported_countries() == frozenset(holidays.list_supported_countries())
+    assert {"AR", "ARG", "UK", "GB"} <= _supported_countries()
+    with pytest.raises(ValidationError, match="no holidays known for country 'XX'"):
+        CalendarSpec(country="XX", hours={"mon": [("09:00", "18:00")]})

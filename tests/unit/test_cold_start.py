@@ -53,3 +53,27 @@ def test_a_checker_worker_never_loads_the_apis_request_or_response_models() -> N
     modules = loaded_after("import app\nimport chalicelib.services.checker")
     assert "chalicelib.services.checker" in modules  # the check below can fail
     assert reached(modules, ("chalicelib.api.models", "chalicelib.commands")) == []
+
+
+def test_validating_a_country_calendar_loads_no_country_of_holidays() -> None:
+    """A policy's calendar names its country: checking the code must not import the
+    module of every country `holidays` knows (about 50 ms of CPU)."""
+    modules = loaded_after(
+        "from chalicelib.domain.calendar import CalendarSpec\n"
+        "CalendarSpec(country='AR', hours={'mon': [('09:00', '18:00')]})"
+    )
+    assert "chalicelib.domain.calendar" in modules  # the check below can fail
+    assert reached(modules, ("holidays.countries",)) == []
+
+
+def test_every_botocore_session_of_the_store_shares_one_parse_of_the_service_files() -> None:
+    """PynamoDB builds a botocore session per model's connection: each would parse
+    DynamoDB's model and endpoint files again on a first request (chalicelib.aws)."""
+    modules = loaded_after(
+        "import chalicelib.store.tickets\n"
+        "from pynamodb.connection.base import get_session\n"
+        "one, other = get_session(), get_session()\n"
+        "assert one is not other\n"
+        "assert one.get_component('data_loader') is other.get_component('data_loader')"
+    )
+    assert "chalicelib.store.tickets" in modules
