@@ -12,7 +12,15 @@ mechanism the embedded AWS of `make dev` (`dev.embedded_aws`), the integration t
 - **Item order.** moto answers every Query on an index by sorting ALL the table's
   items, comparing their keys as `DynamoType` objects that convert both values at
   each comparison. The same sort on the keys' values, converted once per item,
-  gives the same order at a fraction of the cost.
+  gives the same order at a fraction of the cost; so does a Query's own sort of
+  the items it kept.
+- **Queries.** moto's `Query` starts from ALL the table's items in key order
+  (`all_items`: a sort of the whole table) and only then keeps the partition asked
+  for, which it sorts again: on an index, 6 ms of CPU per Query at 1,000 items and
+  35 ms at 10,000, so a local stack slowed down as it filled. Here it starts from
+  the partition alone: the table's own (a dictionary lookup), or on an index the
+  items whose index keys equal the Query's (one pass, no sort). moto's own checks,
+  sort and paging then run on those, so the answer is the same.
 - **Responses.** moto 5.2 writes every DynamoDB answer through its generic,
   model-driven serializer, which walks the output shape value by value: on the
   local stack under load, three quarters of the embedded AWS's CPU (py-spy). The
@@ -60,7 +68,12 @@ def _once(patch: Callable[[], None]) -> Callable[[], None]:
     return apply
 
 
-PATCHES = ("item_snapshot_transactions", "presorted_item_order", "plain_json_item_responses")
+PATCHES = (
+    "item_snapshot_transactions",
+    "presorted_item_order",
+    "partition_first_queries",
+    "plain_json_item_responses",
+)
 # The operations whose answers hold items (AttributeValue maps), counts and capacity.
 ITEM_OPERATIONS = frozenset(
     {
@@ -80,6 +93,7 @@ def install() -> None:
     """Every patch, once per process."""
     item_snapshot_transactions()
     presorted_item_order()
+    partition_first_queries()
     plain_json_item_responses()
 
 
@@ -164,7 +178,8 @@ def item_snapshot_transactions() -> None:
 
 @_once
 def presorted_item_order() -> None:
-    """moto's `Table.all_items` sorting on the keys' values, converted once per item."""
+    """moto's `Table.all_items`, and its sort of a Query's items, on the keys'
+    values, converted once per item."""
     from moto.dynamodb.models.table import Table
 
     def all_items(self: Any) -> list[Any]:
@@ -183,7 +198,65 @@ def presorted_item_order() -> None:
             ),
         )
 
+    def sorted_items(
+        self: Any, hash_key_attrs: list[str], range_key_attrs: list[Any], items: list[Any]
+    ) -> list[Any]:
+        names = self._generate_attr_to_sort_by(hash_key_attrs, range_key_attrs)
+        items.sort(key=lambda x: tuple(x.attrs[name].cast_value for name in names))
+        return items
+
     Table.all_items = all_items  # type: ignore[method-assign]
+    Table.sorted_items = sorted_items  # type: ignore[method-assign]
+
+
+@_once
+def partition_first_queries() -> None:
+    """moto's `Table.query` on the Query's partition only (see the module's doc)."""
+    from moto.dynamodb.models.table import Table
+
+    every_item = Table.all_items
+    query = Table.query
+    local = threading.local()  # the partition a query of this thread starts from
+
+    def all_items(self: Any) -> list[Any]:
+        start = getattr(local, "start", None)
+        if start is not None and start[0] is self:
+            return list(start[1])
+        return every_item(self)
+
+    def partition(self: Any, hash_key: Any, index_name: Any, conditions: Any) -> list[Any]:
+        if not index_name:
+            found = self.items.get(hash_key)
+            if found is None:
+                return []
+            return list(found.values()) if self.range_key_attr else [found]
+        # Compared as (type, value): DynamoType's own == converts both sides each time.
+        wanted = [(name, value.type, value.value) for name, value in conditions]
+        found = []
+        for hash_set in list(self.items.values()):
+            for item in hash_set.values() if self.range_key_attr else (hash_set,):
+                attrs = item.attrs
+                for name, kind, value in wanted:
+                    have = attrs.get(name)
+                    if have is None or have.value != value or have.type != kind:
+                        break
+                else:
+                    found.append(item)
+        return found
+
+    def partition_query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
+        conditions = kwargs.get("hash_key_conditions")
+        if index_name and not conditions:  # not the shape moto's backend calls with
+            return query(self, hash_key, *args, **kwargs)
+        local.start = (self, partition(self, hash_key, index_name, conditions))
+        try:
+            return query(self, hash_key, *args, **kwargs)
+        finally:
+            local.start = None
+
+    Table.all_items = all_items  # type: ignore[method-assign]
+    Table.query = partition_query  # type: ignore[method-assign]
 
 
 def _blob(value: Any) -> str:
