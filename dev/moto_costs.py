@@ -20,7 +20,8 @@ mechanism the embedded AWS of `make dev` (`dev.embedded_aws`), the integration t
   35 ms at 10,000, so a local stack slowed down as it filled. Here it starts from
   the partition alone: the table's own (a dictionary lookup), or on an index the
   items whose index keys equal the Query's (one pass, no sort). moto's own checks,
-  sort and paging then run on those, so the answer is the same.
+  sort and paging then run on those, so the answer is the same; and the page it
+  keeps is not deep-copied before it is projected and written out.
 - **Responses.** moto 5.2 writes every DynamoDB answer through its generic,
   model-driven serializer, which walks the output shape value by value: on the
   local stack under load, three quarters of the embedded AWS's CPU (py-spy). The
@@ -212,6 +213,7 @@ def presorted_item_order() -> None:
 @_once
 def partition_first_queries() -> None:
     """moto's `Table.query` on the Query's partition only (see the module's doc)."""
+    from moto.dynamodb.models import table as table_module
     from moto.dynamodb.models.table import Table
 
     every_item = Table.all_items
@@ -257,6 +259,24 @@ def partition_first_queries() -> None:
 
     Table.all_items = all_items  # type: ignore[method-assign]
     Table.query = partition_query  # type: ignore[method-assign]
+    table_module.copy = _NoResultsCopy  # type: ignore[attr-defined,assignment]
+
+
+class _NoResultsCopy:
+    """Stands in for the `copy` module inside moto's `Table`: a Query's page of items
+    is not deep-copied before it is projected, filtered and written out (each of those
+    builds new items or only reads them, and the embedded AWS answers one DynamoDB
+    request at a time); anything else is deep-copied as before."""
+
+    copy = staticmethod(copy.copy)
+
+    @staticmethod
+    def deepcopy(value: Any, memo: Any = None) -> Any:
+        from moto.dynamodb.models.dynamo_type import Item
+
+        if type(value) is list and all(type(item) is Item for item in value):
+            return list(value)
+        return copy.deepcopy(value, memo)
 
 
 def _blob(value: Any) -> str:
