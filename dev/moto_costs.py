@@ -22,6 +22,10 @@ mechanism the embedded AWS of `make dev` (`dev.embedded_aws`), the integration t
   items whose index keys equal the Query's (one pass, no sort). moto's own checks,
   sort and paging then run on those, so the answer is the same; and the page it
   keeps is not deep-copied before it is projected and written out.
+- **Item size.** moto checks an item's 400 KB limit as it builds the item, by
+  summing the sizes of all the attributes set so far at each attribute it sets:
+  O(attributes^2) per write (a ticket's 40 attributes, nested maps walked each
+  time). Here the same limit is checked once, on the same sum.
 - **Responses.** moto 5.2 writes every DynamoDB answer through its generic,
   model-driven serializer, which walks the output shape value by value: on the
   local stack under load, three quarters of the embedded AWS's CPU (py-spy). The
@@ -73,6 +77,7 @@ PATCHES = (
     "item_snapshot_transactions",
     "presorted_item_order",
     "partition_first_queries",
+    "item_size_checked_once",
     "plain_json_item_responses",
 )
 # The operations whose answers hold items (AttributeValue maps), counts and capacity.
@@ -95,6 +100,7 @@ def install() -> None:
     item_snapshot_transactions()
     presorted_item_order()
     partition_first_queries()
+    item_size_checked_once()
     plain_json_item_responses()
 
 
@@ -260,6 +266,34 @@ def partition_first_queries() -> None:
     Table.all_items = all_items  # type: ignore[method-assign]
     Table.query = partition_query  # type: ignore[method-assign]
     table_module.copy = _NoResultsCopy  # type: ignore[attr-defined,assignment]
+
+
+@_once
+def item_size_checked_once() -> None:
+    """moto's `Item.__init__`, its attributes' total size checked once (see the
+    module's doc): the same limit (moto's 405,000 bytes) on the same sum."""
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+    from moto.dynamodb.models.utilities import bytesize
+
+    def __init__(self: Any, hash_key: Any, range_key: Any, attrs: dict[str, Any]) -> None:
+        self.hash_key = hash_key
+        self.range_key = range_key
+        built = LimitedSizeDict.__new__(LimitedSizeDict)
+        dict.__init__(built)
+        size = 0
+        for key, value in attrs.items():
+            typed = DynamoType(value)
+            size += bytesize(key) + typed.size()
+            dict.__setitem__(built, key, typed)
+        if size > ITEM_SIZE_LIMIT:
+            raise ItemSizeTooLarge
+        self.attrs = built
+
+    Item.__init__ = __init__  # type: ignore[method-assign]
+
+
+ITEM_SIZE_LIMIT = 405_000  # moto's (LimitedSizeDict): between DynamoDB's 409 and 410 KB
 
 
 class _NoResultsCopy:

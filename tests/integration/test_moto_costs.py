@@ -236,3 +236,16 @@ def test_queries_start_from_their_partition_and_answer_what_dynamodb_would(
     none = {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {s: "p9"}}}
     assert client.query(TableName=name, **none)["Items"] == []
     client.delete_table(TableName=name)
+
+
+def test_an_item_over_the_size_limit_is_still_refused(table: tuple[Any, str]) -> None:
+    """`item_size_checked_once`: the limit moto enforced attribute by attribute holds
+    on the whole item: a write of 404 KB passes, one of 406 KB is refused."""
+    client, name = table
+    half = "x" * 202_000
+    client.put_item(TableName=name, Item={**_key("fits"), "a": {"S": half}, "b": {"S": half}})
+    with pytest.raises(client.exceptions.ClientError, match="Item size has exceeded"):
+        client.put_item(
+            TableName=name, Item={**_key("big"), "a": {"S": half}, "b": {"S": half + "y" * 2_000}}
+        )
+    assert "Item" not in client.get_item(TableName=name, Key=_key("big"))
