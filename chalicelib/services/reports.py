@@ -82,7 +82,11 @@ class Tally:
         self.count(priority, **counters.verdict_counts(judge(states)))
 
     def count(self, priority: str, tickets: int = 0, met: int = 0, breached: int = 0) -> None:
-        """Sums of that priority (a day's counters; a ticket breached since its record)."""
+        """Sums of that priority (a day's counters; a ticket breached since its record).
+        Sums of nothing (a day's counter whose tickets all moved to another priority)
+        add no row: reading every ticket would not show that priority."""
+        if not (tickets or met or breached):
+            return
         row = self._rows.setdefault(priority, _Row())
         row.tickets += tickets
         row.met += met
