@@ -42,7 +42,7 @@ def get_settings() -> Settings:
     env = os.environ
     stage = _stage()
     region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
-    shards = int(env.get("DUE_SHARDS", "8"))
+    shards = due_shards()
     return Settings(
         stage=stage,
         region=region,
@@ -58,7 +58,7 @@ def get_settings() -> Settings:
         checker_queue_url=env.get("CHECKER_QUEUE_URL") or None,
         checker_budget_seconds=float(env.get("CHECKER_BUDGET_SECONDS", "50")),
         webhook_key_id=env.get("WEBHOOK_KEY_ID", webhook_key_alias(stage)),
-        legacy_ticket_lists=env.get("TICKET_LISTS") == "legacy",
+        legacy_ticket_lists=legacy_ticket_lists(),
     )
 
 
@@ -72,6 +72,16 @@ def table_name() -> str:
     every setting (`get_settings`, ~20 us) cost 0.25 ms of CPU per alert."""
     name = os.environ.get("TABLE_NAME")
     return name if name is not None else f"slaguard-{_stage()}"
+
+
+def due_shards() -> int:
+    """DUE_SHARDS alone: every ticket write asks for it (`store.tickets.due_shard`)."""
+    return int(os.environ.get("DUE_SHARDS", "8"))
+
+
+def legacy_ticket_lists() -> bool:
+    """TICKET_LISTS=legacy alone: every ticket write asks for it (`store.tickets.to_raw`)."""
+    return os.environ.get("TICKET_LISTS") == "legacy"
 
 
 def webhook_key_alias(stage: str) -> str:

@@ -24,6 +24,7 @@ the product, an in-memory one in the service tests (`configure`).
 
 from __future__ import annotations
 
+import functools
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -198,14 +199,15 @@ class UnitOfWork:
             outbox.new_item(ticket.id, m["id"].split(":", 1)[1], m, stamp, claim)
             for m in done.alerts
         ]
-
-        written: Ticket = ticket
-
-        def write() -> None:
-            self._repo.write(
-                written, done.entries, items, new=self._new, extra=self._extra, counts=moved
-            )
-
+        write = functools.partial(
+            self._repo.write,
+            ticket,
+            done.entries,
+            items,
+            new=self._new,
+            extra=self._extra,
+            counts=moved,
+        )
         try:
             if self._new:  # no read to redo (`run` retries a change): the same write again
                 retrying(write, on=Collision)  # when it met another on a shared counter

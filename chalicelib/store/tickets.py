@@ -31,7 +31,7 @@ from chalicelib.domain.instants import format_instant, parse_instant
 from chalicelib.domain.sla import Target
 from chalicelib.domain.ticket import SlaState, Ticket
 from chalicelib.errors import BadRequest, Collision, Conflict, TicketUnreadable
-from chalicelib.settings import get_settings
+from chalicelib.settings import due_shards, legacy_ticket_lists
 from chalicelib.store import report_counts as report_store
 from chalicelib.store.models import EventItem, OutboxItem, TicketItem, plain
 from chalicelib.store.pages import decode_cursor, invalid_cursor, key_cursor, raw_cursor
@@ -46,7 +46,7 @@ Raw = dict[str, Any]  # an item as DynamoDB returns it: {"name": {"S": "..."}, .
 
 def due_shard(ticket_id: str) -> str:
     """The due index partition of a ticket: spreads writes over DUE_SHARDS keys."""
-    shards = get_settings().due_shards
+    shards = due_shards()
     return f"DUE#{zlib.crc32(ticket_id.encode()) % shards}"
 
 
@@ -174,7 +174,7 @@ def to_raw(t: Ticket) -> Raw:
         sk=TICKET_SK,
         ticket_id=t.id,
         gsi1pk=f"TENANT#{t.tenant_id}",
-        gsi1sk=t.id if get_settings().legacy_ticket_lists else None,
+        gsi1sk=t.id if legacy_ticket_lists() else None,
         fields=t.fields,
         integration=t.integration,
         sla=_sla_doc(t.sla),
@@ -505,7 +505,7 @@ def _list_index(by: str) -> tuple[Any, str]:
     upgrade builds those (settings.legacy_ticket_lists), the one of projection ALL
     it read before (docs/deploy.md). Both hold `ticket_id` and what the filters
     read."""
-    if get_settings().legacy_ticket_lists:
+    if legacy_ticket_lists():
         return getattr(TicketItem, f"legacy_{by}"), "gsi1sk"
     return getattr(TicketItem, by), "ticket_id"
 

@@ -16,7 +16,14 @@ from moto import mock_aws
 
 from dev import moto_costs
 from dev.embedded_aws import plain_projections
-from tests.integration.helpers import ROOT, Api, Customer, RequestClock, reset_connections
+from tests.integration.helpers import (
+    ROOT,
+    Api,
+    Customer,
+    RequestClock,
+    aws_spy,
+    reset_connections,
+)
 from tests.integration.operations import OPERATIONS, Operations
 
 
@@ -126,20 +133,9 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> RequestClock:
 @pytest.fixture
 def aws_calls() -> Iterator[Counter[str]]:
     """Counts every AWS API call (boto3 and PynamoDB both go through botocore)."""
-    import botocore.client
-
     counter: Counter[str] = Counter()
-    original = botocore.client.BaseClient._make_api_call
-
-    def counting(self: Any, operation_name: str, api_params: Any) -> Any:
-        counter[operation_name] += 1
-        return original(self, operation_name, api_params)
-
-    botocore.client.BaseClient._make_api_call = counting
-    try:
+    with aws_spy(lambda operation, _: counter.update([operation])):
         yield counter
-    finally:
-        botocore.client.BaseClient._make_api_call = original
 
 
 @pytest.fixture(scope="session", autouse=True)

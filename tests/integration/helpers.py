@@ -5,10 +5,11 @@ signed fixtures."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,38 @@ from typing import Any
 from tests.partner_helpdesks import dumps, fixture, retimed, signed
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository
+
+
+@contextlib.contextmanager
+def aws_spy(seen: Callable[[str, Any], object]) -> Iterator[None]:
+    """`seen(operation, parameters)` for every AWS API call made meanwhile (boto3
+    and PynamoDB both go through botocore's `_make_api_call`)."""
+    import botocore.client
+
+    original = botocore.client.BaseClient._make_api_call
+
+    def spying(client: Any, operation: str, params: Any) -> Any:
+        seen(operation, params)
+        return original(client, operation, params)
+
+    botocore.client.BaseClient._make_api_call = spying
+    try:
+        yield
+    finally:
+        botocore.client.BaseClient._make_api_call = original
+
+
+def raw_ticket_item(ticket_id: str) -> dict[str, Any]:
+    """A ticket's item as DynamoDB stores it (a consistent GetItem, no model)."""
+    from chalicelib import aws
+    from chalicelib.settings import get_settings
+
+    item: dict[str, Any] = aws.client("dynamodb").get_item(
+        TableName=get_settings().table_name,
+        Key={"pk": {"S": f"TICKET#{ticket_id}"}, "sk": {"S": "TICKET"}},
+        ConsistentRead=True,
+    )["Item"]
+    return item
 
 
 def reset_connections() -> None:

@@ -26,6 +26,7 @@ from tests.integration.helpers import (
     assert_error,
     done,
     iso,
+    raw_ticket_item,
     run_checker,
 )
 
@@ -307,18 +308,6 @@ def test_a_partner_event_that_raises_the_priority_moves_the_ticket(
     assert after["due_at"] != before["due_at"]
 
 
-def _raw_ticket(ticket_id: str) -> dict[str, Any]:
-    from chalicelib import aws
-    from chalicelib.settings import get_settings
-
-    item: dict[str, Any] = aws.client("dynamodb").get_item(
-        TableName=get_settings().table_name,
-        Key={"pk": {"S": f"TICKET#{ticket_id}"}, "sk": {"S": "TICKET"}},
-        ConsistentRead=True,
-    )["Item"]
-    return item
-
-
 def _queue_units(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, int]:
     """Write units the queue indexes take for a write from `old` to `new`, as
     DynamoDB bills them (bench.moto_harness.WriteMeter)."""
@@ -343,16 +332,16 @@ def test_a_threshold_crossing_changes_the_state_not_the_place_and_writes_no_queu
     )
     late = open_at(api, agent_key, customer.tenant_id, "blocker", start, "late")
     names = {early: "early", late: "late"}
-    assert _queue_units(None, _raw_ticket(early)) == {"queue": 1, "queue_by_tenant": 1}
+    assert _queue_units(None, raw_ticket_item(early)) == {"queue": 1, "queue_by_tenant": 1}
 
     for minutes, expected in (
         (40, [("early", "at_risk", 15 * 60), ("late", "on_track", 20 * 60)]),
         (55, [("early", "breached", 0), ("late", "at_risk", 5 * 60)]),
     ):
-        before = _raw_ticket(early)
+        before = raw_ticket_item(early)
         at = start + timedelta(minutes=minutes)
         run_checker(api, at)
-        after = _raw_ticket(early)
+        after = raw_ticket_item(early)
         assert after["version"] != before["version"]  # the checker wrote the ticket
         assert _queue_units(before, after) == {"queue": 0, "queue_by_tenant": 0}
         wed.now = at
@@ -361,12 +350,12 @@ def test_a_threshold_crossing_changes_the_state_not_the_place_and_writes_no_queu
             (names[i["ticket_id"]], i["state"], i["remaining_seconds"]) for i in items
         ] == expected
 
-    before = _raw_ticket(late)
+    before = raw_ticket_item(late)
     done(api, agent_key, late, "set_priority", priority="high")  # E7: moves the deadline
-    assert _queue_units(before, _raw_ticket(late)) == {"queue": 2, "queue_by_tenant": 2}
-    before = _raw_ticket(late)
+    assert _queue_units(before, raw_ticket_item(late)) == {"queue": 2, "queue_by_tenant": 2}
+    before = raw_ticket_item(late)
     done(api, agent_key, late, "close")
-    assert _queue_units(before, _raw_ticket(late)) == {"queue": 1, "queue_by_tenant": 1}
+    assert _queue_units(before, raw_ticket_item(late)) == {"queue": 1, "queue_by_tenant": 1}
 
 
 def test_dx2_the_payment_that_starts_the_clock_puts_the_ticket_in_the_queue(

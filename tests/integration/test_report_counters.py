@@ -20,6 +20,7 @@ from tests.integration.helpers import (
     Api,
     Customer,
     RequestClock,
+    aws_spy,
     done,
     iso,
     run_checker_until_done,
@@ -148,21 +149,14 @@ def test_charge_counters_follow_approval_payment_and_waiver(
 @contextmanager
 def transactions() -> Iterator[list[dict[str, Any]]]:
     """The TransactWriteItems requests sent meanwhile."""
-    import botocore.client
-
     sent: list[dict[str, Any]] = []
-    original = botocore.client.BaseClient._make_api_call
 
-    def recording(self: Any, operation_name: str, api_params: Any) -> Any:
-        if operation_name == "TransactWriteItems":
-            sent.append(api_params)
-        return original(self, operation_name, api_params)
+    def recording(operation: str, params: Any) -> None:
+        if operation == "TransactWriteItems":
+            sent.append(params)
 
-    botocore.client.BaseClient._make_api_call = recording
-    try:
+    with aws_spy(recording):
         yield sent
-    finally:
-        botocore.client.BaseClient._make_api_call = original
 
 
 def counter_updates(sent: list[dict[str, Any]]) -> list[str]:
