@@ -34,7 +34,8 @@ class Settings:
     webhook_key_id: str
     # TICKET_LISTS=legacy (docs/deploy.md, upgrading an existing stack): while a
     # stack created before the lists' own `tickets_*` indexes builds them, the lists
-    # read the `by_*` indexes of projection ALL, and tickets are still written there.
+    # read the `by_*` indexes of projection ALL, and tickets are still written there;
+    # the readers of a tenant's tickets by reported instant read `by_reported`.
     legacy_ticket_lists: bool
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from infra import functions, gateway, iam, monitoring, tables
@@ -85,15 +86,18 @@ def template() -> Json:
     }
 
 
-def render(without: list[str] | None = None) -> str:
-    built = tables.without_indexes(template(), without) if without else template()
+def render(without: Sequence[str] = (), keep: Sequence[str] = ()) -> str:
+    built = tables.upgrade_step(template(), without, keep) if without or keep else template()
     return json.dumps(built, indent=2, sort_keys=True) + "\n"
 
 
 if __name__ == "__main__":
-    # `--without <index> ...`: an existing stack's step while it creates new indexes,
-    # one per update (docs/deploy.md); never commit the file it writes.
+    # `--without <index> ...` (new indexes not created yet) and `--keep <index> ...`
+    # (retired ones not deleted yet): an existing stack's step while it creates and
+    # deletes indexes, one per update (docs/deploy.md); never commit the file it writes.
     parser = argparse.ArgumentParser(prog="python -m infra.build")
     parser.add_argument("--without", nargs="+", default=[], metavar="INDEX")
-    OUT.write_text(render(parser.parse_args().without))
+    parser.add_argument("--keep", nargs="+", default=[], metavar="INDEX")
+    args = parser.parse_args()
+    OUT.write_text(render(args.without, args.keep))
     sys.stdout.write(f"wrote {OUT}\n")

@@ -5,15 +5,18 @@ table taking warm throughput from two parameters when they are set."""
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 
 from chalicelib.store import schema
 from infra.common import Json, _ref
 
 # The indexes a checker alert's writes touch, beside the table: every index the
 # ticket item appears in whole (ProjectionType ALL: the item is rewritten there on
-# each change), the due index (its next instant moves), the outbox's unsent index
-# (the alert's item comes and goes) and, on a breach, the ticket lists' indexes
-# (their projected `breached_key` appears). A burst writes them all at once.
+# each change; `by_reported` while an upgrade keeps it), the due index (its next
+# instant moves), the outbox's unsent index (the alert's item comes and goes) and,
+# on a breach, the ticket lists' indexes (their projected `breached_key` appears).
+# A burst writes them all at once. Not `tickets_by_reported`: an alert never moves
+# its keys.
 WARM_INDEXES = (
     schema.BY_REPORTED_INDEX,
     schema.DUE_INDEX,
@@ -37,10 +40,14 @@ def main_table() -> Json:
     for (docs/deploy.md, warm throughput). With the parameters at 0 it is MAIN_TABLE."""
     table: Json = copy.deepcopy(schema.MAIN_TABLE)
     table["WarmThroughput"] = _warm("HasWarmTable", "WarmTableWriteUnits")
-    for index in table["GlobalSecondaryIndexes"]:
-        if index["IndexName"] in WARM_INDEXES:
-            index["WarmThroughput"] = _warm("HasWarmIndexes", "WarmIndexWriteUnits")
+    table["GlobalSecondaryIndexes"] = [_warm_index(i) for i in table["GlobalSecondaryIndexes"]]
     return table
+
+
+def _warm_index(index: Json) -> Json:
+    if index["IndexName"] in WARM_INDEXES:
+        index["WarmThroughput"] = _warm("HasWarmIndexes", "WarmIndexWriteUnits")
+    return index
 
 
 def _nonzero(parameter: str) -> Json:
@@ -48,13 +55,14 @@ def _nonzero(parameter: str) -> Json:
 
 
 PARAMETERS: Json = {
-    # Which indexes the ticket lists read (docs/deploy.md: upgrading an existing
-    # stack): "legacy" only while such a stack builds the `tickets_*` indexes.
+    # Which indexes the ticket lists and the readers of tickets by reported instant
+    # read (docs/deploy.md: upgrading an existing stack): "legacy" only while such a
+    # stack builds the `tickets_*` indexes.
     "TicketLists": {
         "Type": "String",
         "Default": "own",
         "AllowedValues": ["own", "legacy"],
-        "Description": "own: the ticket lists' keys-only indexes; legacy: while building them",
+        "Description": "own: the tickets' keys-only indexes; legacy: while building them",
     },
     # On-demand capacity a burst of checker writes finds ready (docs/performance.md).
     "WarmTableWriteUnits": {
@@ -76,17 +84,20 @@ CONDITIONS: Json = {
 }
 
 
-def without_indexes(template: Json, names: list[str]) -> Json:
-    """The template with the main table's `names` indexes left out: what an existing
-    stack deploys while it creates new indexes one update at a time (docs/deploy.md)."""
+def upgrade_step(template: Json, without: Sequence[str] = (), keep: Sequence[str] = ()) -> Json:
+    """The template with the main table's `without` indexes left out and the retired
+    `keep` ones (schema.RETIRED_INDEXES) still in: what an existing stack deploys
+    while it creates and then deletes indexes one update at a time (docs/deploy.md)."""
     known = {i["IndexName"] for i in schema.MAIN_TABLE["GlobalSecondaryIndexes"]}
-    if unknown := sorted(set(names) - known):
+    if unknown := sorted(set(without) - known):
         raise ValueError(f"no such index: {', '.join(unknown)}")
+    if unknown := sorted(set(keep) - set(schema.RETIRED_INDEXES)):
+        raise ValueError(f"no such retired index: {', '.join(unknown)}")
     out = copy.deepcopy(template)
     table = out["Resources"]["Table"]["Properties"]
     table["GlobalSecondaryIndexes"] = [
-        i for i in table["GlobalSecondaryIndexes"] if i["IndexName"] not in names
-    ]
+        i for i in table["GlobalSecondaryIndexes"] if i["IndexName"] not in without
+    ] + [_warm_index(copy.deepcopy(schema.RETIRED_INDEXES[name])) for name in keep]
     used = {k["AttributeName"] for i in table["GlobalSecondaryIndexes"] for k in i["KeySchema"]}
     used |= {k["AttributeName"] for k in table["KeySchema"]}
     table["AttributeDefinitions"] = [

@@ -8,7 +8,8 @@ Neither reads the tickets of the whole UTC days in the range: their counters
 number of tickets; the SLA report judges anew the tickets due since they were
 written (one Query of the sparse unsettled index, then their items). Only the parts of a day at
 either end of a range that does not start or end at midnight UTC are read
-ticket by ticket (the tenant's by_reported index), as every range was before."""
+ticket by ticket (the tenant's tickets_by_reported index, then their items), as
+every range was before."""
 
 from __future__ import annotations
 
@@ -217,8 +218,9 @@ def sla_report(
     """Per priority: tickets, met, breached, achievement_pct = 100·met/(met+breached).
     One tenant (a customer's own, or the one an agent or admin names): one Query of
     its counters and one of its unsettled index, a BatchGetItem of the tickets due
-    since written if any (plus one Query of its by_reported index per end of the
-    range not at midnight UTC). An agent or admin naming none gets
+    since written if any (plus, per end of the range not at midnight UTC, one Query
+    of its tickets_by_reported index and a BatchGetItem of the tickets it lists, per
+    100). An agent or admin naming none gets
     every customer tenant summed (one Query of the customers index, then those per
     tenant)."""
     check_range(start, end)
@@ -257,7 +259,7 @@ def charges_report(
     decimal strings. A tenant whose policy bills has a row in its currency even
     with no ticket; one whose policy does not bill has rows only for the charges
     its tickets kept. Calls: per tenant one GetItem and one Query of its counters
-    (plus one of its by_reported index per end of the range not at midnight UTC);
+    (plus the ends of the range not at midnight UTC, as `sla_report` reads them);
     per distinct policy one GetItem; every customer: one Query of the customers
     index first."""
     every, tenants = _tenants(caller, tenant_id)  # a customer naming another: 403 first
@@ -302,7 +304,7 @@ def count_existing(now: datetime, tenant_id: str | None = None) -> dict[str, int
     tenants = counted = skipped = 0
     for one in [tenant_id] if tenant_id is not None else tenant_store.customer_ids():
         tenants += 1
-        for ticket_id in counter_store.uncounted_ids(one):
+        for ticket_id in store.uncounted_ids(one):
             try:
                 counted += unit_of_work.run(
                     partial(attempt, ticket_id=ticket_id), now, SYSTEM_ACTOR

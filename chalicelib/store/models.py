@@ -230,7 +230,20 @@ class TicketsBreachedIndex(GlobalSecondaryIndex["TicketItem"]):
     ticket_id = UnicodeAttribute(range_key=True)
 
 
-class ByReportedIndex(GlobalSecondaryIndex["TicketItem"]):
+class TicketsByReportedIndex(GlobalSecondaryIndex["TicketItem"]):
+    class Meta(_IndexMeta):
+        index_name = schema.TICKETS_BY_REPORTED_INDEX
+        projection = KeysOnlyProjection()
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    reported_sk = UnicodeAttribute(range_key=True)
+
+
+class LegacyByReportedIndex(GlobalSecondaryIndex["TicketItem"]):
+    """`by_reported` (projection ALL, schema.RETIRED_INDEXES), which the readers of
+    a tenant's tickets by reported instant read before `tickets_by_reported`, while
+    a stack upgrade builds that (settings.legacy_ticket_lists)."""
+
     class Meta(_IndexMeta):
         index_name = schema.BY_REPORTED_INDEX
         projection = AllProjection()
@@ -327,13 +340,14 @@ class TicketItem(Model):
     by_status = TicketsByStatusIndex()
     by_priority = TicketsByPriorityIndex()
     breached = TicketsBreachedIndex()
-    by_reported = ByReportedIndex()
+    by_reported = TicketsByReportedIndex()
     queue = QueueIndex()
     queue_by_tenant = QueueByTenantIndex()
     legacy_by_tenant = LegacyByTenantIndex()
     legacy_by_status = LegacyByStatusIndex()
     legacy_by_priority = LegacyByPriorityIndex()
     legacy_breached = LegacyBreachedIndex()
+    legacy_by_reported = LegacyByReportedIndex()
     unsettled = UnsettledIndex()
 
     @staticmethod

@@ -73,16 +73,3 @@ def due_ids(tenant_id: str, now: datetime) -> Iterator[str]:
     for page in query.page_iter:
         for raw in page.get("Items", []):
             yield raw["pk"]["S"].removeprefix("TICKET#")
-
-
-def uncounted_ids(tenant_id: str) -> Iterator[str]:
-    """Ids of the tenant's tickets the counters do not hold (written before them),
-    every page of its by_reported index, filtered (`backfill-report-counts`)."""
-    query = TicketItem.by_reported.query(
-        f"TENANT#{tenant_id}",
-        filter_condition=TicketItem.counted.does_not_exist(),
-        attributes_to_get=["ticket_id"],
-    )
-    for page in query.page_iter:
-        for raw in page.get("Items", []):
-            yield raw["ticket_id"]["S"]

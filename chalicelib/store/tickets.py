@@ -623,32 +623,66 @@ def listed_tickets(
     return [found[i] for tenant, i in entries if i in found and listed(tenant, found[i])]
 
 
+Window = tuple[datetime, datetime]  # [start, end)
+
+
+def _reported(tenant_id: str, window: Window | None) -> tuple[Any, str, Condition | None]:
+    """The index of a tenant's tickets by reported instant, its partition and the
+    range condition of a window [start, end) (none: every ticket; the sort key
+    `<reported_at>#<id>` orders them by that instant): `tickets_by_reported`, keys
+    only, or, while a stack upgrade builds it (settings.legacy_ticket_lists),
+    `by_reported`, whole items (docs/deploy.md)."""
+    condition = None
+    if window is not None:
+        start, end = (format_instant(instant) for instant in window)
+        condition = TicketItem.reported_sk.between(start, end)
+    if legacy_ticket_lists():
+        return TicketItem.legacy_by_reported, f"TENANT#{tenant_id}", condition
+    return TicketItem.by_reported, tenant_id, condition
+
+
+def _reported_raws(
+    tenant_id: str, window: Window | None, attributes: list[str] | None = None
+) -> Iterator[Raw]:
+    """The raw items of a tenant's tickets reported in a window, in that order, with
+    their `pk` and `attributes` alone when given: each Query page of the index's
+    entries, then their items in one BatchGetItem per 100, eventually consistent
+    like the index (an entry whose ticket is gone is left out: the items are the
+    truth); while legacy, the items `by_reported` holds."""
+    index, partition, condition = _reported(tenant_id, window)
+    if legacy_ticket_lists():
+        projection = None if attributes is None else ["pk", *attributes]
+        yield from _raw_items(index.query(partition, condition, attributes_to_get=projection))
+        return
+    for page in index.query(partition, condition).page_iter:
+        ids = [_ticket_id(entry) for entry in page.get("Items", [])]
+        found = _raw_tickets(ids, consistent=False, attributes=attributes) if ids else {}
+        yield from (found[i] for i in ids if i in found)
+
+
+def _ticket_id(raw: Raw) -> str:
+    """The ticket id of an item's or an index entry's table key."""
+    return str(raw["pk"]["S"]).removeprefix("TICKET#")
+
+
 def reported_between(tenant_id: str, start: datetime, end: datetime) -> Iterator[Ticket]:
-    """A tenant's tickets reported in [start, end), every page of the by_reported
-    index (the sort key `<reported_at>#<id>` orders them by the reported instant)."""
-    query = TicketItem.by_reported.query(
-        f"TENANT#{tenant_id}",
-        TicketItem.reported_sk.between(format_instant(start), format_instant(end)),
-    )
-    return readable(_raw_items(query))
+    """A tenant's tickets reported in [start, end), in that order: per Query page of
+    `tickets_by_reported`, its tickets' items (`_reported_raws`)."""
+    return readable(_reported_raws(tenant_id, (start, end)))
 
 
-def count_reported_between(
-    tenant_id: str, start: datetime, end: datetime, policy_id: str | None = None
-) -> int:
-    """How many of a tenant's tickets were reported in [start, end) (under
-    `policy_id` when given): Select=COUNT Queries of the by_reported index, one
-    per MB of index entries read."""
+def count_reported_between(tenant_id: str, start: datetime, end: datetime) -> int:
+    """How many of a tenant's tickets were reported in [start, end): Select=COUNT
+    Queries of the index alone (keys only: a page per MB, ~8,000 entries), no
+    ticket read."""
+    index, partition, condition = _reported(tenant_id, (start, end))
     connection = TicketItem._get_connection()
-    condition = TicketItem.reported_sk.between(format_instant(start), format_instant(end))
-    where = TicketItem.sla["policy"] == policy_id if policy_id is not None else None
     count, start_key = 0, None
     while True:
         page = connection.query(
-            f"TENANT#{tenant_id}",
+            partition,
             range_key_condition=condition,
-            filter_condition=where,
-            index_name=TicketItem.by_reported.Meta.index_name,
+            index_name=index.Meta.index_name,
             select="COUNT",
             exclusive_start_key=start_key,
         )
@@ -656,6 +690,27 @@ def count_reported_between(
         start_key = page.get("LastEvaluatedKey")
         if start_key is None:
             return count
+
+
+def count_under_policy(tenant_id: str, start: datetime, end: datetime, policy_id: str) -> int:
+    """How many of a tenant's tickets reported in [start, end) are under `policy_id`
+    (their item's `sla.policy`), each one's item read (`_reported_raws`, that
+    attribute alone)."""
+    raws = _reported_raws(tenant_id, (start, end), attributes=["sla.policy"])
+    return sum(1 for raw in raws if _policy_of(raw) == policy_id)
+
+
+def _policy_of(raw: Raw) -> Any:
+    return raw.get("sla", {}).get("M", {}).get("policy", {}).get("S")
+
+
+def uncounted_ids(tenant_id: str) -> Iterator[str]:
+    """Ids of the tenant's tickets the report counters do not hold (written before
+    them: no `counted` mark), each of its tickets' item read (`_reported_raws`, that
+    attribute alone), for `backfill-report-counts`. An item not of the shape we
+    write is listed too: the backfill's read of it says so."""
+    every = _reported_raws(tenant_id, None, attributes=["counted"])
+    return (_ticket_id(raw) for raw in every if "counted" not in raw)
 
 
 def history(ticket_id: str) -> list[dict[str, Any]]:
@@ -759,6 +814,14 @@ def get_many(ticket_ids: list[str], consistent: bool = True) -> dict[str, Ticket
     """The tickets of these ids that exist and are readable, by id (BatchGetItem,
     100 keys a call, unprocessed keys asked again; `consistent` unless told: an
     eventually consistent read costs half)."""
+    return {t.id: t for t in readable(_raw_tickets(ticket_ids, consistent).values())}
+
+
+def _raw_tickets(
+    ticket_ids: list[str], consistent: bool, attributes: list[str] | None = None
+) -> dict[str, Raw]:
+    """The raw items of these tickets that exist, by id (`get_many`), with their
+    `pk` and `attributes` alone when given."""
     connection = _reading()
     table = TicketItem.Meta.table_name
     wanted = [
@@ -769,10 +832,14 @@ def get_many(ticket_ids: list[str], consistent: bool = True) -> dict[str, Ticket
         keys, wanted = wanted[:BATCH_GET_KEYS], wanted[BATCH_GET_KEYS:]
         while keys:
             # Typed keys are what Model.batch_get passes too; PynamoDB's hint says str.
-            data = connection.batch_get_item(keys, consistent_read=consistent)  # type: ignore[arg-type]
+            data = connection.batch_get_item(
+                keys,  # type: ignore[arg-type]
+                consistent_read=consistent,
+                attributes_to_get=None if attributes is None else ["pk", *attributes],
+            )
             raws += data.get("Responses", {}).get(table, [])
             keys = data.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
-    return {ticket.id: ticket for ticket in readable(raws)}
+    return {_ticket_id(raw): raw for raw in raws}
 
 
 def open_for_tenant(

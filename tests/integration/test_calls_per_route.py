@@ -16,11 +16,14 @@ from typing import Any
 
 import pytest
 
-from tests.integration.helpers import INCIDENT, ROOT, Api, Helpdesk
+from tests.integration.helpers import INCIDENT, ROOT, Api, Helpdesk, done
 
 _today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 REPORT_FROM = (_today - timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
 REPORT_TO = (_today + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+# A range starting within a day (read ticket by ticket), and a ticket reported then.
+WITHIN_FROM = (_today - timedelta(days=30, hours=-1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+WITHIN_REPORTED = (_today - timedelta(days=30, hours=-12)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass
@@ -99,6 +102,10 @@ def _requests(api: Api) -> dict[str, Callable[[Tenant], tuple[int, Any]]]:
         ),
         "GET /reports/sla": lambda t: api.get(
             f"/reports/sla?tenant_id={t.id}&from={REPORT_FROM}&to={REPORT_TO}",
+            t.agent,
+        ),
+        "GET /reports/sla (from within a day)": lambda t: api.get(
+            f"/reports/sla?tenant_id={t.id}&from={WITHIN_FROM}&to={REPORT_TO}",
             t.agent,
         ),
         "GET /reports/charges": lambda t: api.get(
@@ -180,6 +187,11 @@ def test_calls_per_route_are_the_readme_figures_and_do_not_grow_with_tickets(
     monkeypatch.setattr(auth, "clock", lambda: frozen)
     customer = new_customer()
     _, ticket = api.post("/tickets", customer.key, INCIDENT)
+    early = {**INCIDENT, "tenant_id": customer.tenant_id, "reported_at": WITHIN_REPORTED}
+    status, old = api.post("/tickets", agent_key, early)
+    assert status == 201, old
+    done(api, agent_key, old["id"], "assign", agent="ana")
+    done(api, agent_key, old["id"], "resolve")  # settled: not among the unsettled tickets
     partners = {}
     for role in ("rotated", "desk"):
         partner = {"id": f"p-{uuid.uuid4().hex[:8]}", "tenant_id": customer.tenant_id}

@@ -252,6 +252,43 @@ def test_simulate_bounds_and_roles(
     assert_error(status, body, 404)
 
 
+def test_the_bound_counts_only_the_tickets_under_the_policy(
+    api: Api,
+    admin_key: str,
+    agent_key: str,
+    policy_copy: Any,
+    under: Any,
+    clock: RequestClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A customer keeps the tickets it had under its earlier policy: the 2,000 bound
+    counts the index's entries alone (no ticket read) while they are within it,
+    and past it the tickets under the policy, read from their items."""
+    from chalicelib import aws
+    from chalicelib.services import whatif
+    from chalicelib.settings import get_settings
+
+    policy_id, doc = policy_copy()
+    customer = under(policy_id)
+    at(clock, T0)
+    ids = [open_ticket(api, agent_key, customer.tenant_id)["id"] for _ in range(3)]
+    aws.client("dynamodb").update_item(  # opened before its tenant moved to the policy
+        TableName=get_settings().table_name,
+        Key={"pk": {"S": f"TICKET#{ids[0]}"}, "sk": {"S": "TICKET"}},
+        UpdateExpression="SET sla.#p = :p",
+        ExpressionAttributeNames={"#p": "policy"},
+        ExpressionAttributeValues={":p": {"S": "aivo"}},
+    )
+    monkeypatch.setattr(whatif, "MAX_TICKETS", 2)  # 3 entries, 2 tickets under the policy
+    status, body = simulate(api, admin_key, policy_id, doc)
+    assert status == 200, body
+    assert body["tickets"] == 2
+    monkeypatch.setattr(whatif, "MAX_TICKETS", 1)
+    status, body = simulate(api, admin_key, policy_id, doc)
+    assert_error(status, body, 422, "too_many_tickets")
+    assert "2 tickets" in body["error"]["message"]
+
+
 # ------------------------------------------------------------------ explain
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from chalicelib.store import schema
-from infra import build
+from infra import build, tables
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -261,9 +261,9 @@ def _resolve(value: Any, conditions: dict[str, bool], parameters: dict[str, str]
     return {k: v for k, v in resolved.items() if v != {"Ref": "AWS::NoValue"}}
 
 
-def _deployed(**given: str) -> dict[str, Any]:
+def _deployed(template: dict[str, Any] | None = None, **given: str) -> dict[str, Any]:
     """The template's resources for these parameter values (the others default)."""
-    template = build.template()
+    template = template or build.template()
     parameters = {k: str(p.get("Default", "")) for k, p in template["Parameters"].items()}
     parameters.update(given)
     conditions = {k: _condition(c, parameters) for k, c in template["Conditions"].items()}
@@ -295,16 +295,19 @@ def test_warm_throughput_parameters_pre_warm_the_table_and_every_index_an_alert_
         i["IndexName"]
         for i in schema.MAIN_TABLE["GlobalSecondaryIndexes"]
         if {k["AttributeName"] for k in i["KeySchema"]} & {"ticket_id", "reported_sk"}
-        and i["IndexName"] != schema.OPEN_BY_POLICY_INDEX  # an alert never closes a ticket
+        # an alert never closes a ticket, nor moves its reported instant (keys only)
+        and i["IndexName"] not in (schema.OPEN_BY_POLICY_INDEX, "tickets_by_reported")
     }
     alert_writes = {"due", "outbox_unsent", "unsettled"}  # a breach leaves `unsettled`
     assert ticket_indexes == {
-        "by_reported",
         "tickets_by_tenant",
         "tickets_by_status",
         "tickets_by_priority",
         "tickets_breached",
     }
+    # `by_reported` (ALL: an alert rewrites the whole item there) while an upgrade keeps it
+    kept = tables.upgrade_step(build.template(), keep=["by_reported"])
+    assert "Table/by_reported" in _warm_places(_deployed(kept, WarmIndexWriteUnits="20000"))
 
     warm = _warm_places(_deployed(WarmTableWriteUnits="40000", WarmIndexWriteUnits="20000"))
     assert warm == {
@@ -357,6 +360,7 @@ def test_the_pynamodb_indexes_are_the_schemas() -> None:
     from chalicelib.store import models
 
     declared = {i["IndexName"]: i for i in schema.MAIN_TABLE["GlobalSecondaryIndexes"]}
+    declared.update(schema.RETIRED_INDEXES)  # read while an upgrade keeps them
     seen = set()
     for model in vars(models).values():
         if not (isinstance(model, type) and issubclass(model, Model) and model is not Model):
@@ -375,22 +379,28 @@ def test_the_pynamodb_indexes_are_the_schemas() -> None:
             assert projection == table["Projection"], meta.index_name
             seen.add(meta.index_name)
     assert {"tickets_by_tenant", "tickets_breached", "by_tenant", "queue"} <= seen
+    assert {"tickets_by_reported", "by_reported"} <= seen
 
 
 def test_an_upgrade_step_leaves_out_the_indexes_it_names_and_the_lists_follow_a_parameter() -> None:
     """docs/deploy.md, upgrading an existing stack: `python -m infra.build --without
-    ...` writes the template without those indexes (one created per update), and
-    every function reads which list indexes to use from the `TicketLists` parameter."""
-    later = ["tickets_by_priority", "tickets_breached"]
-    step = json.loads(build.render(later))["Resources"]["Table"]["Properties"]
+    ... --keep ...` writes the template without those new indexes and with those
+    retired ones (one created or deleted per update), and every function reads
+    which indexes to use from the `TicketLists` parameter."""
+    later = ["tickets_by_priority", "tickets_breached", "tickets_by_reported"]
+    step = json.loads(build.render(later, ["by_reported"]))["Resources"]["Table"]["Properties"]
     full = json.loads(build.render())["Resources"]["Table"]["Properties"]
     names = [i["IndexName"] for i in full["GlobalSecondaryIndexes"]]
     assert [i["IndexName"] for i in step["GlobalSecondaryIndexes"]] == [
-        n for n in names if n not in later
+        *(n for n in names if n not in later),
+        "by_reported",
     ]
+    assert "by_reported" not in names  # a new stack has it no more
     assert step["AttributeDefinitions"] == full["AttributeDefinitions"]  # all still used
     with pytest.raises(ValueError, match="tickets_by_customer"):
         build.render(["tickets_by_customer"])
+    with pytest.raises(ValueError, match="by_tenant"):
+        build.render(keep=["by_tenant"])  # not retired: a new stack has it
 
     resources = build.template()["Resources"].values()
     functions = [r for r in resources if "Environment" in r.get("Properties", {})]
@@ -401,35 +411,76 @@ def test_an_upgrade_step_leaves_out_the_indexes_it_names_and_the_lists_follow_a_
     assert build.template()["Parameters"]["TicketLists"]["Default"] == "own"
 
 
-def test_deploy_md_upgrade_creates_one_index_per_deploy_and_switches_the_lists_last() -> None:
-    """docs/deploy.md's upgrade to the lists' own indexes, as written: each of its
-    `infra.build` steps adds exactly one index to what the stack had, with the lists
-    still `legacy`; the last deploy has the committed template and switches them."""
-    page = (ROOT / "docs" / "deploy.md").read_text()
-    section = page[page.index("### To the ticket lists' own indexes") :]
-    section = section[: section.index("\n## ")]
-    steps = re.findall(
-        r"^\.venv/bin/python -m infra\.build(.*)\nmake deploy (.*?)\s+#", section, re.M
-    )
-    new = {
-        "unsettled",  # the reports' (updating a stack deployed before the report counters)
+# Which indexes the code reads under each `TicketLists` value (store.tickets:
+# `_list_index`, `_reported`), and those it reads under both.
+READS = {
+    "legacy": {"by_tenant", "by_status", "by_priority", "breached", "by_reported"},
+    "own": {
         "tickets_by_tenant",
         "tickets_by_status",
         "tickets_by_priority",
         "tickets_breached",
-    }
+        "tickets_by_reported",
+    },
+}
+ALWAYS_READ = {"unsettled", "due", "outbox_unsent", "queue", "queue_by_tenant"}
+
+
+def _replay(block: str, had: set[str]) -> tuple[set[str], list[tuple[str, set[str]]]]:
+    """A deploy.md sequence replayed on a stack whose table has `had`: each deploy
+    creates or deletes one index at most, keeps at most 20 and names its
+    `TICKET_LISTS`. Returns the indexes at the end and, per deploy, its comment and
+    the indexes its code reads that are not ACTIVE meanwhile (being created, or gone)."""
+    indexes = {i["IndexName"] for i in schema.MAIN_TABLE["GlobalSecondaryIndexes"]}
+    unready: list[tuple[str, set[str]]] = []
+    for line in block.splitlines():
+        if line.startswith(".venv/bin/python -m infra.build"):
+            args = re.split(r" --(without|keep) ", " " + line.split("infra.build", 1)[1])
+            named = dict(zip(args[1::2], (a.split() for a in args[2::2]), strict=True))
+            rendered = build.render(named.get("without", []), named.get("keep", []))
+            table = json.loads(rendered)["Resources"]["Table"]["Properties"]
+            indexes = {i["IndexName"] for i in table["GlobalSecondaryIndexes"]}
+        elif line.startswith("make deploy"):
+            lists = re.search(r"TICKET_LISTS=(\w+)\s+# (.*)$", line)
+            assert lists is not None, line
+            assert len(indexes ^ had) <= 1, (line, indexes ^ had)
+            assert len(indexes) <= 20, line
+            unready.append((lists[2], (READS[lists[1]] | ALWAYS_READ) - (had & indexes)))
+            had = indexes
+    return had, unready
+
+
+def test_deploy_md_upgrade_changes_one_index_per_deploy_and_reads_only_active_ones() -> None:
+    """docs/deploy.md's upgrade to the tickets' keys-only indexes, as written: each
+    deploy creates or deletes one index, with at most 20; the code reads the old
+    indexes (`legacy`) until every new one is built, then switches (`own`), and only
+    then is `by_reported` deleted; the last deploy has the committed template. The
+    reports wait for `unsettled` alone, the first index created. A stack that
+    already had the lists' own indexes takes two deploys, its readers by reported
+    instant waiting for `tickets_by_reported`."""
+    page = (ROOT / "docs" / "deploy.md").read_text()
+    section = page[page.index("### To the tickets' keys-only indexes") :]
+    section = section[: section.index("\n## ")]
+    blocks = [b for b in re.findall(r"```text\n(.*?)```", section, re.S) if "make deploy" in b]
+    assert len(blocks) == 2
     every = {i["IndexName"] for i in schema.MAIN_TABLE["GlobalSecondaryIndexes"]}
-    had = every - new  # a stack deployed before
-    for without, deploy in steps:
-        names = without.split()[1:]
-        table = json.loads(build.render(names))["Resources"]["Table"]["Properties"]
-        indexes = {i["IndexName"] for i in table["GlobalSecondaryIndexes"]}
-        assert had <= indexes, without
-        assert len(indexes - had) == 1, (without, indexes - had)
-        assert deploy.endswith("TICKET_LISTS=legacy"), deploy
-        had = indexes
-    assert len(steps) == 5
-    assert had == every
-    deploys = re.findall(r"^make deploy (.*?)\s+#", section, re.M)
-    assert len(deploys) == 6
-    assert deploys[-1].endswith("TICKET_LISTS=own")
+    lists = ["tickets_by_tenant", "tickets_by_status", "tickets_by_priority", "tickets_breached"]
+    before = every - {*lists, "unsettled", "tickets_by_reported"} | {"by_reported"}
+
+    end, unready = _replay(blocks[0], before)
+    assert end == every
+    assert [comment for comment, _ in unready] == [
+        "creates unsettled",
+        *(f"creates {name}" for name in lists),
+        "creates tickets_by_reported",
+        "the code switches",
+        "deletes by_reported",
+    ]
+    assert [missing for _, missing in unready] == [{"unsettled"}] + [set()] * 7
+
+    end, unready = _replay(blocks[1], every - {"tickets_by_reported"} | {"by_reported"})
+    assert end == every
+    assert unready == [
+        ("creates tickets_by_reported", {"tickets_by_reported"}),
+        ("deletes by_reported", set()),
+    ]
