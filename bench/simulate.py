@@ -8,7 +8,7 @@ not what is measured), then measures:
 1. the replay alone: `--replayed` tickets (copies of those) each replayed twice
    (stored policy, draft) and compared, in memory (`whatif.compare`): CPU;
 2. the whole request (`whatif.simulate`) over the stored tickets: the COUNT
-   Query, the tickets' Query, one history Query per ticket (16 threads), behind a
+   Query, the tickets' Query and BatchGetItem, one history Query per ticket (16 threads), behind a
    modelled DynamoDB latency per call (`--latency-ms`), with moto's own CPU
    measured apart (moto's queries are linear in the table, so the request is
    measured on 200 tickets and the product's CPU per ticket is what scales).

@@ -95,8 +95,8 @@ _INSTANTS = ("reported_at", "created_at", "updated_at")
 # A stored target leaves out what reads back the same without it (`Target.from_dict`
 # defaults these when absent: no instant, no runs, nothing alerted, 0 s elapsed)
 # and writes its ladder as one text, "75 sla.warning 1,100 sla.breached 1,...": a
-# smaller item, fewer write units on the table and in `by_reported` for one near a
-# KB boundary (docs/performance.md). Items written before carry the long form,
+# smaller item, fewer write units on the table for one near a KB boundary
+# (docs/performance.md). Items written before carry the long form,
 # which reads the same.
 _OPTIONAL_TARGET_FIELDS = frozenset(
     {

@@ -279,7 +279,7 @@ def test_the_charges_report_per_tenant_never_scans(
     aws_calls.clear()
     status, report = charges_report(api, tenant.key, RANGE)
     assert status == 200, report
-    # The tenant, the policy, one by_reported Query (the key was read warm, cached).
+    # The tenant, the policy, one Query of its day counters (the key was read warm, cached).
     assert dict(aws_calls) == {"GetItem": 2, "Query": 1}
     assert report == {
         "from": "2026-11-01T00:00:00Z",
