@@ -706,9 +706,9 @@ def _policy_of(raw: Raw) -> Any:
 
 def uncounted_ids(tenant_id: str) -> Iterator[str]:
     """Ids of the tenant's tickets the report counters do not hold (written before
-    them: no `counted` mark), each of its tickets' item read (`_reported_raws`, that
-    attribute alone), for `backfill-report-counts`. An item not of the shape we
-    write is listed too: the backfill's read of it says so."""
+    them: no `counted` mark), read from the items of all its tickets
+    (`_reported_raws`, that attribute alone), for `backfill-report-counts`. An item
+    not of the shape we write is listed too: the backfill's read of it says so."""
     every = _reported_raws(tenant_id, None, attributes=["counted"])
     return (_ticket_id(raw) for raw in every if "counted" not in raw)
 
