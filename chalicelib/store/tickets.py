@@ -33,6 +33,7 @@ from chalicelib.domain.ticket import SlaState, Ticket
 from chalicelib.errors import BadRequest, Collision, Conflict, TicketUnreadable
 from chalicelib.settings import due_shards, legacy_ticket_lists
 from chalicelib.store import report_counts as report_store
+from chalicelib.store import sla_rules
 from chalicelib.store.models import EventItem, OutboxItem, TicketItem, plain
 from chalicelib.store.pages import decode_cursor, invalid_cursor, key_cursor, raw_cursor
 
@@ -112,16 +113,23 @@ _OPTIONAL_TARGET_FIELDS = frozenset(
 )
 
 
-def _stored_target(target: Target) -> dict[str, Any]:
+_RULE_FIELDS = ("metric", "clock", "target_seconds", "ladder")  # a target's, in its rules
+
+
+def _stored_target(target: Target) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A target as stored: (its live state, kept in the ticket; its rules, kept in
+    the shared rules item), both named by its metric."""
     doc = {
         name: value
         for name, value in target.to_dict().items()
         if name not in _OPTIONAL_TARGET_FIELDS or value
     }
     doc.pop("ladder")
+    rules = {name: doc.pop(name) for name in _RULE_FIELDS[1:3]}
+    rules["metric"] = doc["metric"]
     if target.ladder:
-        doc["ladder"] = ",".join(f"{t.pct} {t.type} {t.level}" for t in target.ladder)
-    return doc
+        rules["ladder"] = ",".join(f"{t.pct} {t.type} {t.level}" for t in target.ladder)
+    return doc, rules
 
 
 def _target(doc: dict[str, Any]) -> Target:
@@ -132,19 +140,39 @@ def _target(doc: dict[str, Any]) -> Target:
     return Target.from_dict(doc)
 
 
-def _sla_doc(sla: SlaState) -> dict[str, Any]:
-    return {
-        "policy": sla.policy,
-        "policy_version": sla.policy_version,
-        "calendar": sla.calendar.model_dump(mode="json"),
-        "calendar_version": sla.calendar_version,
-        "first_response_met_by": sla.first_response_met_by,
-        "targets": [_stored_target(target) for target in sla.targets],
-        "terms_version": sla.terms_version,
-    }
+def _sla_doc(sla: SlaState) -> tuple[dict[str, Any], str]:
+    """The ticket's `sla` (the ref of its rules, each target's live state) and the
+    ref; the rules themselves go to their shared item (`store.sla_rules`)."""
+    states, target_rules = [], []
+    for target in sla.targets:
+        state, rules = _stored_target(target)
+        states.append(state)
+        target_rules.append(rules)
+    ref = sla_rules.ref_of(
+        {
+            "policy": sla.policy,
+            "policy_version": sla.policy_version,
+            "terms_version": sla.terms_version,
+            "calendar": sla.calendar.model_dump(mode="json"),
+            "calendar_version": sla.calendar_version,
+            "first_response_met_by": sla.first_response_met_by,
+            "targets": target_rules,
+        }
+    )
+    # `policy` stays in the ticket's own `sla` too: the what-if counts a policy's
+    # tickets with a filter on it (`count_reported_between`).
+    return {"policy": sla.policy, "rules": ref, "targets": states}, ref
 
 
 def _sla_state(doc: dict[str, Any]) -> SlaState:
+    ref = doc.get("rules")
+    if ref is not None:  # a ref to its shared rules; else the whole of them, as written before
+        rules = _rules(ref)
+        states = doc.get("targets", [])
+        if [s["metric"] for s in states] != [r["metric"] for r in rules.get("targets", [])]:
+            raise ValueError(f"the targets do not match those of rules {ref}")
+        targets = [{**r, **s} for r, s in zip(rules.get("targets", []), states, strict=True)]
+        doc = {**rules, "policy": doc.get("policy", rules["policy"]), "targets": targets}
     return SlaState(
         policy=doc["policy"],
         policy_version=int(doc["policy_version"]),
@@ -154,6 +182,44 @@ def _sla_state(doc: dict[str, Any]) -> SlaState:
         first_response_met_by=doc["first_response_met_by"],
         targets=[_target(target) for target in doc.get("targets", [])],
     )
+
+
+def _rules(ref: str) -> dict[str, Any]:
+    """The rules of that ref: remembered, else read (one consistent GetItem; rules
+    another process wrote just before the ticket that refers to them)."""
+    rules = sla_rules.known(ref)
+    if rules is None:
+        raw = (
+            _reading()
+            .get_item(sla_rules.PREFIX + ref, sla_rules.SORT_KEY, consistent_read=True)
+            .get("Item")
+        )
+        if raw is None:
+            raise KeyError(f"no SLA rules {ref}")
+        rules = _map(raw, "rules")
+        sla_rules.remember(ref, rules, stored_by=_connection().client)
+    return rules
+
+
+def _prefetch_rules(raws: Sequence[Raw]) -> None:
+    """The rules these ticket items refer to that this process has not seen yet,
+    read in one BatchGetItem per 100 (a list or a batch of due tickets: usually
+    none, after the first)."""
+    refs = [
+        ref["S"]
+        for raw in raws
+        if (ref := raw.get("sla", {}).get("M", {}).get("rules")) is not None
+    ]
+    wanted = [sla_rules.key(ref) for ref in sla_rules.missing(refs)]
+    connection, table = _reading(), TicketItem.Meta.table_name
+    while wanted:
+        keys, wanted = wanted[:BATCH_GET_KEYS], wanted[BATCH_GET_KEYS:]
+        while keys:
+            data = connection.batch_get_item(keys, consistent_read=True)  # type: ignore[arg-type]
+            for raw in data.get("Responses", {}).get(table, []):
+                ref = raw["pk"]["S"].removeprefix(sla_rules.PREFIX)
+                sla_rules.remember(ref, _map(raw, "rules"), stored_by=_connection().client)
+            keys = data.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
 
 
 def to_raw(t: Ticket) -> Raw:
@@ -177,7 +243,7 @@ def to_raw(t: Ticket) -> Raw:
         gsi1sk=t.id if legacy_ticket_lists() else None,
         fields=t.fields,
         integration=t.integration,
-        sla=_sla_doc(t.sla),
+        sla=_sla_doc(t.sla)[0],
         charge=t.charge.to_dict() if t.charge is not None else None,
         due_shard=due_shard(t.id) if due is not None else None,
         due_at=int(due.timestamp()) if due is not None else None,
@@ -290,6 +356,8 @@ def readable(raws: Iterable[Raw]) -> Iterator[Ticket]:
     key and skipped, so one bad item never breaks a whole list or report. Raw
     items, because PynamoDB deserializes a query's items while it is iterated,
     where a wrong-typed attribute would escape any try around the mapping."""
+    if isinstance(raws, list):
+        _prefetch_rules(raws)
     for raw in raws:
         try:
             ticket = from_raw(raw)
@@ -426,7 +494,12 @@ def write(
     version = ticket.version
     after = 1 if version is None else version + 1
     table = TicketItem.Meta.table_name
-    puts = [_ticket_put(ticket, version, after, new)]
+    ticket_put = _ticket_put(ticket, version, after, new)
+    ref = ticket_put["Item"]["sla"]["M"]["rules"]["S"]
+    rules = sla_rules.known(ref)
+    assert rules is not None, "to_raw remembers the rules it refers to"
+    sla_rules.ensure_stored(_connection().client, table, ref, _dynamo(rules))
+    puts = [ticket_put]
     puts += [{"TableName": table, "Item": event_raw(ticket.id, event)} for event in events]
     models: list[Model] = []
     for alert in alerts or ():
