@@ -12,7 +12,7 @@ import json
 import secrets
 import weakref
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -201,7 +201,7 @@ def _rules(ref: str) -> dict[str, Any]:
     return rules
 
 
-def _prefetch_rules(raws: Sequence[Raw]) -> None:
+def _prefetch_rules(raws: Collection[Raw]) -> None:
     """The rules these ticket items refer to that this process has not seen yet,
     read in one BatchGetItem per 100 (a list or a batch of due tickets: usually
     none, after the first)."""
@@ -356,7 +356,7 @@ def readable(raws: Iterable[Raw]) -> Iterator[Ticket]:
     key and skipped, so one bad item never breaks a whole list or report. Raw
     items, because PynamoDB deserializes a query's items while it is iterated,
     where a wrong-typed attribute would escape any try around the mapping."""
-    if isinstance(raws, list):
+    if isinstance(raws, Collection):  # a batch read's items: their rules read at once
         _prefetch_rules(raws)
     for raw in raws:
         try:

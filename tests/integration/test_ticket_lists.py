@@ -115,9 +115,10 @@ def test_legacy_lists_read_the_indexes_of_projection_all_and_a_cursor_survives_t
 def test_an_item_written_before_reads_the_same_and_its_next_write_is_the_short_form(
     api: Api, customer: Customer
 ) -> None:
-    """A ticket item of the previous shape (each target's SLA state in full, its
-    ladder a list of maps, null instants and empty lists; `gsi1sk`) reads as it
-    did, is listed, and its next write stores the short form without `gsi1sk`."""
+    """A ticket item of the previous shape (its SLA rules inline, each target's SLA
+    state in full, its ladder a list of maps, null instants and empty lists;
+    `gsi1sk`) reads as it did, is listed, and its next write stores the short form
+    without `gsi1sk`: the ref of its shared rules (the ladder as one text there)."""
     from boto3.dynamodb.types import TypeSerializer
 
     from chalicelib.store import tickets as store
@@ -128,8 +129,18 @@ def test_an_item_written_before_reads_the_same_and_its_next_write_is_the_short_f
     ticket = store.get(ticket_id)
     assert ticket is not None
     old = raw_ticket_item(ticket_id)
-    targets = [target.to_dict() for target in ticket.sla.targets]
-    old["sla"]["M"]["targets"] = TypeSerializer().serialize(targets)
+    sla = ticket.sla
+    old["sla"] = TypeSerializer().serialize(
+        {
+            "policy": sla.policy,
+            "policy_version": sla.policy_version,
+            "calendar": sla.calendar.model_dump(mode="json"),
+            "calendar_version": sla.calendar_version,
+            "first_response_met_by": sla.first_response_met_by,
+            "targets": [target.to_dict() for target in sla.targets],
+            "terms_version": sla.terms_version,
+        }
+    )
     old["gsi1sk"] = {"S": ticket_id}
     put_raw(old)
 
@@ -140,10 +151,11 @@ def test_an_item_written_before_reads_the_same_and_its_next_write_is_the_short_f
     new = raw_ticket_item(ticket_id)
     assert "gsi1sk" not in new
     (first, *_) = new["sla"]["M"]["targets"]["L"]
-    assert first["M"]["ladder"] == {
-        "S": "75 sla.warning 1,100 sla.breached 1,150 sla.escalated 2,200 sla.escalated 3"
-    }
-    assert {"due_at", "met_at", "breached_at", "runs", "alerted"}.isdisjoint(first["M"])
+    rules = store._rules(new["sla"]["M"]["rules"]["S"])
+    assert rules["targets"][0]["ladder"] == (
+        "75 sla.warning 1,100 sla.breached 1,150 sla.escalated 2,200 sla.escalated 3"
+    )
+    assert {"due_at", "met_at", "breached_at", "runs", "alerted", "ladder"}.isdisjoint(first["M"])
     after = store.get(ticket_id)
     assert after is not None
     assert after.sla == ticket.sla  # a customer's comment changes no target
