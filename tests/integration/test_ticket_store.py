@@ -10,6 +10,7 @@ import pytest
 
 from chalicelib.store import tickets as store
 from chalicelib.store.models import EventItem, TicketItem
+from chalicelib.store.raw import reading
 from tests.integration.helpers import INCIDENT, Api, Customer, done
 
 
@@ -94,8 +95,8 @@ def test_a_ticket_missing_a_required_attribute_is_not_written(api: Api, customer
 
 def test_ticket_reads_hand_over_the_items_as_botocore_would_parse_them() -> None:
     """GetItem and BatchGetItem of the tickets' client skip botocore's parser for
-    the items (`_items_unparsed`): what they hand over is what the parser gives,
-    for every type of value the store writes."""
+    the items (`store.raw.items_unparsed`): what they hand over is what the parser
+    gives, for every type of value the store writes."""
     from chalicelib import aws
     from chalicelib.settings import get_settings
 
@@ -116,7 +117,7 @@ def test_ticket_reads_hand_over_the_items_as_botocore_would_parse_them() -> None
     plain_client = aws.client("dynamodb")
     plain_client.put_item(TableName=table, Item=item)
     parsed = plain_client.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
-    connection = store._reading()
+    connection = reading()
     raw = connection.get_item(key["pk"]["S"], store.TICKET_SK, consistent_read=True)["Item"]
     batch = connection.batch_get_item([key], consistent_read=True)  # type: ignore[list-item]
     assert raw == parsed
