@@ -31,8 +31,7 @@ class Lookups:
     def tenant(self, tenant_id: str) -> dict[str, Any] | None:
         """The customer tenant's document (docs/api.md, Tenant), or None."""
         if tenant_id not in self._tenants:
-            item = tenant_store.get_customer(tenant_id)
-            self._tenants[tenant_id] = tenant_store.doc_of(item) if item is not None else None
+            self._tenants[tenant_id] = tenant_store.customer_doc(tenant_id)
         return self._tenants[tenant_id]
 
     def remember_policy(self, policy: Policy) -> None:

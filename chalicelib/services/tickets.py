@@ -46,14 +46,14 @@ def open_ticket(caller: Caller, body: TicketBody, now: datetime) -> dict[str, An
             raise BadRequest(
                 "reported_at is more than 400 days back", {"reported_at": "over 400 days back"}
             )
-    tenant = tenant_store.get_customer(tenant_id)
+    tenant = tenant_store.customer_doc(tenant_id)
     if tenant is None:
         if caller.is_provider:
             raise BadRequest("no such tenant", {"tenant_id": f"unknown tenant {tenant_id!r}"})
         raise Forbidden("this key's tenant no longer exists")
     ticket = create_ticket(
         tenant_id,
-        tenant_store.doc_of(tenant),
+        tenant,
         body,
         reported_at,
         now,

@@ -44,7 +44,6 @@ from chalicelib.services.lifecycle import act
 from chalicelib.services.tickets import MAX_BACKDATE, open_new
 from chalicelib.services.unit_of_work import UnitOfWork
 from chalicelib.store import partners as store
-from chalicelib.store import tenants as tenant_store
 from chalicelib.store import tickets as ticket_store
 from chalicelib.webhooks import FORMATS
 from chalicelib.webhooks.base import BadPayload, BadSignature, PartnerEvent, within_clock
@@ -251,7 +250,7 @@ def _open(uow: UnitOfWork, partner: store.Partner, event: PartnerEvent) -> Answe
             {"created_at": "over 400 days back"},
             code="invalid_payload",
         )
-    tenant = tenant_store.get_customer(partner.tenant_id)
+    tenant = uow.lookups.tenant(partner.tenant_id)
     if tenant is None:
         raise BadRequest(
             "the partner's customer tenant no longer exists",
@@ -269,7 +268,7 @@ def _open(uow: UnitOfWork, partner: store.Partner, event: PartnerEvent) -> Answe
         ticket = open_new(
             uow,
             partner.tenant_id,
-            tenant_store.doc_of(tenant),
+            tenant,
             body,
             body.reported_at or now,
             contact=body.contact,

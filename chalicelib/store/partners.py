@@ -20,10 +20,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from cachetools import TTLCache
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import PutError
 
 from chalicelib import aws
 from chalicelib.settings import get_settings
+from chalicelib.store import raw
 from chalicelib.store.models import DeliveryItem, PartnerItem, PartnerLinkItem, plain
 from chalicelib.store.pages import decode_cursor, index_page
 from chalicelib.store.tickets import TxItem
@@ -146,6 +147,22 @@ def _from_item(item: PartnerItem) -> Partner:
     )
 
 
+def from_raw(item: raw.Raw) -> Partner:
+    """The partner of its raw item (a webhook delivery reads it so: `store.raw`),
+    as `_from_item` maps the model of it."""
+    return Partner(
+        id=item["partner_id"]["S"],
+        tenant_id=item["tenant_id"]["S"],
+        format=item["format"]["S"],
+        priority_map=raw.mapped(item, "priority_map") or {},
+        default_kind=item["default_kind"]["S"],
+        secrets=tuple(_secret(s) for s in raw.plain(item["secrets"])),
+        created_at=item["created_at"]["S"],
+        updated_at=item["updated_at"]["S"],
+        version=int(item["version"]["N"]) if "version" in item else None,
+    )
+
+
 def _to_item(partner: Partner) -> PartnerItem:
     item = PartnerItem(
         PartnerItem.key(partner.id),
@@ -202,11 +219,8 @@ def replace_partner(partner: Partner) -> bool:
 
 def get_partner(partner_id: str) -> Partner | None:
     """One consistent GetItem: a secret rotated a moment ago verifies at once."""
-    try:
-        item = PartnerItem.get(PartnerItem.key(partner_id), PARTNER_SK, consistent_read=True)
-    except DoesNotExist:
-        return None
-    return _from_item(item)
+    item = raw.get_item(PartnerItem.key(partner_id), PARTNER_SK, consistent=True)
+    return from_raw(item) if item is not None else None
 
 
 _CATALOG_PAGE_KEYS = {"pk", "sk", "catalog", "tenant_id"}
@@ -254,42 +268,29 @@ def lookup(
     partner_id: str, external_id: str, delivery_id: str
 ) -> tuple[Link | None, Delivery | None]:
     """The link of an external ticket and the entry of a delivery id, in one
-    consistent BatchGetItem (both live in the partner's partition)."""
+    consistent BatchGetItem (both live in the partner's partition), mapped from
+    their raw items (`store.raw`)."""
     pk = PartnerItem.key(partner_id)
-    wanted = {link_sk(external_id): PartnerLinkItem, delivery_sk(delivery_id): DeliveryItem}
-    table = get_settings().table_name
-    request: dict[str, Any] = {
-        table: {
-            "Keys": [{"pk": {"S": pk}, "sk": {"S": sk}} for sk in wanted],
-            "ConsistentRead": True,
-        }
-    }
-    found: dict[str, Any] = {}
-    while request:  # UnprocessedKeys (throttling) are asked again
-        answer = aws.client("dynamodb").batch_get_item(RequestItems=request)
-        for raw in answer.get("Responses", {}).get(table, []):
-            sk = raw["sk"]["S"]
-            found[sk] = wanted[sk].from_raw_data(raw)
-        request = answer.get("UnprocessedKeys") or {}
-    link_item = found.get(link_sk(external_id))
-    delivery_item = found.get(delivery_sk(delivery_id))
+    link_key, delivery_key = (pk, link_sk(external_id)), (pk, delivery_sk(delivery_id))
+    found = raw.batch_get([link_key, delivery_key], consistent=True)
+    link_item, delivery_item = found.get(link_key), found.get(delivery_key)
     link = None
-    if isinstance(link_item, PartnerLinkItem):
+    if link_item is not None:
         link = Link(
             partner_id=partner_id,
-            external_id=link_item.external_id,
-            ticket_id=link_item.ticket_id,
-            tenant_id=link_item.tenant_id,
-            seen=plain(link_item.seen) or {},
-            created_at=link_item.created_at,
+            external_id=link_item["external_id"]["S"],
+            ticket_id=link_item["ticket_id"]["S"],
+            tenant_id=link_item["tenant_id"]["S"],
+            seen=raw.mapped(link_item, "seen") or {},
+            created_at=link_item["created_at"]["S"],
         )
     delivery = None
-    if isinstance(delivery_item, DeliveryItem):
+    if delivery_item is not None:
         delivery = Delivery(
-            delivery_id=delivery_item.delivery_id,
-            ticket_id=delivery_item.ticket_id,
-            event=delivery_item.event,
-            expires_at=int(delivery_item.expires_at),
+            delivery_id=delivery_item["delivery_id"]["S"],
+            ticket_id=raw.text(delivery_item, "ticket_id"),
+            event=delivery_item["event"]["S"],
+            expires_at=int(raw.number(delivery_item, "expires_at")),
         )
     return link, delivery
 

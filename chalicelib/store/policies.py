@@ -20,7 +20,8 @@ from chalicelib import policies as shipped_policies
 from chalicelib.domain.instants import format_instant
 from chalicelib.domain.policy import Policy
 from chalicelib.errors import Conflict
-from chalicelib.settings import get_settings
+from chalicelib.settings import table_name
+from chalicelib.store import raw
 from chalicelib.store.models import PolicyItem, plain
 
 POLICY_SK = "POLICY"
@@ -62,18 +63,21 @@ def find(policy_id: str, *, consistent: bool = False) -> Policy | None:
     """The current policy of that id: the stored copy, else the shipped one, else
     None (one GetItem; a second when the stored copy changed since this process
     last parsed it)."""
-    known = _parsed.get((get_settings().table_name, policy_id))
+    known = _parsed.get((table_name(), policy_id))
     if known is not None:
-        head = _stored_item(policy_id, consistent=consistent, attributes=_VERSION)
+        # its version alone, a raw item (`store.raw`): what every ticket write reads
+        head = raw.get_item(
+            PolicyItem.key(policy_id), POLICY_SK, consistent=consistent, attributes=_VERSION
+        )
         if head is None:
             return shipped_policies.load_shipped().get(policy_id)
-        if (int(head.version), head.updated_at) == known[:2]:
+        if (int(raw.number(head, "version")), raw.text(head, "updated_at")) == known[:2]:
             return known[2]
     item = _stored_item(policy_id, consistent=consistent)
     if item is None:
         return shipped_policies.load_shipped().get(policy_id)
     parsed: Policy = Policy.model_validate(plain(item.doc))
-    _parsed[(get_settings().table_name, policy_id)] = (int(item.version), item.updated_at, parsed)
+    _parsed[(table_name(), policy_id)] = (int(item.version), item.updated_at, parsed)
     return parsed
 
 
@@ -122,7 +126,7 @@ def _write(policy: Policy, now: datetime, condition: Any) -> bool:
             return False
         raise
     # what this process wrote it need not read again (find's second GetItem)
-    _parsed[(get_settings().table_name, policy.id)] = (policy.version, item.updated_at, policy)
+    _parsed[(table_name(), policy.id)] = (policy.version, item.updated_at, policy)
     return True
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from chalicelib.errors import Conflict, TenantNotFound
+from chalicelib.store import raw
 from chalicelib.store.models import ApiKeyItem, TenantItem, plain
 from chalicelib.store.pages import decode_cursor, index_page
 
@@ -74,6 +75,17 @@ def get_customer(tenant_id: str) -> TenantItem | None:
     """The customer tenant of that id, or None (missing, or the provider's)."""
     item = get_tenant(tenant_id)
     return item if is_customer(item) else None
+
+
+def customer_doc(tenant_id: str) -> dict[str, Any] | None:
+    """The document of the customer tenant of that id (`doc_of`), or None (missing,
+    or the provider's): `get_customer`'s one GetItem, its raw item mapped without
+    the model (`store.raw`), for the requests that read the tenant only for it."""
+    item = raw.get_item(TenantItem.key(tenant_id), "TENANT")
+    if item is None or raw.text(item, "kind") != CUSTOMER_TENANT:
+        return None
+    doc: dict[str, Any] = raw.mapped(item, "doc")
+    return doc
 
 
 def listed_tenant_exists(tenant_id: str | None, page_empty: bool, first_page: bool) -> None:

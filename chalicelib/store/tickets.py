@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import json
 import secrets
-import weakref
 import zlib
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -18,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from pynamodb.connection import Connection, TableConnection
+from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
@@ -36,13 +35,17 @@ from chalicelib.store import report_counts as report_store
 from chalicelib.store import sla_rules
 from chalicelib.store.models import EventItem, OutboxItem, TicketItem, plain
 from chalicelib.store.pages import decode_cursor, invalid_cursor, key_cursor, raw_cursor
+from chalicelib.store.raw import Raw
+from chalicelib.store.raw import dynamo as _dynamo
+from chalicelib.store.raw import mapped as _map
+from chalicelib.store.raw import reading as _reading
+from chalicelib.store.raw import text as _text
 
 TICKET_SK = "TICKET"
 logger = Logger(service="slaguard-store")
 # What mapping a stored item that does not have the shape we write raises
 # (PynamoDB's AttributeDeserializationError, a wrong-typed attribute, is a TypeError).
 UNREADABLE = (KeyError, ValueError, TypeError, AttributeError)
-Raw = dict[str, Any]  # an item as DynamoDB returns it: {"name": {"S": "..."}, ...}
 
 
 def due_shard(ticket_id: str) -> str:
@@ -275,24 +278,6 @@ def _required() -> frozenset[str]:
     )
 
 
-def _dynamo(value: Any) -> Raw:
-    """A plain value as DynamoDB JSON, as PynamoDB's raw maps serialize it."""
-    kind = type(value)
-    if kind is str:
-        return {"S": value}
-    if kind is dict:
-        return {"M": {name: _dynamo(v) for name, v in value.items()}}
-    if kind is list:
-        return {"L": [_dynamo(v) for v in value]}
-    if kind is bool:
-        return {"BOOL": value}
-    if kind is int or kind is float:
-        return {"N": json.dumps(value)}
-    if value is None:
-        return {"NULL": True}
-    raise ValueError(f"unsupported value type {kind!r}")
-
-
 def to_item(t: Ticket) -> TicketItem:
     """The ticket's item as a PynamoDB model (`to_raw`), for whoever writes it
     with PynamoDB (the benches' bulk loads)."""
@@ -318,32 +303,6 @@ def from_raw(raw: Raw) -> Ticket:
         counted="counted" in raw,
         **stored,
     )
-
-
-def _text(raw: Raw, name: str) -> Any:
-    value = raw.get(name)
-    return None if value is None else value["S"]
-
-
-def _map(raw: Raw, name: str) -> Any:
-    value = raw.get(name)
-    return None if value is None else _plain({"M": value["M"]})
-
-
-def _plain(value: Raw) -> Any:
-    """A DynamoDB JSON value as plain Python, as PynamoDB's raw maps read it."""
-    ((kind, data),) = value.items()
-    if kind == "S" or kind == "BOOL":
-        return data
-    if kind == "N":
-        return json.loads(data)
-    if kind == "M":
-        return {name: _plain(v) for name, v in data.items()}
-    if kind == "L":
-        return [_plain(v) for v in data]
-    if kind == "NULL":
-        return None
-    raise TypeError(f"a {kind} value, not one we write")
 
 
 def _key_of(raw: Raw) -> dict[str, Any]:
@@ -425,42 +384,6 @@ def stamp_events(last_event: str | None, events: list[dict[str, Any]]) -> str | 
 
 def _connection() -> Connection:
     return TicketItem._get_connection().connection
-
-
-def _reading() -> TableConnection:
-    """The tickets' connection, its client handing the items of GetItem and
-    BatchGetItem over as their raw DynamoDB JSON (`_items_unparsed`)."""
-    connection = TicketItem._get_connection()
-    client = connection.connection.client
-    if client not in _UNPARSED:
-        for operation in ("GetItem", "BatchGetItem"):
-            client.meta.events.register_first(
-                f"before-parse.dynamodb.{operation}",
-                _items_unparsed,
-                unique_id=f"slaguard-unparsed-{operation}",
-            )
-        _UNPARSED.add(client)
-    return connection
-
-
-_UNPARSED: weakref.WeakSet[Any] = weakref.WeakSet()  # the clients `_reading` set up
-
-
-def _items_unparsed(
-    response_dict: dict[str, Any], customized_response_dict: dict[str, Any], **_: Any
-) -> None:
-    """botocore's `before-parse` hook: the items of a successful read skip its
-    parser, which walks every value's shape (half the checker's read of a
-    ticket), and are the response's JSON as it came, already the form botocore
-    parses them to for every type the store writes (no binary values: a B would
-    stay base64 text, and `from_raw` does not read one)."""
-    if response_dict["status_code"] != 200:
-        return
-    body = json.loads(response_dict["body"])
-    taken = {key: body.pop(key) for key in ("Item", "Responses") if key in body}
-    if taken:
-        customized_response_dict.update(taken)
-        response_dict["body"] = json.dumps(body).encode()
 
 
 # An item another store adds to a ticket's transaction, with its condition (a

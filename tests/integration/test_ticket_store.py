@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 
 from chalicelib.domain.ticket import Ticket
+from chalicelib.store import raw as raw_store
 from chalicelib.store import tickets as store
 from chalicelib.store.models import EventItem, TicketItem
+from chalicelib.store.raw import reading
 from tests.integration.helpers import INCIDENT, Api, Customer, aws_spy, done, raw_ticket_item
 
 
@@ -96,8 +98,8 @@ def test_a_ticket_missing_a_required_attribute_is_not_written(api: Api, customer
 
 def test_ticket_reads_hand_over_the_items_as_botocore_would_parse_them() -> None:
     """GetItem and BatchGetItem of the tickets' client skip botocore's parser for
-    the items (`_items_unparsed`): what they hand over is what the parser gives,
-    for every type of value the store writes."""
+    the items (`store.raw.items_unparsed`): what they hand over is what the parser
+    gives, for every type of value the store writes."""
     from chalicelib import aws
     from chalicelib.settings import get_settings
 
@@ -118,7 +120,7 @@ def test_ticket_reads_hand_over_the_items_as_botocore_would_parse_them() -> None
     plain_client = aws.client("dynamodb")
     plain_client.put_item(TableName=table, Item=item)
     parsed = plain_client.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
-    connection = store._reading()
+    connection = reading()
     raw = connection.get_item(key["pk"]["S"], store.TICKET_SK, consistent_read=True)["Item"]
     batch = connection.batch_get_item([key], consistent_read=True)  # type: ignore[list-item]
     assert raw == parsed
@@ -199,12 +201,12 @@ def test_a_ticket_with_its_rules_inline_reads_the_same(api: Api, customer: Custo
     raw = raw_ticket_item(opened["id"])
     ticket = store.from_raw(raw)
     rules = _rules_item(raw["sla"]["M"]["rules"]["S"])
-    states = [store._plain(t) for t in _targets(raw)]
+    states = [raw_store.plain(t) for t in _targets(raw)]
     inline = {
         **rules,
         "targets": [{**r, **s} for r, s in zip(rules["targets"], states, strict=True)],
     }
-    legacy = {**raw, "sla": store._dynamo(inline)}
+    legacy = {**raw, "sla": raw_store.dynamo(inline)}
     assert store.from_raw(legacy) == ticket
 
     crossed = {**raw, "sla": {"M": {**raw["sla"]["M"], "targets": {"L": _targets(raw)[::-1]}}}}
@@ -225,5 +227,5 @@ def _rules_item(ref: str) -> dict[str, Any]:
     item = aws.client("dynamodb").get_item(
         TableName=get_settings().table_name, Key=sla_rules.key(ref), ConsistentRead=True
     )["Item"]
-    rules: dict[str, Any] = store._plain(item["rules"])
+    rules: dict[str, Any] = raw_store.plain(item["rules"])
     return rules

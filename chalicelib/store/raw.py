@@ -1,0 +1,151 @@
+"""Items as DynamoDB JSON ("raw"), read and written without PynamoDB's models, on
+the hot paths where a model's work showed in a request's CPU (docs/performance.md,
+What a request costs): the reads skip botocore's response parser too
+(`items_unparsed`). Values are what PynamoDB's models write and read (a number is
+an int or a float, a map a plain dict); each store that maps an item this way has
+a test that its model would write or read the same item."""
+
+from __future__ import annotations
+
+import json
+import weakref
+from typing import Any
+
+from pynamodb.connection import TableConnection
+
+from chalicelib.store.models import TicketItem
+
+Raw = dict[str, Any]  # an item as DynamoDB returns it: {"name": {"S": "..."}, ...}
+
+
+def dynamo(value: Any) -> Raw:
+    """A plain value as DynamoDB JSON, as PynamoDB's raw maps serialize it."""
+    kind = type(value)
+    if kind is str:
+        return {"S": value}
+    if kind is dict:
+        return {"M": {name: dynamo(v) for name, v in value.items()}}
+    if kind is list:
+        return {"L": [dynamo(v) for v in value]}
+    if kind is bool:
+        return {"BOOL": value}
+    if kind is int or kind is float:
+        return {"N": json.dumps(value)}
+    if value is None:
+        return {"NULL": True}
+    raise ValueError(f"unsupported value type {kind!r}")
+
+
+def plain(value: Raw) -> Any:
+    """A DynamoDB JSON value as plain Python, as PynamoDB's raw maps read it."""
+    ((kind, data),) = value.items()
+    if kind == "S" or kind == "BOOL":
+        return data
+    if kind == "N":
+        return json.loads(data)
+    if kind == "M":
+        return {name: plain(v) for name, v in data.items()}
+    if kind == "L":
+        return [plain(v) for v in data]
+    if kind == "NULL":
+        return None
+    raise TypeError(f"a {kind} value, not one we write")
+
+
+def text(raw: Raw, name: str) -> Any:
+    """A string attribute (None when absent)."""
+    value = raw.get(name)
+    return None if value is None else value["S"]
+
+
+def number(raw: Raw, name: str) -> Any:
+    """A number attribute as PynamoDB's NumberAttribute reads it (None when absent)."""
+    value = raw.get(name)
+    return None if value is None else json.loads(value["N"])
+
+
+def mapped(raw: Raw, name: str) -> Any:
+    """A map attribute as plain Python (None when absent)."""
+    value = raw.get(name)
+    return None if value is None else plain({"M": value["M"]})
+
+
+def key(pk: str, sk: str) -> Raw:
+    return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+def reading() -> TableConnection:
+    """The table's connection for raw reads (the tickets' model's: one botocore
+    client), its client handing the items of GetItem and BatchGetItem over as
+    their raw DynamoDB JSON (`items_unparsed`)."""
+    connection = TicketItem._get_connection()
+    client = connection.connection.client
+    if client not in _UNPARSED:
+        for operation in ("GetItem", "BatchGetItem"):
+            client.meta.events.register_first(
+                f"before-parse.dynamodb.{operation}",
+                items_unparsed,
+                unique_id=f"slaguard-unparsed-{operation}",
+            )
+        _UNPARSED.add(client)
+    return connection
+
+
+_UNPARSED: weakref.WeakSet[Any] = weakref.WeakSet()  # the clients `reading` set up
+
+
+def items_unparsed(
+    response_dict: dict[str, Any], customized_response_dict: dict[str, Any], **_: Any
+) -> None:
+    """botocore's `before-parse` hook: the items of a successful read skip its
+    parser, which walks every value's shape (half the checker's read of a
+    ticket), and are the response's JSON as it came, already the form botocore
+    parses them to for every type the store writes (no binary values: a B would
+    stay base64 text, and `plain` does not read one)."""
+    if response_dict["status_code"] != 200:
+        return
+    body = json.loads(response_dict["body"])
+    taken = {key: body.pop(key) for key in ("Item", "Responses") if key in body}
+    if taken:
+        customized_response_dict.update(taken)
+        response_dict["body"] = json.dumps(body).encode()
+
+
+def get_item(
+    pk: str, sk: str, *, consistent: bool = False, attributes: tuple[str, ...] = ()
+) -> Raw | None:
+    """One item by its key (only `attributes` of it when named), None when there
+    is none: one GetItem, straight to the client (none of PynamoDB's per-call
+    work: its capacity report, signals, kwargs building)."""
+    params: dict[str, Any] = {
+        "TableName": TicketItem.Meta.table_name,
+        "Key": key(pk, sk),
+        "ConsistentRead": consistent,
+    }
+    if attributes:
+        names = {f"#a{i}": name for i, name in enumerate(attributes)}
+        params.update(ProjectionExpression=", ".join(names), ExpressionAttributeNames=names)
+    found: Raw | None = reading().connection.client.get_item(**params).get("Item")
+    return found
+
+
+def batch_get(
+    keys: list[tuple[str, str]], *, consistent: bool = False
+) -> dict[tuple[str, str], Raw]:
+    """The items of these keys (at most 100) that exist, by (pk, sk): one
+    BatchGetItem, its unprocessed keys (throttling) asked again."""
+    table = TicketItem.Meta.table_name
+    client = reading().connection.client
+    request: dict[str, Any] = {
+        table: {
+            "Keys": [key(pk, sk) for pk, sk in dict.fromkeys(keys)],
+            "ConsistentRead": consistent,
+        }
+    }
+    found: dict[tuple[str, str], Raw] = {}
+    while request:
+        answer = client.batch_get_item(RequestItems=request)
+        for item in answer.get("Responses", {}).get(table, []):
+            found[(item["pk"]["S"], item["sk"]["S"])] = item
+        request = answer.get("UnprocessedKeys") or {}
+    return found
