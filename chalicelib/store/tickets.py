@@ -7,6 +7,7 @@ open-by-policy key) are derived from the aggregate here, when it is saved."""
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import json
 import secrets
@@ -359,8 +360,32 @@ def _connection() -> Connection:
     return TicketItem._get_connection().connection
 
 
-def _reading() -> TableConnection:
-    """The tickets' connection, its client handing the items of GetItem and
+class _RawReads:
+    """The tickets' connection for GetItem and BatchGetItem whose items come back
+    as their raw DynamoDB JSON (`_items_unparsed`). Every model shares one botocore
+    client (`aws.share_pynamodb_clients`), so the hook on it hands items over raw
+    only within these calls."""
+
+    def __init__(self, connection: TableConnection) -> None:
+        self._connection = connection
+
+    def get_item(self, hash_key: str, range_key: str, *, consistent_read: bool) -> dict[str, Any]:
+        token = _UNPARSED_CALL.set(True)
+        try:
+            return self._connection.get_item(hash_key, range_key, consistent_read=consistent_read)
+        finally:
+            _UNPARSED_CALL.reset(token)
+
+    def batch_get_item(self, keys: Sequence[str], *, consistent_read: bool) -> dict[str, Any]:
+        token = _UNPARSED_CALL.set(True)
+        try:
+            return self._connection.batch_get_item(keys, consistent_read=consistent_read)
+        finally:
+            _UNPARSED_CALL.reset(token)
+
+
+def _reading() -> _RawReads:
+    """The tickets' connection, its reads handing the items of GetItem and
     BatchGetItem over as their raw DynamoDB JSON (`_items_unparsed`)."""
     connection = TicketItem._get_connection()
     client = connection.connection.client
@@ -372,21 +397,26 @@ def _reading() -> TableConnection:
                 unique_id=f"slaguard-unparsed-{operation}",
             )
         _UNPARSED.add(client)
-    return connection
+    return _RawReads(connection)
 
 
 _UNPARSED: weakref.WeakSet[Any] = weakref.WeakSet()  # the clients `_reading` set up
+# Set by `_RawReads` around its calls (in the calling thread, where botocore runs
+# the hook): any other read through the same client is parsed as usual.
+_UNPARSED_CALL: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "unparsed_call", default=False
+)
 
 
 def _items_unparsed(
     response_dict: dict[str, Any], customized_response_dict: dict[str, Any], **_: Any
 ) -> None:
-    """botocore's `before-parse` hook: the items of a successful read skip its
-    parser, which walks every value's shape (half the checker's read of a
-    ticket), and are the response's JSON as it came, already the form botocore
-    parses them to for every type the store writes (no binary values: a B would
-    stay base64 text, and `from_raw` does not read one)."""
-    if response_dict["status_code"] != 200:
+    """botocore's `before-parse` hook: the items of a successful read of
+    `_RawReads` skip its parser, which walks every value's shape (half the
+    checker's read of a ticket), and are the response's JSON as it came, already
+    the form botocore parses them to for every type the store writes (no binary
+    values: a B would stay base64 text, and `from_raw` does not read one)."""
+    if response_dict["status_code"] != 200 or not _UNPARSED_CALL.get():
         return
     body = json.loads(response_dict["body"])
     taken = {key: body.pop(key) for key in ("Item", "Responses") if key in body}

@@ -124,3 +124,26 @@ def test_ticket_reads_hand_over_the_items_as_botocore_would_parse_them() -> None
     assert batch["UnprocessedKeys"] == {}
     missing = connection.get_item("TICKET#tkt_none", store.TICKET_SK, consistent_read=True)
     assert "Item" not in missing
+
+
+def test_every_model_shares_one_client_and_only_the_ticket_reads_skip_its_parser() -> None:
+    """One botocore client for every model (`aws.share_pynamodb_clients`); the hook
+    that hands items over unparsed acts only within the ticket reads (a binary
+    value tells them apart: the parser decodes it, the raw JSON keeps its base64)."""
+    from chalicelib.store.models import PolicyItem, TenantItem
+
+    clients = {
+        model._get_connection().connection.client
+        for model in (TicketItem, EventItem, TenantItem, PolicyItem)
+    }
+    assert len(clients) == 1
+    key = {"pk": {"S": "TICKET#tkt_binary"}, "sk": {"S": store.TICKET_SK}}
+    connection = TicketItem._get_connection()
+    client = connection.connection.client
+    client.put_item(TableName=connection.table_name, Item={**key, "b": {"B": b"\x00\xff"}})
+
+    raw = store._reading().get_item(key["pk"]["S"], store.TICKET_SK, consistent_read=True)
+    parsed = connection.get_item(key["pk"]["S"], store.TICKET_SK, consistent_read=True)
+
+    assert raw["Item"]["b"] == {"B": "AP8="}
+    assert parsed["Item"]["b"] == {"B": b"\x00\xff"}
