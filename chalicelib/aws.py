@@ -64,11 +64,14 @@ def share_botocore_data() -> None:
     (about 40 ms of CPU each; botocore issue 3078, PynamoDB issue 876). The files
     do not change while a process runs; a loader caches what it parsed, keyed by
     its search path as before. (boto3 appends its own data path to the loader of
-    each boto3 Session it makes: the app makes one, the default session.)
+    each boto3 Session it makes: the app makes one, the default session.) The
+    loader is `botocore_files.DataLoader`: the same files for half the CPU.
     Idempotent: the store calls it when first imported."""
     import botocore.session  # already loaded by whoever needs this (PynamoDB, boto3)
 
-    botocore.session.create_loader = functools.cache(botocore.session.create_loader)
+    from chalicelib import botocore_files
+
+    botocore.session.create_loader = functools.cache(botocore_files.create_loader)
 
 
 # PynamoDB connections' shared botocore clients, by the settings a client is built from.
