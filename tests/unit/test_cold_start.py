@@ -91,3 +91,18 @@ def test_every_botocore_session_of_the_store_shares_one_parse_of_the_service_fil
         "assert one.get_component('data_loader') is other.get_component('data_loader')"
     )
     assert "chalicelib.store.tickets" in modules
+
+
+def test_the_import_leaves_what_it_built_out_of_the_collectors_full_collections() -> None:
+    """app.py ends Lambda's init with gc.freeze(): a later full collection (a first
+    request makes one) does not walk the import's objects again."""
+    done = subprocess.run(
+        [sys.executable, "-c", "import gc, app\nprint(gc.get_freeze_count())"],
+        cwd=ROOT,
+        env={"AWS_DEFAULT_REGION": "us-east-1", "PATH": "/usr/bin:/bin", "LAMBDA_TASK_ROOT": "."},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert int(done.stdout.strip().splitlines()[-1]) > 10_000
