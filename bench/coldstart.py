@@ -19,6 +19,7 @@ that one too.
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -80,8 +81,13 @@ def best_ms(
 
 
 def lambda_environment(outside: bool = False) -> dict[str, str]:
-    """A fresh process's environment: a Lambda's as far as imports tell (see above)."""
+    """A fresh process's environment: a Lambda's as far as imports tell (see above),
+    with the variables .chalice/config.json gives every function (among them
+    PYDANTIC_DISABLE_PLUGINS: pydantic looks for no plugin in every installed
+    package's metadata when it builds its first model)."""
     env = {"PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "us-east-1"}
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text("utf-8"))
+    env.update(config.get("environment_variables", {}))
     if not outside:
         env["LAMBDA_TASK_ROOT"] = str(ROOT)
     return env

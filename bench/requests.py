@@ -25,7 +25,12 @@ X-Ray is off outside Lambda (Powertools' Tracer), so its per-request cost is not
 in these figures; the logger and the metrics run as deployed (metrics flushed to
 a discarded stdout).
 
-    python -m bench.requests [--requests 200] [--runs 7]
+`--parts` adds what a first POST /tickets costs past `import app`, part by part (each
+case a fresh process that also runs the parts before it): pydantic's model machinery,
+`pynamodb.models`, botocore's first client and call, slaguard's modules of the
+request; the first POST /tickets itself is the last step.
+
+    python -m bench.requests [--requests 200] [--runs 7] [--parts]
 """
 
 from __future__ import annotations
@@ -432,10 +437,32 @@ PASSED = (
 )
 
 
-def first_requests(handler: Handler, setup: Setup, runs: int) -> dict[str, float]:
+# `--parts`: what a first POST /tickets adds to `import app`, one part at a time (each
+# case runs the ones before it too): the dependencies' first use, then slaguard's.
+PARTS = {
+    "+ pydantic's model machinery (a first model)": (
+        "from pydantic import BaseModel\nclass _First(BaseModel):\n    a: int = 1\n"
+    ),
+    "+ pynamodb.models": "import pynamodb.models\n",
+    "+ botocore's first client and call": (
+        "import os, chalicelib.store\nfrom pynamodb.connection import Connection\n"
+        "Connection(region='us-east-1').client.get_item(TableName=os.environ['TABLE_NAME'],"
+        " Key={'pk': {'S': 'none'}, 'sk': {'S': 'none'}})\n"
+    ),
+    "+ the request's slaguard modules": (
+        "import chalicelib.commands, chalicelib.policies, chalicelib.services.auth\n"
+        "import chalicelib.services.tickets, chalicelib.store.policies\n"
+    ),
+}
+
+
+def first_requests(
+    handler: Handler, setup: Setup, runs: int, parts: bool = False
+) -> dict[str, float]:
     """Process CPU ms, best of `runs` fresh processes each: the dependencies' import
     (the floor), `import app`, and `import app` + the first request of each of FIRST,
-    served by a moto server in this process (on this process's tables)."""
+    served by a moto server in this process (on this process's tables); with `parts`,
+    `import app` + each of PARTS before the first POST /tickets."""
     import logging
 
     from moto.server import ThreadedMotoServer
@@ -450,6 +477,11 @@ def first_requests(handler: Handler, setup: Setup, runs: int) -> dict[str, float
         env["AWS_ENDPOINT_URL"] = f"http://{host}:{port}"
         requests = routes(setup)
         cases = {"dependencies": coldstart.DEPENDENCIES, "import app": "import app\n"}
+        if parts:
+            code = "import app\n"
+            for name, part in PARTS.items():
+                code += part
+                cases[name] = code
         for name in FIRST:
             event = handler.event(requests[name]())
             cases[f"import app + first {name}"] = FIRST_REQUEST.format(event=event)
@@ -471,10 +503,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=200, help="requests per route")
     parser.add_argument("--runs", type=int, default=7, help="fresh processes per case")
+    parser.add_argument(
+        "--parts", action="store_true", help="what a first POST /tickets adds, part by part"
+    )
     args = parser.parse_args()
     with warm_stack() as (handler, setup):
         measured = measure(handler, routes(setup), args.requests)
-        first = first_requests(handler, setup, args.runs)
+        first = first_requests(handler, setup, args.runs, parts=args.parts)
     floor_ms = first["dependencies"]
     print(
         f"warm, {args.requests} requests per route, product CPU (moto's excluded); "
@@ -491,8 +526,11 @@ def main() -> None:
         f"(goal <= {GOAL_WARM_MS:g} ms; over it: {len(over)} of {len(single)})"
     )
     print(f"fresh process, process CPU, best of {args.runs}:")
+    before, stepped = None, set(PARTS) | {"import app + first POST /tickets"}
     for name, ms in first.items():
-        print(f"{name:<56} {ms:7.1f} ms  ({ms / floor_ms:.2f}x the dependencies)")
+        step = f"  {ms - before:+6.1f} ms" if args.parts and name in stepped and before else ""
+        print(f"{name:<56} {ms:7.1f} ms  ({ms / floor_ms:.2f}x the dependencies){step}")
+        before = ms
     ratio = first["import app + first POST /tickets"] / floor_ms
     print(f"first POST /tickets: {ratio:.2f}x the dependencies' import (goal <= {GOAL_FIRST})")
 

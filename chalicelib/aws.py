@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import functools
+import threading
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -63,11 +64,62 @@ def share_botocore_data() -> None:
     (about 40 ms of CPU each; botocore issue 3078, PynamoDB issue 876). The files
     do not change while a process runs; a loader caches what it parsed, keyed by
     its search path as before. (boto3 appends its own data path to the loader of
-    each boto3 Session it makes: the app makes one, the default session.)
+    each boto3 Session it makes: the app makes one, the default session.) The
+    loader is `botocore_files.DataLoader`: the same files for half the CPU.
     Idempotent: the store calls it when first imported."""
     import botocore.session  # already loaded by whoever needs this (PynamoDB, boto3)
 
-    botocore.session.create_loader = functools.cache(botocore.session.create_loader)
+    from chalicelib import botocore_files
+
+    botocore.session.create_loader = functools.cache(botocore_files.create_loader)
+
+
+# PynamoDB connections' shared botocore clients, by the settings a client is built from.
+_PYNAMODB_CLIENTS: dict[tuple[Any, ...], Any] = {}
+_PYNAMODB_LOCK = threading.Lock()
+
+
+@functools.cache
+def share_pynamodb_clients() -> None:
+    """One botocore client for every PynamoDB connection of the same settings.
+    PynamoDB gives each model's connection a client of its own, built from a
+    session of its own (a session registers some 500 handlers, a client builds its
+    class and endpoint resolver): about 8 ms of CPU for each model after the first
+    that a first request touches (four on a POST /tickets). A botocore client is
+    thread-safe and holds nothing of a model: the one hook PynamoDB sets on it adds
+    its connection's extra headers, which no model of the store has (a connection
+    with some keeps a client of its own). Idempotent: the store calls it when
+    first imported; `reset_connections` forgets the clients."""
+    from pynamodb.connection.base import Connection
+
+    prop: property = vars(Connection)["client"]
+    build = prop.fget
+    assert build is not None
+
+    def client(self: Connection) -> Any:
+        if self._client is None and self._extra_headers is None:
+            key = (
+                self.region,
+                self.host,
+                self._connect_timeout_seconds,
+                self._read_timeout_seconds,
+                self._max_retry_attempts_exception,
+                repr(self._retry_configuration),
+                self._max_pool_connections,
+                self._aws_access_key_id,
+                self._aws_secret_access_key,
+                self._aws_session_token,
+            )
+            with _PYNAMODB_LOCK:
+                shared = _PYNAMODB_CLIENTS.get(key)
+                if shared is None:
+                    shared = _PYNAMODB_CLIENTS[key] = build(self)
+            self._client = shared
+        # PynamoDB's own: the connection's client, or a new one when it has no
+        # credentials (botocore would keep them empty: PynamoDB says why)
+        return build(self)
+
+    Connection.client = property(client)  # type: ignore[method-assign,assignment]
 
 
 def client(service: str) -> Any:
@@ -86,6 +138,8 @@ def reset_connections() -> None:
     from pynamodb.models import Model  # only tests and benches call this: no import cost
 
     reset_clients()
+    with _PYNAMODB_LOCK:
+        _PYNAMODB_CLIENTS.clear()
     pending: list[type[Model]] = list(Model.__subclasses__())
     while pending:
         model = pending.pop()

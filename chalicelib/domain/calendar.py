@@ -30,8 +30,9 @@ weeks are skipped arithmetically, and holidays and DST gaps are corrected with s
 tables and `bisect`. Holiday years and the zone's transitions are loaded lazily for
 the years touched and cached per (country, year) and (zone, year).
 
-The module is pure: no I/O of its own (zoneinfo and `holidays` bring their data) and
-it never reads the clock.
+The module is pure: no I/O of its own (zoneinfo, `holidays` and `holiday_dates`, the
+package's dates written out for the shipped policies' countries, bring their data)
+and it never reads the clock.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ from typing import Annotated, Any, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+from chalicelib.domain import holiday_dates
 
 DAY = 86_400
 WEEK = 7 * DAY
@@ -160,9 +163,12 @@ DayIntervals = Annotated[list[Interval], AfterValidator(_check_day_intervals)]
 
 @lru_cache(maxsize=1)
 def _supported_countries() -> frozenset[str]:
-    """The country codes `holidays` knows (aliases included), read from its registry:
-    `holidays.list_supported_countries()` gives the same codes but imports every
-    country's module to list its subdivisions (about 50 ms of CPU)."""
+    """The country codes `holidays` knows (aliases included): from `holiday_dates`'
+    data, else from its registry (`holidays.list_supported_countries()` gives the
+    same codes but imports every country's module to list its subdivisions)."""
+    known = holiday_dates.country_codes()
+    if known is not None:
+        return known
     from holidays.registry import EntityLoader  # on first use: cold starts without one
 
     return frozenset(EntityLoader.get_country_codes())
@@ -215,13 +221,18 @@ class CalendarSpec(BaseModel):
 
 @lru_cache(maxsize=4096)
 def _country_holidays(country: str, year: int) -> frozenset[date]:
+    known = holiday_dates.country_dates(country, year)
+    if known is not None:  # the package's own dates, without its import (~60 ms)
+        return known
     import holidays  # on first use (see _supported_countries)
 
     return frozenset(holidays.country_holidays(country, years=year).keys())
 
 
 def _offset_at(zone: ZoneInfo, seconds: int) -> int:
-    offset = _to_datetime(seconds).astimezone(zone).utcoffset()
+    # the instant straight into the zone (`_to_datetime(...).astimezone(zone)` in one
+    # step: a year's transitions probe it 1,460 times, ~30% less CPU)
+    offset = datetime.fromtimestamp(seconds - _UNIX_EPOCH, zone).utcoffset()
     assert offset is not None
     return offset // _ONE_SECOND
 

@@ -7,8 +7,11 @@ a test that its model would write or read the same item."""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
 import weakref
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from pynamodb.connection import TableConnection
@@ -74,10 +77,40 @@ def key(pk: str, sk: str) -> Raw:
     return {"pk": {"S": pk}, "sk": {"S": sk}}
 
 
-def reading() -> TableConnection:
+class RawReads:
+    """The table's connection for GetItem and BatchGetItem whose items come back
+    as their raw DynamoDB JSON (`items_unparsed`). Every model shares one botocore
+    client (`aws.share_pynamodb_clients`), so the hook on it hands items over raw
+    only within these calls (`unparsed`)."""
+
+    def __init__(self, connection: TableConnection) -> None:
+        self.connection = connection.connection
+        self._table = connection
+
+    def get_item(self, hash_key: str, range_key: str, *, consistent_read: bool) -> dict[str, Any]:
+        with unparsed():
+            return self._table.get_item(hash_key, range_key, consistent_read=consistent_read)
+
+    def batch_get_item(
+        self,
+        keys: Sequence[Raw],
+        *,
+        consistent_read: bool,
+        attributes_to_get: Sequence[str] | None = None,
+    ) -> dict[str, Any]:
+        # Typed keys are what Model.batch_get passes too; PynamoDB's hint says str.
+        with unparsed():
+            return self._table.batch_get_item(
+                keys,  # type: ignore[arg-type]
+                consistent_read=consistent_read,
+                attributes_to_get=attributes_to_get,
+            )
+
+
+def reading() -> RawReads:
     """The table's connection for raw reads (the tickets' model's: one botocore
-    client), its client handing the items of GetItem and BatchGetItem over as
-    their raw DynamoDB JSON (`items_unparsed`)."""
+    client), its GetItem and BatchGetItem handing their items over as raw
+    DynamoDB JSON (`items_unparsed`)."""
     connection = TicketItem._get_connection()
     client = connection.connection.client
     if client not in _UNPARSED:
@@ -88,21 +121,37 @@ def reading() -> TableConnection:
                 unique_id=f"slaguard-unparsed-{operation}",
             )
         _UNPARSED.add(client)
-    return connection
+    return RawReads(connection)
 
 
 _UNPARSED: weakref.WeakSet[Any] = weakref.WeakSet()  # the clients `reading` set up
+# Set around a raw read (in the calling thread, where botocore runs the hook): any
+# other read through the same client is parsed as usual.
+_UNPARSED_CALL: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "unparsed_call", default=False
+)
+
+
+@contextlib.contextmanager
+def unparsed() -> Iterator[None]:
+    """Within: this thread's GetItem and BatchGetItem through `reading`'s client
+    hand their items over raw."""
+    token = _UNPARSED_CALL.set(True)
+    try:
+        yield
+    finally:
+        _UNPARSED_CALL.reset(token)
 
 
 def items_unparsed(
     response_dict: dict[str, Any], customized_response_dict: dict[str, Any], **_: Any
 ) -> None:
-    """botocore's `before-parse` hook: the items of a successful read skip its
-    parser, which walks every value's shape (half the checker's read of a
-    ticket), and are the response's JSON as it came, already the form botocore
-    parses them to for every type the store writes (no binary values: a B would
-    stay base64 text, and `plain` does not read one)."""
-    if response_dict["status_code"] != 200:
+    """botocore's `before-parse` hook: the items of a successful raw read (within
+    `unparsed`) skip its parser, which walks every value's shape (half the
+    checker's read of a ticket), and are the response's JSON as it came, already
+    the form botocore parses them to for every type the store writes (no binary
+    values: a B would stay base64 text, and `plain` does not read one)."""
+    if response_dict["status_code"] != 200 or not _UNPARSED_CALL.get():
         return
     body = json.loads(response_dict["body"])
     taken = {key: body.pop(key) for key in ("Item", "Responses") if key in body}
@@ -125,7 +174,8 @@ def get_item(
     if attributes:
         names = {f"#a{i}": name for i, name in enumerate(attributes)}
         params.update(ProjectionExpression=", ".join(names), ExpressionAttributeNames=names)
-    found: Raw | None = reading().connection.client.get_item(**params).get("Item")
+    with unparsed():
+        found: Raw | None = reading().connection.client.get_item(**params).get("Item")
     return found
 
 
@@ -144,7 +194,8 @@ def batch_get(
     }
     found: dict[tuple[str, str], Raw] = {}
     while request:
-        answer = client.batch_get_item(RequestItems=request)
+        with unparsed():
+            answer = client.batch_get_item(RequestItems=request)
         for item in answer.get("Responses", {}).get(table, []):
             found[(item["pk"]["S"], item["sk"]["S"])] = item
         request = answer.get("UnprocessedKeys") or {}

@@ -218,7 +218,7 @@ def _prefetch_rules(raws: Collection[Raw]) -> None:
     while wanted:
         keys, wanted = wanted[:BATCH_GET_KEYS], wanted[BATCH_GET_KEYS:]
         while keys:
-            data = connection.batch_get_item(keys, consistent_read=True)  # type: ignore[arg-type]
+            data = connection.batch_get_item(keys, consistent_read=True)
             for raw in data.get("Responses", {}).get(table, []):
                 ref = raw["pk"]["S"].removeprefix(sla_rules.PREFIX)
                 sla_rules.remember(ref, _map(raw, "rules"), stored_by=_connection().client)
@@ -827,9 +827,8 @@ def _raw_tickets(
     while wanted:
         keys, wanted = wanted[:BATCH_GET_KEYS], wanted[BATCH_GET_KEYS:]
         while keys:
-            # Typed keys are what Model.batch_get passes too; PynamoDB's hint says str.
             data = connection.batch_get_item(
-                keys,  # type: ignore[arg-type]
+                keys,
                 consistent_read=consistent,
                 attributes_to_get=None if attributes is None else ["pk", *attributes],
             )

@@ -122,7 +122,7 @@ def test_ticket_reads_hand_over_the_items_as_botocore_would_parse_them() -> None
     parsed = plain_client.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
     connection = reading()
     raw = connection.get_item(key["pk"]["S"], store.TICKET_SK, consistent_read=True)["Item"]
-    batch = connection.batch_get_item([key], consistent_read=True)  # type: ignore[list-item]
+    batch = connection.batch_get_item([key], consistent_read=True)
     assert raw == parsed
     assert batch["Responses"][table] == [parsed]
     assert batch["UnprocessedKeys"] == {}
@@ -229,3 +229,26 @@ def _rules_item(ref: str) -> dict[str, Any]:
     )["Item"]
     rules: dict[str, Any] = raw_store.plain(item["rules"])
     return rules
+
+
+def test_every_model_shares_one_client_and_only_the_ticket_reads_skip_its_parser() -> None:
+    """One botocore client for every model (`aws.share_pynamodb_clients`); the hook
+    that hands items over unparsed acts only within the ticket reads (a binary
+    value tells them apart: the parser decodes it, the raw JSON keeps its base64)."""
+    from chalicelib.store.models import PolicyItem, TenantItem
+
+    clients = {
+        model._get_connection().connection.client
+        for model in (TicketItem, EventItem, TenantItem, PolicyItem)
+    }
+    assert len(clients) == 1
+    key = {"pk": {"S": "TICKET#tkt_binary"}, "sk": {"S": store.TICKET_SK}}
+    connection = TicketItem._get_connection()
+    client = connection.connection.client
+    client.put_item(TableName=connection.table_name, Item={**key, "b": {"B": b"\x00\xff"}})
+
+    raw = reading().get_item(key["pk"]["S"], store.TICKET_SK, consistent_read=True)
+    parsed = connection.get_item(key["pk"]["S"], store.TICKET_SK, consistent_read=True)
+
+    assert raw["Item"]["b"] == {"B": "AP8="}
+    assert parsed["Item"]["b"] == {"B": b"\x00\xff"}

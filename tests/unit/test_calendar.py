@@ -582,3 +582,18 @@ def test_a_calendar_knows_every_country_holidays_lists_and_only_those() -> None:
     assert {"AR", "ARG", "UK", "GB"} <= _supported_countries()
     with pytest.raises(ValidationError, match="no holidays known for country 'XX'"):
         CalendarSpec(country="XX", hours={"mon": [("09:00", "18:00")]})
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    zone=st.sampled_from([*ZONES, "America/Argentina/Buenos_Aires", "Australia/Lord_Howe"]),
+    at=st.integers(min_value=2 * 365 * 86_400, max_value=9998 * 365 * 86_400),
+)
+def test_a_zones_offset_is_the_instants_in_that_zone(zone: str, at: int) -> None:
+    """The transitions' probe (`_offset_at`) reads the offset the instant has in
+    the zone, as `astimezone` gives it, in every year a calendar serves."""
+    from chalicelib.domain.calendar import _offset_at, _to_datetime
+
+    expected = _to_datetime(at).astimezone(ZoneInfo(zone)).utcoffset()
+    assert expected is not None
+    assert _offset_at(ZoneInfo(zone), at) == expected // timedelta(seconds=1)

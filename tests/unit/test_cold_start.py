@@ -66,6 +66,20 @@ def test_validating_a_country_calendar_loads_no_country_of_holidays() -> None:
     assert reached(modules, ("holidays.countries",)) == []
 
 
+def test_a_shipped_policys_country_calendar_imports_no_holidays_module() -> None:
+    """Aivo's calendar (Argentina): its country checked and three years of its
+    holidays read from the package's dates written out (domain.holiday_dates), not
+    from the package, whose import costs about 60 ms of CPU."""
+    modules = loaded_after(
+        "from datetime import datetime, UTC\n"
+        "from chalicelib.domain.calendar import BusinessCalendar, CalendarSpec\n"
+        "spec = CalendarSpec(country='AR', hours={'mon': [('09:00', '18:00')]})\n"
+        "BusinessCalendar(spec).add(datetime(2026, 11, 20, tzinfo=UTC), 3600)"
+    )
+    assert "chalicelib.domain.calendar" in modules  # the check below can fail
+    assert reached(modules, ("holidays",)) == []
+
+
 def test_every_botocore_session_of_the_store_shares_one_parse_of_the_service_files() -> None:
     """PynamoDB builds a botocore session per model's connection: each would parse
     DynamoDB's model and endpoint files again on a first request (chalicelib.aws)."""
@@ -77,3 +91,18 @@ def test_every_botocore_session_of_the_store_shares_one_parse_of_the_service_fil
         "assert one.get_component('data_loader') is other.get_component('data_loader')"
     )
     assert "chalicelib.store.tickets" in modules
+
+
+def test_the_import_leaves_what_it_built_out_of_the_collectors_full_collections() -> None:
+    """app.py ends Lambda's init with gc.freeze(): a later full collection (a first
+    request makes one) does not walk the import's objects again."""
+    done = subprocess.run(
+        [sys.executable, "-c", "import gc, app\nprint(gc.get_freeze_count())"],
+        cwd=ROOT,
+        env={"AWS_DEFAULT_REGION": "us-east-1", "PATH": "/usr/bin:/bin", "LAMBDA_TASK_ROOT": "."},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert int(done.stdout.strip().splitlines()[-1]) > 10_000
