@@ -9,8 +9,8 @@ fits one write unit (1 KB) where it took two, on every change of it
 
 The ref is a hash of the content, so an item never changes: a process keeps every
 rules document it has read or written (a handful per policy version and tenant
-terms), and writes each item once per DynamoDB client (none when it read it
-through that client), before the first ticket transaction that refers to it
+terms), and writes each item once per DynamoDB client and table (none when it
+read it there through that client), before the first ticket transaction that refers to it
 (an unconditional put of the same content under the same key: idempotent,
 whoever else wrote it first). A ticket written before this
 change carries its rules in its own `sla`, which reads the same.
@@ -30,7 +30,8 @@ SORT_KEY = "SLARULES"
 BATCH_GET_KEYS = 100
 
 _docs: dict[str, dict[str, Any]] = {}  # ref -> rules document (plain values)
-_written: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
+# per DynamoDB client, the (table, ref) it wrote or read: stored there
+_written: weakref.WeakKeyDictionary[Any, set[tuple[str, str]]] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
 
@@ -56,11 +57,11 @@ def ensure_stored(client: Any, table: str, ref: str, raw_doc: dict[str, Any]) ->
     harmless: the same content whoever refers to it)."""
     with _lock:
         done = _written.setdefault(client, set())
-        if ref in done:
+        if (table, ref) in done:
             return
     client.put_item(TableName=table, Item={**key(ref), "rules": raw_doc})
     with _lock:
-        done.add(ref)
+        done.add((table, ref))
 
 
 def missing(refs: Iterable[str]) -> list[str]:
@@ -68,12 +69,12 @@ def missing(refs: Iterable[str]) -> list[str]:
     return [ref for ref in dict.fromkeys(refs) if ref not in _docs]
 
 
-def remember(ref: str, doc: dict[str, Any], *, stored_by: Any) -> None:
-    """Rules read from the table through `stored_by` (a client): known, and known
-    to be there, so that client does not write them again."""
+def remember(ref: str, doc: dict[str, Any], *, stored_by: Any, table: str) -> None:
+    """Rules read from `table` through `stored_by` (a client): known, and known to
+    be there, so that client does not write them there again."""
     _docs[ref] = doc
     with _lock:
-        _written.setdefault(stored_by, set()).add(ref)
+        _written.setdefault(stored_by, set()).add((table, ref))
 
 
 def known(ref: str) -> dict[str, Any] | None:

@@ -189,7 +189,9 @@ def _sla_state(doc: dict[str, Any]) -> SlaState:
 
 def _rules(ref: str) -> dict[str, Any]:
     """The rules of that ref: remembered, else read (one consistent GetItem; rules
-    another process wrote just before the ticket that refers to them)."""
+    another process wrote just before the ticket that refers to them). UNREADABLE
+    (KeyError) when the item is not there: every ticket under those rules is then
+    unreadable, logged with its key, until the item is back (docs/operations.md)."""
     rules = sla_rules.known(ref)
     if rules is None:
         raw = (
@@ -198,16 +200,31 @@ def _rules(ref: str) -> dict[str, Any]:
             .get("Item")
         )
         if raw is None:
+            logger.error("SLA rules item missing", ref=ref, key=sla_rules.key(ref))
             raise KeyError(f"no SLA rules {ref}")
-        rules = _map(raw, "rules")
-        sla_rules.remember(ref, rules, stored_by=_connection().client)
+        rules = _checked_rules(raw)
+        _remember_stored(ref, rules)
     return rules
+
+
+def _checked_rules(raw: Raw) -> dict[str, Any]:
+    """A rules item's document, once it maps as a ticket's rules do (so that one a
+    hand edit broke is never remembered: fixed, it is read again); UNREADABLE
+    when it does not."""
+    rules: dict[str, Any] = _map(raw, "rules")
+    _sla_state({**rules, "targets": [dict(r, state="running") for r in rules["targets"]]})
+    return rules
+
+
+def _remember_stored(ref: str, rules: dict[str, Any]) -> None:
+    sla_rules.remember(ref, rules, stored_by=_connection().client, table=TicketItem.Meta.table_name)
 
 
 def _prefetch_rules(raws: Collection[Raw]) -> None:
     """The rules these ticket items refer to that this process has not seen yet,
     read in one BatchGetItem per 100 (a list or a batch of due tickets: usually
-    none, after the first)."""
+    none, after the first). A rules item that does not map is logged and left
+    unremembered: its tickets are then skipped as unreadable, one by one."""
     refs = [
         ref["S"]
         for raw in raws
@@ -221,7 +238,10 @@ def _prefetch_rules(raws: Collection[Raw]) -> None:
             data = connection.batch_get_item(keys, consistent_read=True)
             for raw in data.get("Responses", {}).get(table, []):
                 ref = raw["pk"]["S"].removeprefix(sla_rules.PREFIX)
-                sla_rules.remember(ref, _map(raw, "rules"), stored_by=_connection().client)
+                try:
+                    _remember_stored(ref, _checked_rules(raw))
+                except UNREADABLE as e:
+                    logger.error("unreadable SLA rules item", **_key_of(raw), error=repr(e))
             keys = data.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
 
 

@@ -4,6 +4,7 @@ not JSON, UTF-8 only, and the headers every response carries."""
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -314,3 +315,59 @@ def test_a_tenant_patch_is_strict_too(api: Api, admin_key: str, customer: Custom
     )
     assert status == 200, tenant
     assert tenant["contract"]["active"] is True
+
+
+@pytest.mark.parametrize(
+    "edited",
+    [{"M": {"calendar": {"S": "edited"}}}, {"S": "not a map"}],
+    ids=["wrong-content", "wrong-type"],
+)
+def test_a_broken_sla_rules_item_breaks_no_list_or_checker_run_and_is_read_again_mended(
+    api: Api,
+    new_customer: Any,
+    agent_key: str,
+    monkeypatch: pytest.MonkeyPatch,
+    edited: dict[str, Any],
+) -> None:
+    """The shared rules item of some tickets, hand-edited into a shape we do not
+    write: those tickets are skipped like any unreadable item (the list answers
+    200 without them, a GET of one is a typed 500, the checker alerts the others),
+    the broken rules are not remembered, and once mended they read again."""
+    from chalicelib import aws
+    from chalicelib.settings import get_settings
+    from chalicelib.store import sla_rules
+    from tests.integration.helpers import raw_ticket_item
+
+    # its own calendar (a holiday no other test names): rules no other ticket shares
+    holiday = f"2031-{uuid.uuid4().int % 12 + 1:02d}-{uuid.uuid4().int % 28 + 1:02d}"
+    customer = new_customer(calendar={"holidays": [holiday]})
+    other = new_customer()
+    reported = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
+    opened = {**INCIDENT, "priority": "blocker", "reported_at": format_instant(reported)}
+    status, bad = api.post("/tickets", agent_key, {**opened, "tenant_id": customer.tenant_id})
+    assert status == 201, bad
+    status, good = api.post("/tickets", agent_key, {**opened, "tenant_id": other.tenant_id})
+    assert status == 201, good
+    ref = raw_ticket_item(bad["id"])["sla"]["M"]["rules"]["S"]
+    assert raw_ticket_item(good["id"])["sla"]["M"]["rules"]["S"] != ref
+
+    dynamodb, table = aws.client("dynamodb"), get_settings().table_name
+    stored = dynamodb.get_item(TableName=table, Key=sla_rules.key(ref), ConsistentRead=True)
+    broken = {**stored["Item"], "rules": edited}
+    dynamodb.put_item(TableName=table, Item=broken)
+    monkeypatch.setattr(sla_rules, "_docs", {})  # a container that never read them
+    try:
+        status, page = api.get("/tickets?limit=50", customer.key)
+        assert (status, page["items"]) == (200, []), page
+        status, body = api.get(f"/tickets/{bad['id']}", agent_key)
+        assert (status, body["error"]["code"]) == (500, "ticket_unreadable"), body
+        result = run_checker_until_done(api, datetime.now(UTC).replace(microsecond=0))
+        _, history = api.get(f"/tickets/{good['id']}/events", agent_key)
+        assert "sla.breached" in [e["type"] for e in history["items"]], result
+        assert sla_rules.known(ref) is None
+    finally:
+        dynamodb.put_item(TableName=table, Item=stored["Item"])  # mended
+    status, read = api.get(f"/tickets/{bad['id']}", agent_key)
+    assert status == 200, read
+    status, page = api.get("/tickets?limit=50", customer.key)
+    assert [t["id"] for t in page["items"]] == [bad["id"]]
