@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from infra.common import API_STAGE, Json, _ref, _sub
+from chalicelib.store.schema import UNREADABLE_LOG_FIELD
+from infra.common import API_STAGE, FUNCTIONS, Json, _ref, _sub
 
 NAMESPACE = "slaguard"
 # The `service` dimension Powertools adds to the checker's EMF metrics
@@ -17,6 +18,10 @@ CHECKER_SERVICE = "breach_checker"
 # compares both with the EMF a checker run prints.
 APP_SERVICE = "slaguard"
 SENT_ALERT_TYPES = ("sla.warning", "sla.breached", "sla.escalated")  # what the checker raises
+# Metrics the stack counts from the functions' log lines (metric filters), not
+# from the app's EMF: their own namespace.
+LOGS_NAMESPACE = "slaguard/logs"
+UNREADABLE_ITEMS = "UnreadableItems"
 
 
 def _alarm(
@@ -55,11 +60,10 @@ def _alarm(
 
 
 def _metric(namespace: str, name: str, dimensions: dict[str, Any]) -> Json:
-    return {
-        "Namespace": namespace,
-        "MetricName": name,
-        "Dimensions": [{"Name": k, "Value": v} for k, v in dimensions.items()],
-    }
+    metric: Json = {"Namespace": namespace, "MetricName": name}
+    if dimensions:
+        metric["Dimensions"] = [{"Name": k, "Value": v} for k, v in dimensions.items()]
+    return metric
 
 
 def _api_metric(name: str) -> Json:
@@ -158,6 +162,14 @@ def alarms() -> dict[str, Json]:
             # early sees those claims still held and reads 0 during an outage
             evaluation_periods=5,
             datapoints=3,
+        ),
+        "UnreadableItemsAlarm": _alarm(
+            "unreadable-items",
+            "An item did not map (a hand-edited ticket, a missing or broken SLA rules "
+            "item): its tickets are left out of lists and checker runs",
+            _metric(LOGS_NAMESPACE, UNREADABLE_ITEMS, {}),
+            threshold=1,
+            period=300,
         ),
         "DeadLettersAlarm": _alarm(
             "checker-dead-letters",
@@ -278,5 +290,27 @@ def _dashboard() -> Json:
     }
 
 
+def unreadable_filters() -> dict[str, Json]:
+    """One metric filter per function's log group: each line that says an item did
+    not map (`"unreadable": true`, chalicelib/store/schema.py) counts 1."""
+    return {
+        f"{logical_id}UnreadableItems": {
+            "Type": "AWS::Logs::MetricFilter",
+            "Properties": {
+                "LogGroupName": _ref(spec["logs"]),
+                "FilterPattern": f"{{ $.{UNREADABLE_LOG_FIELD} IS TRUE }}",
+                "MetricTransformations": [
+                    {
+                        "MetricNamespace": LOGS_NAMESPACE,
+                        "MetricName": UNREADABLE_ITEMS,
+                        "MetricValue": "1",
+                    }
+                ],
+            },
+        }
+        for logical_id, spec in FUNCTIONS.items()
+    }
+
+
 def resources() -> Json:
-    return {**alarms(), "Dashboard": _dashboard()}
+    return {**alarms(), **unreadable_filters(), "Dashboard": _dashboard()}

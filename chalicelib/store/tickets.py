@@ -200,7 +200,7 @@ def _rules(ref: str) -> dict[str, Any]:
             .get("Item")
         )
         if raw is None:
-            logger.error("SLA rules item missing", ref=ref, key=sla_rules.key(ref))
+            logger.error("SLA rules item missing", ref=ref, unreadable=True)
             raise KeyError(f"no SLA rules {ref}")
         rules = _checked_rules(raw)
         _remember_stored(ref, rules)
@@ -241,7 +241,9 @@ def _prefetch_rules(raws: Collection[Raw]) -> None:
                 try:
                     _remember_stored(ref, _checked_rules(raw))
                 except UNREADABLE as e:
-                    logger.error("unreadable SLA rules item", **_key_of(raw), error=repr(e))
+                    logger.error(
+                        "unreadable SLA rules item", **_key_of(raw), error=repr(e), unreadable=True
+                    )
             keys = data.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
 
 
@@ -341,7 +343,9 @@ def readable(raws: Iterable[Raw]) -> Iterator[Ticket]:
         try:
             ticket = from_raw(raw)
         except UNREADABLE as e:
-            logger.error("unreadable ticket item skipped", **_key_of(raw), error=repr(e))
+            logger.error(
+                "unreadable ticket item skipped", **_key_of(raw), error=repr(e), unreadable=True
+            )
             continue
         yield ticket
 
@@ -508,7 +512,7 @@ def get(ticket_id: str) -> Ticket | None:
     try:
         return from_raw(raw)
     except UNREADABLE as e:
-        logger.error("unreadable ticket item", **_key_of(raw), error=repr(e))
+        logger.error("unreadable ticket item", **_key_of(raw), error=repr(e), unreadable=True)
         raise TicketUnreadable(ticket_id) from e
 
 

@@ -255,6 +255,7 @@ CREATE_ACTIONS = {
     "AWS::Lambda::Function": ["lambda:CreateFunction", "iam:PassRole", "lambda:DeleteFunction"],
     "AWS::Lambda::Permission": ["lambda:AddPermission", "lambda:RemovePermission"],
     "AWS::Logs::LogGroup": ["logs:CreateLogGroup", "logs:PutRetentionPolicy"],
+    "AWS::Logs::MetricFilter": ["logs:PutMetricFilter", "logs:DeleteMetricFilter"],
     "AWS::SNS::Subscription": ["sns:Subscribe", "sns:Unsubscribe"],
     "AWS::SNS::Topic": ["sns:CreateTopic", "sns:DeleteTopic"],
     "AWS::SQS::Queue": ["sqs:CreateQueue", "sqs:DeleteQueue"],

@@ -82,6 +82,7 @@ def test_every_alarm_notifies_the_ops_topic_and_the_email_parameter_subscribes_i
         ("slaguard", "AlertLagSeconds"),
         ("slaguard", "OutboxBacklog"),
         ("AWS/SQS", "ApproximateNumberOfMessagesVisible"),
+        ("slaguard/logs", "UnreadableItems"),
     }
     for alarm in alarms.values():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": "OpsTopic"}]
@@ -484,3 +485,35 @@ def test_deploy_md_upgrade_changes_one_index_per_deploy_and_reads_only_active_on
         ("creates tickets_by_reported", {"tickets_by_reported"}),
         ("deletes by_reported", set()),
     ]
+
+
+def test_every_function_counts_its_unreadable_item_lines_and_the_store_marks_each() -> None:
+    """An item that does not map (a hand-edited ticket, a missing or broken shared
+    SLA rules item) leaves its tickets out of lists and checker runs: each function's
+    log group counts the lines that say so into one metric, which alarms; every such
+    line of the store carries the field the filter matches."""
+    from chalicelib.store.schema import UNREADABLE_LOG_FIELD
+    from infra.common import FUNCTIONS
+
+    resources = _resources()
+    filters = [
+        r["Properties"] for r in resources.values() if r.get("Type") == "AWS::Logs::MetricFilter"
+    ]
+    assert sorted(f["LogGroupName"]["Ref"] for f in filters) == sorted(
+        spec["logs"] for spec in FUNCTIONS.values()
+    )
+    for props in filters:
+        assert props["FilterPattern"] == f"{{ $.{UNREADABLE_LOG_FIELD} IS TRUE }}"
+        (metric,) = props["MetricTransformations"]
+        assert (metric["MetricNamespace"], metric["MetricName"]) == (
+            "slaguard/logs",
+            "UnreadableItems",
+        )
+    alarm = resources["UnreadableItemsAlarm"]["Properties"]
+    assert (alarm["Threshold"], alarm["Statistic"], alarm["Period"]) == (1, "Sum", 300)
+
+    store = (ROOT / "chalicelib" / "store" / "tickets.py").read_text()
+    calls = re.findall(r"logger\.error\((.*?)\)\n", store, re.S)
+    unreadable = [c for c in calls if "unreadable" in c.lower() or "missing" in c]
+    assert len(unreadable) == 4, unreadable
+    assert all(f"{UNREADABLE_LOG_FIELD}=True" in c for c in unreadable), unreadable
