@@ -104,6 +104,17 @@ class Customer:
         self.key = key
 
 
+# A value of every kind a map attribute holds, as a document or a ticket's `fields`.
+EVERY_KIND: dict[str, object] = {
+    "empty": "",
+    "none": None,
+    "flag": False,
+    "ratio": 1.5,
+    "big": 10**20,
+    "list": [1, "a", None, {"deep": [True, {}]}],
+    "map": {},
+}
+
 INCIDENT = {
     "title": "Bot down",
     "description": "The bot does not answer",

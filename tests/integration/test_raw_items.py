@@ -11,22 +11,11 @@ from typing import Any
 
 from chalicelib.store import partners, policies, raw, tenants
 from chalicelib.store.models import PartnerItem, PolicyItem, TenantItem
-from tests.integration.helpers import Api
+from tests.integration.helpers import EVERY_KIND, Api
 
 NOW = "2026-12-06T20:00:00Z"
 # A document with a value of every kind a map holds.
-DOC: dict[str, Any] = {
-    "id": "t-raw",
-    "name": "Acme SA",
-    "policy": "aivo",
-    "empty": "",
-    "none": None,
-    "flag": False,
-    "ratio": 1.5,
-    "big": 10**20,
-    "list": [1, "a", None, {"deep": [True, {}]}],
-    "map": {},
-}
+DOC: dict[str, Any] = {"id": "t-raw", "name": "Acme SA", "policy": "aivo", **EVERY_KIND}
 
 
 def _register(api: Api, admin_key: str, tenant_id: str, fmt: str) -> str:

@@ -14,7 +14,15 @@ from chalicelib.store import raw as raw_store
 from chalicelib.store import tickets as store
 from chalicelib.store.models import EventItem, TicketItem
 from chalicelib.store.raw import reading
-from tests.integration.helpers import INCIDENT, Api, Customer, aws_spy, done, raw_ticket_item
+from tests.integration.helpers import (
+    EVERY_KIND,
+    INCIDENT,
+    Api,
+    Customer,
+    aws_spy,
+    done,
+    raw_ticket_item,
+)
 
 
 def raw_item(ticket_id: str) -> TicketItem:
@@ -63,15 +71,7 @@ def test_the_raw_item_is_what_pynamodbs_model_of_it_writes(api: Api, customer: C
     assert status == 201, opened
     ticket = store.get(opened["id"])
     assert ticket is not None
-    ticket.fields = {
-        "empty": "",
-        "none": None,
-        "flag": False,
-        "ratio": 1.5,
-        "big": 10**20,
-        "list": [1, "a", None, {"deep": [True, {}]}],
-        "map": {},
-    }
+    ticket.fields = dict(EVERY_KIND)
     raw = store.to_raw(ticket)
     assert TicketItem.from_raw_data(raw).serialize() == raw
     assert store.from_raw(raw) == ticket

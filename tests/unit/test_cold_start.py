@@ -25,10 +25,10 @@ DEFERRED = (
 )
 
 
-def loaded_after(code: str) -> set[str]:
-    """The modules a fresh interpreter holds after running `code`."""
+def fresh(code: str) -> str:
+    """The last line a fresh interpreter prints running `code`."""
     done = subprocess.run(
-        [sys.executable, "-c", f"import json, sys\n{code}\nprint(json.dumps(list(sys.modules)))"],
+        [sys.executable, "-c", code],
         cwd=ROOT,
         # as Lambda runs it (bench/coldstart.py says why LAMBDA_TASK_ROOT matters)
         env={"AWS_DEFAULT_REGION": "us-east-1", "PATH": "/usr/bin:/bin", "LAMBDA_TASK_ROOT": "."},
@@ -37,7 +37,12 @@ def loaded_after(code: str) -> set[str]:
         check=True,
         timeout=60,
     )
-    return set(json.loads(done.stdout.strip().splitlines()[-1]))
+    return done.stdout.strip().splitlines()[-1]
+
+
+def loaded_after(code: str) -> set[str]:
+    """The modules a fresh interpreter holds after running `code`."""
+    return set(json.loads(fresh(f"import json, sys\n{code}\nprint(json.dumps(list(sys.modules)))")))
 
 
 def reached(modules: set[str], names: tuple[str, ...]) -> list[str]:
@@ -96,13 +101,4 @@ def test_every_botocore_session_of_the_store_shares_one_parse_of_the_service_fil
 def test_the_import_leaves_what_it_built_out_of_the_collectors_full_collections() -> None:
     """app.py ends Lambda's init with gc.freeze(): a later full collection (a first
     request makes one) does not walk the import's objects again."""
-    done = subprocess.run(
-        [sys.executable, "-c", "import gc, app\nprint(gc.get_freeze_count())"],
-        cwd=ROOT,
-        env={"AWS_DEFAULT_REGION": "us-east-1", "PATH": "/usr/bin:/bin", "LAMBDA_TASK_ROOT": "."},
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    assert int(done.stdout.strip().splitlines()[-1]) > 10_000
+    assert int(fresh("import gc, app\nprint(gc.get_freeze_count())")) > 10_000
