@@ -45,16 +45,9 @@ _parsed: dict[tuple[str, str], tuple[int, str, Policy]] = {}
 _VERSION = ("version", "updated_at")
 
 
-def _stored_item(
-    policy_id: str, *, consistent: bool = False, attributes: tuple[str, ...] | None = None
-) -> PolicyItem | None:
+def _stored_item(policy_id: str, *, consistent: bool = False) -> PolicyItem | None:
     try:
-        return PolicyItem.get(
-            PolicyItem.key(policy_id),
-            POLICY_SK,
-            consistent_read=consistent,
-            attributes_to_get=None if attributes is None else list(attributes),
-        )
+        return PolicyItem.get(PolicyItem.key(policy_id), POLICY_SK, consistent_read=consistent)
     except DoesNotExist:
         return None
 

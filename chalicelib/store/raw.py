@@ -171,25 +171,33 @@ def get_item(
         "Key": key(pk, sk),
         "ConsistentRead": consistent,
     }
-    if attributes:
-        names = {f"#a{i}": name for i, name in enumerate(attributes)}
-        params.update(ProjectionExpression=", ".join(names), ExpressionAttributeNames=names)
+    params.update(_projection(attributes))
     with unparsed():
         found: Raw | None = reading().connection.client.get_item(**params).get("Item")
     return found
 
 
+def _projection(attributes: tuple[str, ...]) -> dict[str, Any]:
+    """A read's parameters for only these attributes (none: the whole item)."""
+    if not attributes:
+        return {}
+    names = {f"#a{i}": name for i, name in enumerate(attributes)}
+    return {"ProjectionExpression": ", ".join(names), "ExpressionAttributeNames": names}
+
+
 def batch_get(
-    keys: list[tuple[str, str]], *, consistent: bool = False
+    keys: list[tuple[str, str]], *, consistent: bool = False, attributes: tuple[str, ...] = ()
 ) -> dict[tuple[str, str], Raw]:
-    """The items of these keys (at most 100) that exist, by (pk, sk): one
-    BatchGetItem, its unprocessed keys (throttling) asked again."""
+    """The items of these keys (at most 100) that exist, by (pk, sk), with their
+    keys and only `attributes` when named: one BatchGetItem, its unprocessed keys
+    (throttling) asked again."""
     table = TicketItem.Meta.table_name
     client = reading().connection.client
     request: dict[str, Any] = {
         table: {
             "Keys": [key(pk, sk) for pk, sk in dict.fromkeys(keys)],
             "ConsistentRead": consistent,
+            **_projection(("pk", "sk", *attributes) if attributes else ()),
         }
     }
     found: dict[tuple[str, str], Raw] = {}

@@ -25,6 +25,8 @@ import weakref
 from collections.abc import Iterable
 from typing import Any
 
+from chalicelib.store.raw import dynamo
+
 PREFIX = "SLARULES#"
 SORT_KEY = "SLARULES"
 BATCH_GET_KEYS = 100
@@ -50,16 +52,16 @@ def key(ref: str) -> dict[str, Any]:
     return {"pk": {"S": PREFIX + ref}, "sk": {"S": SORT_KEY}}
 
 
-def ensure_stored(client: Any, table: str, ref: str, raw_doc: dict[str, Any]) -> None:
-    """Write the rules item `ref` (its document as DynamoDB JSON, `raw_doc`) unless
-    this client already did: one PutItem per process and rules, before the ticket
-    transaction that refers to it (an orphan left by a failed transaction is
-    harmless: the same content whoever refers to it)."""
+def ensure_stored(client: Any, table: str, ref: str) -> None:
+    """Write the rules item `ref` (the document `ref_of` remembered) unless this
+    client already did in that table: one PutItem per process, table and rules,
+    before the ticket transaction that refers to it (an orphan left by a failed
+    transaction is harmless: the same content whoever refers to it)."""
     with _lock:
         done = _written.setdefault(client, set())
         if (table, ref) in done:
             return
-    client.put_item(TableName=table, Item={**key(ref), "rules": raw_doc})
+    client.put_item(TableName=table, Item={**key(ref), "rules": dynamo(_docs[ref])})
     with _lock:
         done.add((table, ref))
 

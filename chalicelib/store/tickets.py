@@ -31,6 +31,7 @@ from chalicelib.domain.sla import Target
 from chalicelib.domain.ticket import SlaState, Ticket
 from chalicelib.errors import BadRequest, Collision, Conflict, TicketUnreadable
 from chalicelib.settings import due_shards, legacy_ticket_lists
+from chalicelib.store import raw as raw_store
 from chalicelib.store import report_counts as report_store
 from chalicelib.store import sla_rules
 from chalicelib.store.models import EventItem, OutboxItem, TicketItem, plain
@@ -194,15 +195,11 @@ def _rules(ref: str) -> dict[str, Any]:
     unreadable, logged with its key, until the item is back (docs/operations.md)."""
     rules = sla_rules.known(ref)
     if rules is None:
-        raw = (
-            _reading()
-            .get_item(sla_rules.PREFIX + ref, sla_rules.SORT_KEY, consistent_read=True)
-            .get("Item")
-        )
-        if raw is None:
+        found = raw_store.get_item(sla_rules.PREFIX + ref, sla_rules.SORT_KEY, consistent=True)
+        if found is None:
             logger.error("SLA rules item missing", ref=ref, unreadable=True)
             raise KeyError(f"no SLA rules {ref}")
-        rules = _checked_rules(raw)
+        rules = _checked_rules(found)
         _remember_stored(ref, rules)
     return rules
 
@@ -230,21 +227,16 @@ def _prefetch_rules(raws: Collection[Raw]) -> None:
         for raw in raws
         if (ref := raw.get("sla", {}).get("M", {}).get("rules")) is not None
     ]
-    wanted = [sla_rules.key(ref) for ref in sla_rules.missing(refs)]
-    connection, table = _reading(), TicketItem.Meta.table_name
-    while wanted:
-        keys, wanted = wanted[:BATCH_GET_KEYS], wanted[BATCH_GET_KEYS:]
-        while keys:
-            data = connection.batch_get_item(keys, consistent_read=True)
-            for raw in data.get("Responses", {}).get(table, []):
-                ref = raw["pk"]["S"].removeprefix(sla_rules.PREFIX)
-                try:
-                    _remember_stored(ref, _checked_rules(raw))
-                except UNREADABLE as e:
-                    logger.error(
-                        "unreadable SLA rules item", **_key_of(raw), error=repr(e), unreadable=True
-                    )
-            keys = data.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
+    wanted = [(sla_rules.PREFIX + ref, sla_rules.SORT_KEY) for ref in sla_rules.missing(refs)]
+    for start in range(0, len(wanted), BATCH_GET_KEYS):
+        found = raw_store.batch_get(wanted[start : start + BATCH_GET_KEYS], consistent=True)
+        for (pk, _), raw in found.items():
+            try:
+                _remember_stored(pk.removeprefix(sla_rules.PREFIX), _checked_rules(raw))
+            except UNREADABLE as e:
+                logger.error(
+                    "unreadable SLA rules item", **_key_of(raw), error=repr(e), unreadable=True
+                )
 
 
 def to_raw(t: Ticket) -> Raw:
@@ -443,9 +435,7 @@ def write(
     table = TicketItem.Meta.table_name
     ticket_put = _ticket_put(ticket, version, after, new)
     ref = ticket_put["Item"]["sla"]["M"]["rules"]["S"]
-    rules = sla_rules.known(ref)
-    assert rules is not None, "to_raw remembers the rules it refers to"
-    sla_rules.ensure_stored(_connection().client, table, ref, _dynamo(rules))
+    sla_rules.ensure_stored(_connection().client, table, ref)
     puts = [ticket_put]
     puts += [{"TableName": table, "Item": event_raw(ticket.id, event)} for event in events]
     models: list[Model] = []
@@ -841,24 +831,17 @@ def _raw_tickets(
     ticket_ids: list[str], consistent: bool, attributes: list[str] | None = None
 ) -> dict[str, Raw]:
     """The raw items of these tickets that exist, by id (`get_many`), with their
-    `pk` and `attributes` alone when given."""
-    connection = _reading()
-    table = TicketItem.Meta.table_name
-    wanted = [
-        {"pk": {"S": TicketItem.key(t)}, "sk": {"S": TICKET_SK}} for t in dict.fromkeys(ticket_ids)
-    ]
-    raws: list[Raw] = []
-    while wanted:
-        keys, wanted = wanted[:BATCH_GET_KEYS], wanted[BATCH_GET_KEYS:]
-        while keys:
-            data = connection.batch_get_item(
-                keys,
-                consistent_read=consistent,
-                attributes_to_get=None if attributes is None else ["pk", *attributes],
-            )
-            raws += data.get("Responses", {}).get(table, [])
-            keys = data.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
-    return {_ticket_id(raw): raw for raw in raws}
+    keys and `attributes` alone when given (a BatchGetItem per 100)."""
+    wanted = [(TicketItem.key(t), TICKET_SK) for t in dict.fromkeys(ticket_ids)]
+    raws: dict[str, Raw] = {}
+    for start in range(0, len(wanted), BATCH_GET_KEYS):
+        found = raw_store.batch_get(
+            wanted[start : start + BATCH_GET_KEYS],
+            consistent=consistent,
+            attributes=tuple(attributes or ()),
+        )
+        raws.update((_ticket_id(raw), raw) for raw in found.values())
+    return raws
 
 
 def open_for_tenant(

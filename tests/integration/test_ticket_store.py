@@ -266,10 +266,10 @@ def test_a_rules_item_is_written_once_per_client_and_table() -> None:
         def put_item(self, TableName: str, Item: dict[str, Any]) -> None:
             self.puts.append(TableName)
 
-    client, doc = Client(), {"M": dict[str, Any]()}
+    client, ref = Client(), sla_rules.ref_of({"rules": "of this test"})
     for table in ("one", "one", "two", "one", "two"):
-        sla_rules.ensure_stored(client, table, "0123456789abcdef", doc)
+        sla_rules.ensure_stored(client, table, ref)
     sla_rules.remember("fedcba9876543210", {}, stored_by=client, table="one")
-    sla_rules.ensure_stored(client, "one", "fedcba9876543210", doc)
-    sla_rules.ensure_stored(client, "two", "fedcba9876543210", doc)
+    sla_rules.ensure_stored(client, "one", "fedcba9876543210")
+    sla_rules.ensure_stored(client, "two", "fedcba9876543210")
     assert client.puts == ["one", "two", "two"]
