@@ -178,11 +178,20 @@ def get_item(
 
 
 def _projection(attributes: tuple[str, ...]) -> dict[str, Any]:
-    """A read's parameters for only these attributes (none: the whole item)."""
+    """A read's parameters for only these attributes (none: the whole item); a
+    dotted one is a path into a map (`sla.policy`)."""
     if not attributes:
         return {}
-    names = {f"#a{i}": name for i, name in enumerate(attributes)}
-    return {"ProjectionExpression": ", ".join(names), "ExpressionAttributeNames": names}
+    names: dict[str, str] = {}
+    paths = []
+    for path in attributes:
+        parts = []
+        for name in path.split("."):
+            placeholder = f"#a{len(names)}"
+            names[placeholder] = name
+            parts.append(placeholder)
+        paths.append(".".join(parts))
+    return {"ProjectionExpression": ", ".join(paths), "ExpressionAttributeNames": names}
 
 
 def batch_get(
